@@ -1,0 +1,139 @@
+// The broker's one configuration object, read from environment variables once at cold start.
+// The same names are used by the Lambda function, by `npm start`, and by the CDK construct that
+// sets them, so a misconfiguration fails at start with every problem listed, not on the tenth request.
+
+export const GRANT_TYPES = {
+  authorizationCode: 'authorization_code',
+  refreshToken: 'refresh_token',
+  deviceCode: 'urn:ietf:params:oauth:grant-type:device_code',
+} as const;
+
+export type GrantType = (typeof GRANT_TYPES)[keyof typeof GRANT_TYPES];
+
+const KNOWN_GRANT_TYPES: readonly string[] = Object.values(GRANT_TYPES);
+
+export interface BrokerConfig {
+  /** Name or ARN of the Secrets Manager secret holding the RegisterClient answer. */
+  readonly secretId: string;
+  /** Region of the IAM Identity Center instance (its OIDC endpoint), not necessarily the function's. */
+  readonly oidcRegion: string;
+  /** Browser origins allowed to call the broker (exact `scheme://host[:port]` matches). */
+  readonly allowedOrigins: ReadonlySet<string>;
+  /** When non-empty, `redirectUri` must be one of these exactly. */
+  readonly redirectUris: ReadonlySet<string>;
+  readonly grantTypes: ReadonlySet<GrantType>;
+  /** Whole-call deadline for one SSO OIDC request. */
+  readonly upstreamTimeoutMs: number;
+  /** Deadline for one Secrets Manager read. */
+  readonly secretTimeoutMs: number;
+  /** How long a read registration is reused before Secrets Manager is asked again. */
+  readonly secretMaxAgeSeconds: number;
+  /** Log a warning when the registration expires within this many days. */
+  readonly expiryWarningDays: number;
+}
+
+/** Names of every variable the broker reads; the CDK construct sets exactly these. */
+export const ENV = {
+  secretId: 'TOKEN_BROKER_SECRET_ID',
+  oidcRegion: 'TOKEN_BROKER_OIDC_REGION',
+  allowedOrigins: 'TOKEN_BROKER_ALLOWED_ORIGINS',
+  redirectUris: 'TOKEN_BROKER_REDIRECT_URIS',
+  grantTypes: 'TOKEN_BROKER_GRANT_TYPES',
+  upstreamTimeoutMs: 'TOKEN_BROKER_UPSTREAM_TIMEOUT_MS',
+  secretTimeoutMs: 'TOKEN_BROKER_SECRET_TIMEOUT_MS',
+  secretMaxAgeSeconds: 'TOKEN_BROKER_SECRET_MAX_AGE_SECONDS',
+  expiryWarningDays: 'TOKEN_BROKER_EXPIRY_WARNING_DAYS',
+} as const;
+
+export const DEFAULTS = {
+  grantTypes: [GRANT_TYPES.authorizationCode, GRANT_TYPES.refreshToken] as GrantType[],
+  // Well inside API Gateway's 30 s integration limit even with the one retry after a rotation.
+  upstreamTimeoutMs: 8000,
+  secretTimeoutMs: 3000,
+  secretMaxAgeSeconds: 300,
+  expiryWarningDays: 14,
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid token broker configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+/** Parses and validates the configuration; throws a ConfigError naming every problem at once. */
+export function loadConfig(env: Env = process.env): BrokerConfig {
+  const problems: string[] = [];
+
+  const secretId = env[ENV.secretId]?.trim() ?? '';
+  if (secretId === '') problems.push(`${ENV.secretId} is required (the secret's name or ARN)`);
+
+  const oidcRegion = (env[ENV.oidcRegion] ?? env.AWS_REGION ?? '').trim();
+  if (oidcRegion === '') {
+    problems.push(`${ENV.oidcRegion} (or AWS_REGION) is required: the IAM Identity Center instance's region`);
+  } else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(oidcRegion)) {
+    problems.push(`${ENV.oidcRegion} "${oidcRegion}" is not an AWS region name`);
+  }
+
+  const allowedOrigins = new Set<string>();
+  for (const origin of list(env[ENV.allowedOrigins])) {
+    if (isOrigin(origin)) allowedOrigins.add(origin);
+    else problems.push(`${ENV.allowedOrigins}: "${origin}" is not an origin (scheme://host[:port], no path, no wildcard)`);
+  }
+
+  const redirectUris = new Set<string>();
+  for (const uri of list(env[ENV.redirectUris])) {
+    if (URL.canParse(uri)) redirectUris.add(uri);
+    else problems.push(`${ENV.redirectUris}: "${uri}" is not an absolute URI`);
+  }
+
+  const grantTypes = new Set<GrantType>();
+  const requestedGrants = env[ENV.grantTypes] === undefined ? DEFAULTS.grantTypes : list(env[ENV.grantTypes]);
+  for (const grant of requestedGrants) {
+    if (KNOWN_GRANT_TYPES.includes(grant)) grantTypes.add(grant as GrantType);
+    else problems.push(`${ENV.grantTypes}: "${grant}" is not one of ${KNOWN_GRANT_TYPES.join(', ')}`);
+  }
+  if (requestedGrants.length === 0) problems.push(`${ENV.grantTypes} must name at least one grant type`);
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const upstreamTimeoutMs = int(ENV.upstreamTimeoutMs, DEFAULTS.upstreamTimeoutMs, 100, 25000);
+  const secretTimeoutMs = int(ENV.secretTimeoutMs, DEFAULTS.secretTimeoutMs, 100, 10000);
+  const secretMaxAgeSeconds = int(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, 0, 86400);
+  const expiryWarningDays = int(ENV.expiryWarningDays, DEFAULTS.expiryWarningDays, 0, 365);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    secretId,
+    oidcRegion,
+    allowedOrigins,
+    redirectUris,
+    grantTypes,
+    upstreamTimeoutMs,
+    secretTimeoutMs,
+    secretMaxAgeSeconds,
+    expiryWarningDays,
+  };
+}
+
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+}

@@ -1,0 +1,123 @@
+// The broker's error vocabulary: every error a caller can see, whether SSO OIDC raised it (passed
+// through as it came) or the broker raised it itself, in one wire shape:
+//   status, `x-amzn-ErrorType: <Type>`, `{ "__type", "error", "error_description", "reason"? }`.
+// The body carries `__type` because API Gateway may rename `x-amzn-*` headers that an integration
+// returns; AWS SDKs read the type from the header first and fall back to the body's `__type`.
+// What a caller sees is decided here; what the log sees never includes request data.
+
+/** SSO OIDC CreateToken / StartDeviceAuthorization error types, as the service models them. */
+export const UPSTREAM_ERRORS = {
+  AccessDeniedException: { status: 400, error: 'access_denied' },
+  AuthorizationPendingException: { status: 400, error: 'authorization_pending' },
+  ExpiredTokenException: { status: 400, error: 'expired_token' },
+  InternalServerException: { status: 500, error: 'server_error' },
+  InvalidClientException: { status: 401, error: 'invalid_client' },
+  InvalidGrantException: { status: 400, error: 'invalid_grant' },
+  InvalidRequestException: { status: 400, error: 'invalid_request' },
+  InvalidScopeException: { status: 400, error: 'invalid_scope' },
+  SlowDownException: { status: 400, error: 'slow_down' },
+  UnauthorizedClientException: { status: 400, error: 'unauthorized_client' },
+  UnsupportedGrantTypeException: { status: 400, error: 'unsupported_grant_type' },
+} as const;
+
+export type UpstreamErrorType = keyof typeof UPSTREAM_ERRORS;
+
+/** Errors only the broker raises. Their `error` values are OAuth 2.0 (RFC 6749) error codes. */
+export const BROKER_ERRORS = {
+  ForbiddenOriginException: { status: 403, error: 'access_denied' },
+  NotFoundException: { status: 404, error: 'invalid_request' },
+  PayloadTooLargeException: { status: 413, error: 'invalid_request' },
+  UnsupportedMediaTypeException: { status: 415, error: 'invalid_request' },
+  BadGatewayException: { status: 502, error: 'temporarily_unavailable' },
+  GatewayTimeoutException: { status: 504, error: 'temporarily_unavailable' },
+} as const;
+
+export type BrokerErrorType = keyof typeof BROKER_ERRORS;
+export type ErrorType = UpstreamErrorType | BrokerErrorType;
+
+export interface WireError {
+  readonly __type: string;
+  readonly error: string;
+  readonly error_description?: string;
+  readonly reason?: string;
+}
+
+/**
+ * An error with its wire form. `type` is open (a string) because unknown upstream types pass through.
+ * `logDetail` is for the log only and must never hold request data, secrets or tokens.
+ */
+export class BrokerError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly error: string;
+  readonly description: string | undefined;
+  readonly reason: string | undefined;
+  /** True when SSO OIDC produced this answer; false when the broker did. */
+  readonly fromUpstream: boolean;
+  readonly logDetail: string | undefined;
+
+  constructor(init: {
+    status: number;
+    type: string;
+    error: string;
+    description?: string | undefined;
+    reason?: string | undefined;
+    fromUpstream?: boolean;
+    logDetail?: string | undefined;
+  }) {
+    super(init.description ?? init.error);
+    this.name = 'BrokerError';
+    this.status = init.status;
+    this.type = init.type;
+    this.error = init.error;
+    this.description = init.description;
+    this.reason = init.reason;
+    this.fromUpstream = init.fromUpstream ?? false;
+    this.logDetail = init.logDetail;
+  }
+
+  toWire(): WireError {
+    return {
+      __type: this.type,
+      error: this.error,
+      ...(this.description === undefined ? {} : { error_description: this.description }),
+      ...(this.reason === undefined ? {} : { reason: this.reason }),
+    };
+  }
+}
+
+/** An error raised by the broker itself, in the shared vocabulary. */
+export function brokerError(
+  type: ErrorType,
+  description: string,
+  extra: { reason?: string; logDetail?: string } = {},
+): BrokerError {
+  const known = type in UPSTREAM_ERRORS ? UPSTREAM_ERRORS[type as UpstreamErrorType] : BROKER_ERRORS[type as BrokerErrorType];
+  return new BrokerError({ status: known.status, type, error: known.error, description, ...extra });
+}
+
+export const invalidRequest = (description: string): BrokerError => brokerError('InvalidRequestException', description);
+
+/** The generic answer when something inside the broker failed; details go to the log only. */
+export const internalError = (logDetail: string): BrokerError =>
+  brokerError('InternalServerException', 'The token broker could not complete the request.', { logDetail });
+
+/** An SSO OIDC error answer, passed through as the service gave it. */
+export function upstreamError(init: {
+  status: number;
+  type: string;
+  error?: string | undefined;
+  description?: string | undefined;
+  reason?: string | undefined;
+}): BrokerError {
+  const known = UPSTREAM_ERRORS[init.type as UpstreamErrorType] as { error: string } | undefined;
+  return new BrokerError({
+    status: init.status,
+    type: init.type,
+    // Only when the service sent no `error` do we fill in the one its model pairs with the type.
+    error: init.error ?? known?.error ?? 'server_error',
+    description: init.description,
+    reason: init.reason,
+    fromUpstream: true,
+  });
+}

@@ -1,0 +1,105 @@
+// HTTP concerns of the API Gateway (payload format 2.0) interface: response headers, CORS, and the
+// checks made before a body is parsed. Pure functions of the event and the configuration.
+
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { BrokerConfig } from './config.js';
+import { brokerError, type BrokerError } from './errors.js';
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+};
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** Headers a browser may read from our answers: the error type and the request id. */
+export const EXPOSED_HEADERS = ['x-amzn-ErrorType', 'x-amzn-RequestId'] as const;
+
+/** Request headers a page (plain fetch or the AWS SDK for JavaScript in a browser) may send. */
+export const ALLOWED_REQUEST_HEADERS = [
+  'content-type',
+  'amz-sdk-invocation-id',
+  'amz-sdk-request',
+  'x-amz-user-agent',
+] as const;
+
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/** Every answer is JSON that must not be cached or sniffed: it may hold tokens. */
+const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json',
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+  'referrer-policy': 'no-referrer',
+};
+
+export const originOf = (event: APIGatewayProxyEventV2): string | undefined => event.headers?.origin;
+
+/** Requests with no Origin (servers, CLIs, SDKs) are allowed; browsers only from the allow list. */
+export const isOriginAllowed = (origin: string | undefined, config: BrokerConfig): boolean =>
+  origin === undefined || config.allowedOrigins.has(origin);
+
+function corsHeaders(origin: string | undefined, config: BrokerConfig): Record<string, string> {
+  const headers: Record<string, string> = { vary: 'Origin' };
+  if (origin !== undefined && config.allowedOrigins.has(origin)) {
+    headers['access-control-allow-origin'] = origin;
+    headers['access-control-expose-headers'] = EXPOSED_HEADERS.join(', ');
+  }
+  return headers;
+}
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
+  extraHeaders: Record<string, string> = {},
+): HttpResponse {
+  return {
+    statusCode,
+    headers: {
+      ...BASE_HEADERS,
+      ...corsHeaders(context.origin, context.config),
+      ...(context.requestId === undefined ? {} : { 'x-amzn-RequestId': context.requestId }),
+      ...extraHeaders,
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorResponse(
+  error: BrokerError,
+  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
+): HttpResponse {
+  return jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
+}
+
+/** The answer to a CORS preflight from an allowed origin (the origin check has already run). */
+export function preflightResponse(origin: string | undefined, config: BrokerConfig): HttpResponse {
+  const headers: Record<string, string> = { ...corsHeaders(origin, config), 'cache-control': 'no-store' };
+  if (origin !== undefined) {
+    headers['access-control-allow-methods'] = 'POST';
+    headers['access-control-allow-headers'] = ALLOWED_REQUEST_HEADERS.join(', ');
+    headers['access-control-max-age'] = String(PREFLIGHT_MAX_AGE_SECONDS);
+  } else {
+    headers.allow = 'OPTIONS, POST';
+  }
+  return { statusCode: 204, headers, body: '' };
+}
+
+/** The body's size in bytes as the caller sent it (API Gateway base64-encodes binary bodies). */
+export function bodyBytes(event: APIGatewayProxyEventV2): number {
+  if (event.body === undefined || event.body === null) return 0;
+  return event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
+}
+
+/** The checks that need no body: origin, then size. Throws the answer when one fails. */
+export function checkRequest(event: APIGatewayProxyEventV2, config: BrokerConfig): void {
+  if (!isOriginAllowed(originOf(event), config)) {
+    throw brokerError('ForbiddenOriginException', 'This origin is not allowed to call the token broker.');
+  }
+  if (bodyBytes(event) > MAX_BODY_BYTES) {
+    throw brokerError('PayloadTooLargeException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+}

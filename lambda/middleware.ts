@@ -1,0 +1,91 @@
+// The Middy middleware that owns the broker's HTTP edge: route and origin checks and CORS preflight
+// before the body is parsed, the JSON response after the handler, and on any error the one wire
+// shape from errors.ts, plus the request's log line and metrics.
+
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { newAudit, type Audit } from './broker.js';
+import type { BrokerConfig } from './config.js';
+import { BrokerError, brokerError, internalError, invalidRequest } from './errors.js';
+import { checkRequest, errorResponse, jsonResponse, originOf, preflightResponse, type HttpResponse } from './http.js';
+import { ROUTES, type RouteKey } from './routes.js';
+import { logger, recordRequest } from './telemetry.js';
+import { UpstreamFailure } from './upstream.js';
+
+export interface BrokerContext extends Context {
+  audit: Audit;
+}
+
+/** What a route handler returns: the status and the JSON body; headers are added here. */
+export interface RouteResult {
+  readonly statusCode: number;
+  readonly body: unknown;
+  readonly upstreamRequestId?: string | undefined;
+}
+
+type BrokerRequest = Request<APIGatewayProxyEventV2, HttpResponse | RouteResult, Error, BrokerContext>;
+
+export function brokerHttp(options: {
+  config: BrokerConfig;
+  routes: readonly RouteKey[];
+}): MiddlewareObj<APIGatewayProxyEventV2, HttpResponse | RouteResult, Error, BrokerContext> {
+  const { config, routes } = options;
+  const replyContext = (request: BrokerRequest) => ({
+    origin: originOf(request.event),
+    config,
+    requestId: request.context.audit?.upstreamRequestId ?? request.context.awsRequestId,
+  });
+
+  return {
+    before(request) {
+      request.context.audit = newAudit();
+      if (!routes.includes(request.event.routeKey as RouteKey)) {
+        throw brokerError('NotFoundException', 'The token broker has no such route.');
+      }
+      checkRequest(request.event, config);
+      if (request.event.routeKey === ROUTES.preflight) return preflightResponse(originOf(request.event), config);
+      return undefined;
+    },
+    after(request) {
+      const result = request.response as RouteResult;
+      request.response = jsonResponse(result.statusCode, result.body, replyContext(request));
+      recordRequest(
+        request.context.audit,
+        { route: request.event.routeKey, status: result.statusCode },
+        config.expiryWarningDays,
+      );
+    },
+    onError(request) {
+      const error = toBrokerError(request.error);
+      request.context.audit ??= newAudit();
+      request.response = errorResponse(error, replyContext(request));
+      recordRequest(
+        request.context.audit,
+        { route: request.event.routeKey, status: error.status, error },
+        config.expiryWarningDays,
+      );
+    },
+  };
+}
+
+/** Maps anything thrown on the way to the vocabulary. Unexpected errors are logged by name and stack only. */
+export function toBrokerError(error: unknown): BrokerError {
+  if (error instanceof BrokerError) return error;
+  if (error instanceof UpstreamFailure) return error.answer;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  const message = (error as { message?: unknown }).message;
+  // @middy/http-json-body-parser's errors: 415 for the content type, 422 for the JSON itself.
+  if (status === 415) {
+    return brokerError('UnsupportedMediaTypeException', 'The request body must be JSON (Content-Type: application/json).');
+  }
+  if (status === 422) {
+    return message === 'Forbidden key in JSON body'
+      ? invalidRequest('The request body contains a forbidden key ("__proto__" or "constructor").')
+      : invalidRequest('The request body is not valid JSON.');
+  }
+  const name = (error as { name?: unknown }).name;
+  // The first stack line repeats the message, which may quote input: only the frames are logged.
+  const frames = String((error as { stack?: unknown }).stack ?? '').split('\n').slice(1, 6).join('\n');
+  logger.error('unexpected error', { errorName: typeof name === 'string' ? name : typeof error, frames });
+  return internalError(`unexpected ${typeof name === 'string' ? name : 'error'}`);
+}

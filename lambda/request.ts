@@ -1,0 +1,114 @@
+// Turns a parsed JSON body into a request the broker may send upstream, or a 4xx BrokerError that
+// names the offending member. Nothing that fails here reaches SSO OIDC.
+// Only the members relevant to the grant are kept; unknown members are dropped, never forwarded;
+// `clientSecret` is accepted (AWS SDK models require it) and ignored.
+
+import { GRANT_TYPES, type BrokerConfig, type GrantType } from './config.js';
+import { brokerError, invalidRequest } from './errors.js';
+
+export interface TokenRequest {
+  readonly grantType: GrantType;
+  readonly code?: string;
+  readonly codeVerifier?: string;
+  readonly redirectUri?: string;
+  readonly refreshToken?: string;
+  readonly deviceCode?: string;
+  readonly scope?: string[];
+}
+
+export interface DeviceAuthorizationRequest {
+  readonly startUrl: string;
+}
+
+type Body = Record<string, unknown>;
+
+const MAX_SCOPES = 50;
+// RFC 7636 section 4.1: 43 to 128 characters from the unreserved set.
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+function asBody(body: unknown): Body {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('The request body must be a JSON object.');
+  }
+  return body as Body;
+}
+
+function optionalString(body: Body, member: string): string | undefined {
+  if (!Object.hasOwn(body, member)) return undefined;
+  const value = body[member];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`The member "${member}" must be a string.`);
+  if (value.length === 0) throw invalidRequest(`The member "${member}" must not be empty.`);
+  return value;
+}
+
+function requiredString(body: Body, member: string, why: string): string {
+  const value = optionalString(body, member);
+  if (value === undefined) throw invalidRequest(`The member "${member}" is required ${why}.`);
+  return value;
+}
+
+function optionalScopes(body: Body): string[] | undefined {
+  if (!Object.hasOwn(body, 'scope') || body.scope === undefined || body.scope === null) return undefined;
+  const scope = body.scope;
+  if (!Array.isArray(scope) || !scope.every((item) => typeof item === 'string' && item.length > 0)) {
+    throw invalidRequest('The member "scope" must be an array of non-empty strings.');
+  }
+  if (scope.length > MAX_SCOPES) throw invalidRequest(`The member "scope" may hold at most ${MAX_SCOPES} entries.`);
+  return [...(scope as string[])];
+}
+
+/** A caller may name the client; if it names another one, the answer is the upstream's own 401. */
+function checkClientId(body: Body, clientId: string): void {
+  const sent = optionalString(body, 'clientId');
+  if (sent !== undefined && sent !== clientId) {
+    throw brokerError('InvalidClientException', 'The clientId does not match the client registered with this broker.');
+  }
+}
+
+export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequest {
+  const body = asBody(raw);
+  const grant = optionalString(body, 'grantType');
+  if (grant === undefined) throw invalidRequest('The member "grantType" is required.');
+  if (!(config.grantTypes as ReadonlySet<string>).has(grant)) {
+    throw brokerError('UnsupportedGrantTypeException', `The grant type "${grant}" is not enabled on this broker.`);
+  }
+  const grantType = grant as GrantType;
+  const scope = optionalScopes(body);
+  const withScope = scope === undefined ? {} : { scope };
+
+  switch (grantType) {
+    case GRANT_TYPES.authorizationCode: {
+      const why = 'for the authorization_code grant';
+      const code = requiredString(body, 'code', why);
+      const redirectUri = requiredString(body, 'redirectUri', why);
+      const codeVerifier = requiredString(body, 'codeVerifier', `${why} (PKCE is mandatory)`);
+      if (!CODE_VERIFIER.test(codeVerifier)) {
+        throw invalidRequest('The member "codeVerifier" must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636).');
+      }
+      if (config.redirectUris.size > 0 && !config.redirectUris.has(redirectUri)) {
+        throw invalidRequest('The member "redirectUri" is not one of the redirect URIs allowed on this broker.');
+      }
+      return { grantType, code, codeVerifier, redirectUri, ...withScope };
+    }
+    case GRANT_TYPES.refreshToken:
+      return { grantType, refreshToken: requiredString(body, 'refreshToken', 'for the refresh_token grant'), ...withScope };
+    case GRANT_TYPES.deviceCode:
+      return { grantType, deviceCode: requiredString(body, 'deviceCode', 'for the device_code grant'), ...withScope };
+  }
+}
+
+/** Checks the members that need no secret; the clientId check runs once the registration is known. */
+export function parseDeviceAuthorizationRequest(raw: unknown): DeviceAuthorizationRequest {
+  const body = asBody(raw);
+  const startUrl = requiredString(body, 'startUrl', 'to start a device authorization');
+  if (!URL.canParse(startUrl) || !/^https?:$/.test(new URL(startUrl).protocol)) {
+    throw invalidRequest('The member "startUrl" must be an absolute http(s) URL.');
+  }
+  return { startUrl };
+}
+
+/** Applies the clientId rule to a body once the registered client id is known. */
+export function assertClientId(raw: unknown, clientId: string): void {
+  checkClientId(asBody(raw), clientId);
+}

@@ -1,0 +1,75 @@
+// Structured logs and EMF metrics (Powertools). One log line and one metric set per request,
+// built from the Audit record, which holds no request data: never a secret, token, code or verifier.
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import type { Audit } from './broker.js';
+import type { BrokerError } from './errors.js';
+
+export const SERVICE_NAME = 'token-broker';
+export const METRICS_NAMESPACE = 'TokenBroker';
+
+/** Metric names the CDK construct's alarms refer to. */
+export const METRIC = {
+  requests: 'Requests',
+  upstreamLatency: 'UpstreamLatency',
+  upstreamServerErrors: 'UpstreamServerErrors',
+  clientSecretDaysToExpiry: 'ClientSecretDaysToExpiry',
+} as const;
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+const SHORT_GRANT: Record<string, string> = {
+  'urn:ietf:params:oauth:grant-type:device_code': 'device_code',
+};
+
+export interface Outcome {
+  readonly route: string;
+  readonly status: number;
+  readonly error?: BrokerError;
+}
+
+export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays: number, nowMs = Date.now()): void {
+  const grantType = audit.grantType === undefined ? 'none' : (SHORT_GRANT[audit.grantType] ?? audit.grantType);
+  const result = outcome.error?.type ?? 'Success';
+  const daysToExpiry =
+    audit.clientSecretExpiresAt === undefined
+      ? undefined
+      : Math.floor((audit.clientSecretExpiresAt * 1000 - nowMs) / 86_400_000);
+
+  const fields = {
+    route: outcome.route,
+    grantType,
+    outcome: result,
+    status: outcome.status,
+    fromUpstream: outcome.error?.fromUpstream ?? audit.upstreamCalls > 0,
+    upstreamCalls: audit.upstreamCalls,
+    upstreamStatus: audit.upstreamStatus,
+    upstreamLatencyMs: audit.upstreamLatencyMs,
+    upstreamRequestId: audit.upstreamRequestId,
+    registrationRefreshed: audit.registrationRefreshed,
+    clientSecretDaysToExpiry: daysToExpiry,
+  };
+  if (outcome.status >= 500) logger.error('request failed', { ...fields, detail: outcome.error?.logDetail });
+  else logger.info('request completed', fields);
+
+  if (daysToExpiry !== undefined && daysToExpiry <= expiryWarningDays) {
+    logger.warn('client registration expires soon: register the client again and update the secret', {
+      clientSecretDaysToExpiry: daysToExpiry,
+    });
+  }
+
+  metrics.addDimensions({ GrantType: grantType, Outcome: result });
+  metrics.addMetric(METRIC.requests, MetricUnit.Count, 1);
+  if (audit.upstreamLatencyMs !== undefined) {
+    metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, audit.upstreamLatencyMs);
+  }
+  // Alarm metrics carry only the service dimension so one alarm covers every grant type.
+  if (outcome.error?.fromUpstream && outcome.error.status >= 500) {
+    metrics.singleMetric().addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
+  }
+  if (daysToExpiry !== undefined) {
+    metrics.singleMetric().addMetric(METRIC.clientSecretDaysToExpiry, MetricUnit.Count, daysToExpiry);
+  }
+}

@@ -1,0 +1,161 @@
+// The SSO OIDC calls, through the AWS SDK's client, and the mapping of every way they can fail onto
+// the error vocabulary. The client never retries: a retried CreateToken would replay a single-use
+// authorization code or refresh token (the SDK's default sends it three times on a 500).
+
+import {
+  CreateTokenCommand,
+  SSOOIDCClient,
+  SSOOIDCServiceException,
+  StartDeviceAuthorizationCommand,
+} from '@aws-sdk/client-sso-oidc';
+import type { BrokerConfig } from './config.js';
+import { brokerError, upstreamError, type BrokerError } from './errors.js';
+import type { Registration } from './registration.js';
+import type { TokenRequest } from './request.js';
+
+export interface TokenResponse {
+  readonly accessToken?: string;
+  readonly tokenType?: string;
+  readonly expiresIn?: number;
+  readonly refreshToken?: string;
+  readonly idToken?: string;
+}
+
+export interface DeviceAuthorizationResponse {
+  readonly deviceCode?: string;
+  readonly userCode?: string;
+  readonly verificationUri?: string;
+  readonly verificationUriComplete?: string;
+  readonly expiresIn?: number;
+  readonly interval?: number;
+}
+
+export interface UpstreamResult<T> {
+  readonly body: T;
+  readonly status: number;
+  readonly requestId: string | undefined;
+}
+
+export interface Upstream {
+  createToken(registration: Registration, request: TokenRequest): Promise<UpstreamResult<TokenResponse>>;
+  startDeviceAuthorization(
+    registration: Registration,
+    startUrl: string,
+  ): Promise<UpstreamResult<DeviceAuthorizationResponse>>;
+}
+
+/** Thrown by Upstream calls: the BrokerError to answer with, plus what the log may say. */
+export class UpstreamFailure extends Error {
+  constructor(
+    readonly answer: BrokerError,
+    readonly status: number | undefined,
+    readonly requestId: string | undefined,
+  ) {
+    super(answer.message);
+    this.name = 'UpstreamFailure';
+  }
+}
+
+export function createUpstream(config: BrokerConfig, client = createOidcClient(config)): Upstream {
+  type Output<T> = T & { $metadata: { httpStatusCode?: number; requestId?: string } };
+  const send = async <T>(call: (abortSignal: AbortSignal) => Promise<Output<T>>): Promise<UpstreamResult<T>> => {
+    const deadline = AbortSignal.timeout(config.upstreamTimeoutMs);
+    try {
+      const { $metadata, ...body } = await call(deadline);
+      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: $metadata.requestId };
+    } catch (error) {
+      throw toUpstreamFailure(error, deadline.aborted, config.upstreamTimeoutMs);
+    }
+  };
+
+  return {
+    async createToken(registration, request) {
+      const command = new CreateTokenCommand({
+        clientId: registration.clientId,
+        clientSecret: registration.clientSecret,
+        ...request,
+      });
+      const result = await send<TokenResponse>((abortSignal) => client.send(command, { abortSignal }));
+      return { ...result, body: pickTokenMembers(result.body) };
+    },
+    async startDeviceAuthorization(registration, startUrl) {
+      const command = new StartDeviceAuthorizationCommand({
+        clientId: registration.clientId,
+        clientSecret: registration.clientSecret,
+        startUrl,
+      });
+      const result = await send<DeviceAuthorizationResponse>((abortSignal) => client.send(command, { abortSignal }));
+      return { ...result, body: pickDeviceMembers(result.body) };
+    },
+  };
+}
+
+export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
+  return new SSOOIDCClient({
+    region: config.oidcRegion,
+    maxAttempts: 1,
+    // The abort signal bounds the whole call; these bound its parts, and keep-alive is the SDK default.
+    requestHandler: {
+      connectionTimeout: Math.min(config.upstreamTimeoutMs, 3000),
+      requestTimeout: config.upstreamTimeoutMs,
+    },
+  });
+}
+
+/** Only the modeled members reach the caller, in a fixed order, undefined ones left out. */
+const pick = <T extends object>(source: T, members: readonly (keyof T)[]): T =>
+  Object.fromEntries(members.filter((m) => source[m] !== undefined).map((m) => [m, source[m]])) as T;
+
+const TOKEN_MEMBERS = ['accessToken', 'tokenType', 'expiresIn', 'refreshToken', 'idToken'] as const;
+const DEVICE_MEMBERS = [
+  'deviceCode',
+  'userCode',
+  'verificationUri',
+  'verificationUriComplete',
+  'expiresIn',
+  'interval',
+] as const;
+
+export const pickTokenMembers = (body: TokenResponse): TokenResponse => pick(body, TOKEN_MEMBERS);
+export const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse =>
+  pick(body, DEVICE_MEMBERS);
+
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
+
+/** Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. */
+export function toUpstreamFailure(error: unknown, deadlineReached: boolean, timeoutMs: number): UpstreamFailure {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
+  const status = metadata?.httpStatusCode;
+  const requestId = metadata?.requestId;
+  const name = (error as { name?: unknown }).name;
+
+  if (deadlineReached || name === 'TimeoutError') {
+    return new UpstreamFailure(
+      brokerError('GatewayTimeoutException', `SSO OIDC did not answer within ${timeoutMs} ms.`),
+      status,
+      requestId,
+    );
+  }
+  // A typed error answer from the service, modeled or not: passed through as it came.
+  if (error instanceof SSOOIDCServiceException && name !== 'UnknownError' && status !== undefined) {
+    const fields = error as unknown as Record<string, unknown>;
+    const text = (key: string): string | undefined => (typeof fields[key] === 'string' ? (fields[key] as string) : undefined);
+    return new UpstreamFailure(
+      upstreamError({
+        status,
+        type: error.name,
+        error: text('error'),
+        description: text('error_description'),
+        reason: text('reason'),
+      }),
+      status,
+      requestId,
+    );
+  }
+  const code = (error as { code?: unknown }).code;
+  const detail =
+    typeof code === 'string' && CONNECTION_ERRORS.has(code)
+      ? 'SSO OIDC could not be reached.'
+      : 'SSO OIDC gave an answer the broker could not read.';
+  return new UpstreamFailure(brokerError('BadGatewayException', detail), status, requestId);
+}
