@@ -1,0 +1,39 @@
+import { BROKER_ERRORS, BrokerError, brokerError, internalError, UPSTREAM_ERRORS, upstreamError } from '../../lambda/errors.js';
+
+describe('error vocabulary', () => {
+  it('pairs each of the 11 CreateToken error types with its documented status and error code', () => {
+    expect(Object.keys(UPSTREAM_ERRORS)).toHaveLength(11);
+    expect(UPSTREAM_ERRORS.InvalidClientException).toEqual({ status: 401, error: 'invalid_client' });
+    expect(UPSTREAM_ERRORS.InternalServerException).toEqual({ status: 500, error: 'server_error' });
+    const others = Object.entries(UPSTREAM_ERRORS).filter(([type]) => !['InvalidClientException', 'InternalServerException'].includes(type));
+    for (const [, known] of others) expect(known.status).toBe(400);
+  });
+
+  it('gives broker-raised errors the same wire shape, with __type', () => {
+    const error = brokerError('PayloadTooLargeException', 'too big');
+    expect(error.status).toBe(413);
+    expect(error.toWire()).toEqual({ __type: 'PayloadTooLargeException', error: 'invalid_request', error_description: 'too big' });
+    expect(Object.values(BROKER_ERRORS).map((e) => e.status).sort()).toEqual([403, 404, 413, 415, 502, 504]);
+  });
+
+  it('passes an upstream error through as it came, reason included, unknown types too', () => {
+    const known = upstreamError({ status: 400, type: 'InvalidRequestException', error: 'invalid_request', description: 'd', reason: 'KMS_NewReason' });
+    expect(known.toWire()).toEqual({ __type: 'InvalidRequestException', error: 'invalid_request', error_description: 'd', reason: 'KMS_NewReason' });
+    expect(known.fromUpstream).toBe(true);
+    const unknown = upstreamError({ status: 429, type: 'TooManyRequestsException', error: 'too_many' });
+    expect([unknown.status, unknown.toWire()]).toEqual([429, { __type: 'TooManyRequestsException', error: 'too_many' }]);
+  });
+
+  it('fills in the modeled error code only when the service sent none', () => {
+    expect(upstreamError({ status: 400, type: 'SlowDownException' }).error).toBe('slow_down');
+    expect(upstreamError({ status: 400, type: 'SlowDownException', error: 'other' }).error).toBe('other');
+  });
+
+  it('keeps internal details out of the wire form', () => {
+    const error = internalError('secret not JSON');
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error.status).toBe(500);
+    expect(JSON.stringify(error.toWire())).not.toContain('secret not JSON');
+    expect(error.logDetail).toBe('secret not JSON');
+  });
+});

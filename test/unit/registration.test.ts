@@ -1,0 +1,128 @@
+// Secret caching and rotation, with aws-sdk-client-mock standing in for Secrets Manager behind the
+// real Powertools SecretsProvider.
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { BrokerError } from '../../lambda/errors.js';
+import { parseRegistration, RegistrationSource } from '../../lambda/registration.js';
+
+const first = { clientId: 'client-1', clientSecret: 'secret-1', clientSecretExpiresAt: 1_900_000_000 };
+const second = { clientId: 'client-2', clientSecret: 'secret-2' };
+
+function setup(maxAgeSeconds = 300) {
+  const client = new SecretsManagerClient({ region: 'us-east-1' });
+  const sm = mockClient(client);
+  let now = 1_000_000;
+  const source = new RegistrationSource({
+    secretId: 'token-broker/registration',
+    maxAgeSeconds,
+    provider: new SecretsProvider({ awsSdkV3Client: client }),
+    now: () => now,
+  });
+  return { sm, source, advance: (ms: number) => (now += ms) };
+}
+
+describe('parseRegistration', () => {
+  it('reads a RegisterClient answer', () => {
+    expect(parseRegistration(JSON.stringify({ ...first, authorizationEndpoint: 'x' }))).toEqual(first);
+  });
+
+  it.each([
+    [undefined, 'has no SecretString'],
+    ['{"clientId":"a","clientSecret":', 'is not valid JSON'],
+    ['[1]', 'is not a JSON object'],
+    ['{"clientSecret":"s"}', 'has no clientId'],
+    ['{"clientId":"a"}', 'has no clientSecret'],
+    ['{"clientId":"a","clientSecret":"s","clientSecretExpiresAt":"soon"}', 'clientSecretExpiresAt'],
+  ])('rejects %j with a generic 500 and a log-only detail', (secretString, detail) => {
+    let error: unknown;
+    try {
+      parseRegistration(secretString);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(BrokerError);
+    const brokerError = error as BrokerError;
+    expect(brokerError.status).toBe(500);
+    expect(brokerError.type).toBe('InternalServerException');
+    expect(brokerError.logDetail).toContain(detail);
+    expect(brokerError.description).toBe('The token broker could not complete the request.');
+  });
+
+  it('never quotes the secret in the log detail', () => {
+    const secretString = '{"clientId":"a","clientSecret":"s3cr3t-value"';
+    try {
+      parseRegistration(secretString);
+    } catch (error) {
+      expect(JSON.stringify(error)).not.toContain('s3cr3t');
+      expect((error as BrokerError).logDetail).not.toContain('s3cr3t');
+      expect((error as BrokerError).message).not.toContain('s3cr3t');
+    }
+    expect.assertions(3);
+  });
+});
+
+describe('RegistrationSource', () => {
+  it('reads the secret once per max age and shares one read between concurrent callers', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(first) });
+    const reads = await Promise.all([source.get(), source.get(), source.get()]);
+    expect(reads).toEqual([first, first, first]);
+    await source.get();
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(sm.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'token-broker/registration' });
+  });
+
+  it('reads again once the max age has passed', async () => {
+    const { sm, source } = setup(0);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(first) });
+    await source.get();
+    await source.get();
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('refresh() bypasses the cache and reports a rotated registration', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(first) })
+      .resolves({ SecretString: JSON.stringify(second) });
+    await source.get();
+    await expect(source.refresh()).resolves.toEqual({ registration: second, changed: true });
+    await expect(source.get()).resolves.toEqual(second);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('refresh() reports an unchanged registration and is rate-limited', async () => {
+    const { sm, source, advance } = setup();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(first) });
+    await source.get();
+    await expect(source.refresh()).resolves.toEqual({ registration: first, changed: false });
+    await expect(source.refresh()).resolves.toEqual({ registration: first, changed: false });
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    advance(5_000);
+    await source.refresh();
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+  });
+
+  it('turns a Secrets Manager failure into a generic 500 and recovers on the next call', async () => {
+    const { sm, source } = setup();
+    const notFound = Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    sm.on(GetSecretValueCommand).rejectsOnce(notFound).resolves({ SecretString: JSON.stringify(first) });
+    const error = (await source.get().catch((caught: unknown) => caught)) as BrokerError;
+    expect(error.status).toBe(500);
+    expect(error.logDetail).toBe('client registration secret could not be read: ResourceNotFoundException 400');
+    await expect(source.get()).resolves.toEqual(first);
+  });
+
+  it('prefetch() starts the read without waiting for a request and swallows its failure', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand).rejectsOnce(new Error('down')).resolves({ SecretString: JSON.stringify(first) });
+    source.prefetch();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    await expect(source.get()).resolves.toEqual(first);
+  });
+});
