@@ -129,7 +129,10 @@ export function toUpstreamFailure(error: unknown, deadlineReached: boolean, time
   const requestId = metadata?.requestId;
   const name = (error as { name?: unknown }).name;
 
-  if (deadlineReached || name === 'TimeoutError') {
+  const code = (error as { code?: unknown }).code;
+  const connectionFailed = typeof code === 'string' && CONNECTION_ERRORS.has(code);
+  // The SDK's HTTP handler names a reset connection 'TimeoutError' too: the code decides first.
+  if (deadlineReached || (name === 'TimeoutError' && !connectionFailed)) {
     return new UpstreamFailure(
       brokerError('GatewayTimeoutException', `SSO OIDC did not answer within ${timeoutMs} ms.`),
       status,
@@ -152,10 +155,8 @@ export function toUpstreamFailure(error: unknown, deadlineReached: boolean, time
       requestId,
     );
   }
-  const code = (error as { code?: unknown }).code;
-  const detail =
-    typeof code === 'string' && CONNECTION_ERRORS.has(code)
-      ? 'SSO OIDC could not be reached.'
-      : 'SSO OIDC gave an answer the broker could not read.';
+  const detail = connectionFailed
+    ? 'SSO OIDC could not be reached.'
+    : 'SSO OIDC gave an answer the broker could not read.';
   return new UpstreamFailure(brokerError('BadGatewayException', detail), status, requestId);
 }

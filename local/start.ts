@@ -6,7 +6,7 @@
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { ConfigError, ENV, GRANT_TYPES, loadConfig } from '../lambda/config.js';
 import { routeKeysFor } from '../lambda/routes.js';
-import { startLocalApi } from './adapter.js';
+import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
 import { SsoOidcEmulator } from './emulators/sso-oidc.js';
 
@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Imported only now: the handler reads its configuration at module load, as in Lambda.
   const { handler } = await import('../lambda/handler.js');
-  const api = await startLocalApi({ handler, routes: routeKeysFor(config.grantTypes), port: basePort });
+  // Middy types the context as its handler sees it (with the audit record its middleware adds); the
+  // caller, like Lambda, passes a plain Context.
+  const api = await startLocalApi({ handler: handler as unknown as LambdaHandler, routes: routeKeysFor(config.grantTypes), port: basePort });
 
   const lines = [
     `token broker listening on ${api.url}`,

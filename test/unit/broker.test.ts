@@ -147,6 +147,9 @@ describe('toUpstreamFailure', () => {
     expect(toUpstreamFailure(Object.assign(new Error('x'), { name: 'TimeoutError' }), false, 8000).answer.status).toBe(504);
     const refused = toUpstreamFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), false, 8000);
     expect(refused.answer).toMatchObject({ status: 502, type: 'BadGatewayException', description: 'SSO OIDC could not be reached.' });
+    // The SDK's HTTP handler names a reset connection TimeoutError; it is a connection failure.
+    const reset = toUpstreamFailure(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }), false, 8000);
+    expect(reset.answer).toMatchObject({ status: 502, description: 'SSO OIDC could not be reached.' });
     const garbled = toUpstreamFailure(new SyntaxError('Unexpected token < in JSON'), false, 8000);
     expect(garbled.answer).toMatchObject({ status: 502, description: 'SSO OIDC gave an answer the broker could not read.' });
   });

@@ -1,0 +1,350 @@
+// The broker as `npm start` runs it (the local API Gateway adapter in front of the handler, in its own
+// process), configured like a deployment, against the SSO OIDC and Secrets Manager emulators over HTTP.
+// Every upstream error is produced by a real flow in the emulator, not by a canned answer, except the
+// server fault, which is injected.
+
+import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
+import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
+import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import { pkcePair } from '../helpers/pkce.js';
+
+const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+const ORIGIN = 'https://app.example.com';
+const REDIRECT = 'https://app.example.com/callback';
+
+let clock = Date.now();
+let oidc: SsoOidcEmulator;
+let secrets: SecretsManagerEmulator;
+let broker: BrokerProcess;
+let clientId: string;
+/** Every secret, token, code and verifier this file sees; none may appear in the broker's output. */
+const sensitive = new Set<string>();
+
+const remember = (...values: unknown[]): void => {
+  for (const value of values) if (typeof value === 'string' && value.length > 0) sensitive.add(value);
+};
+
+beforeAll(async () => {
+  oidc = await SsoOidcEmulator.start({ now: () => clock, deviceIntervalSeconds: 5 });
+  secrets = await SecretsManagerEmulator.start();
+  const registration = oidc.registerClient({
+    clientName: 'broker-integration',
+    clientType: 'public',
+    grantTypes: ['authorization_code', 'refresh_token', DEVICE],
+    redirectUris: [REDIRECT],
+    issuerUrl: oidc.url,
+    scopes: ['openid', 'email', 'sso:account:access'],
+  });
+  clientId = registration.clientId;
+  remember(registration.clientSecret);
+  secrets.putSecret('broker/registration', JSON.stringify(registration));
+  broker = await startBroker({
+    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    TOKEN_BROKER_SECRET_ID: 'broker/registration',
+    TOKEN_BROKER_GRANT_TYPES: `authorization_code,refresh_token,${DEVICE}`,
+    TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
+    TOKEN_BROKER_REDIRECT_URIS: REDIRECT,
+    TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '1000',
+  });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  await oidc?.stop();
+  await secrets?.stop();
+});
+
+/** A fresh authorization code, issued by the emulator as /authorize would, and its verifier. */
+function newCode(scopes: string[] = ['openid']): { code: string; verifier: string } {
+  const { verifier, challenge } = pkcePair();
+  const code = oidc.authorize({ clientId, redirectUri: REDIRECT, codeChallenge: challenge, scopes, state: 's' });
+  remember(code, verifier);
+  return { code, verifier };
+}
+
+const token = (body: unknown, headers: Record<string, string> = {}) => post(`${broker.url}/token`, body, headers);
+
+async function exchange(scope?: string[]) {
+  const { code, verifier } = newCode();
+  const response = await token({ grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT, ...(scope ? { scope } : {}) });
+  remember(response.body.accessToken, response.body.refreshToken, response.body.idToken);
+  return { code, verifier, response };
+}
+
+async function startDevice() {
+  const response = await post(`${broker.url}/device_authorization`, { startUrl: 'https://d-1234567890.awsapps.com/start' });
+  expect(response.status).toBe(200);
+  remember(response.body.deviceCode, response.body.userCode);
+  return response.body as { deviceCode: string; userCode: string; interval: number; expiresIn: number };
+}
+
+const pollDevice = (deviceCode: string) => token({ grantType: DEVICE, deviceCode });
+
+/** The exact pass-through shape: status, header, and body members. */
+function expectError(
+  response: Awaited<ReturnType<typeof token>>,
+  status: number,
+  type: string,
+  error: string,
+  reason?: string,
+): void {
+  expect({ status: response.status, type: response.headers.get('x-amzn-errortype') }).toEqual({ status, type });
+  expect(response.body.__type).toBe(type);
+  expect(response.body.error).toBe(error);
+  expect(typeof response.body.error_description).toBe('string');
+  expect(response.body.reason).toBe(reason);
+  expect(response.headers.get('content-type')).toBe('application/json');
+  expect(response.headers.get('cache-control')).toBe('no-store');
+}
+
+describe('successful exchanges', () => {
+  it('exchanges an authorization code with PKCE for tokens, uncacheable', async () => {
+    const { response } = await exchange(['openid']);
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body).sort()).toEqual(['accessToken', 'expiresIn', 'idToken', 'refreshToken', 'tokenType']);
+    expect(response.body.tokenType).toBe('Bearer');
+    expect(response.body.expiresIn).toBeGreaterThan(0);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('pragma')).toBe('no-cache');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-amzn-requestid')).toMatch(/\S+/);
+  });
+
+  it('refreshes, and a refresh that returns no new refresh token says so by leaving it out', async () => {
+    const { response } = await exchange();
+    const refreshed = await token({ grantType: 'refresh_token', refreshToken: response.body.refreshToken });
+    remember(refreshed.body.accessToken);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.accessToken).not.toBe(response.body.accessToken);
+    expect(refreshed.body).not.toHaveProperty('refreshToken');
+  });
+
+  it('runs the device flow: pending, slow down, approved, tokens', async () => {
+    const device = await startDevice();
+    expect(device.userCode).toMatch(/\S/);
+    expectError(await pollDevice(device.deviceCode), 400, 'AuthorizationPendingException', 'authorization_pending');
+    expectError(await pollDevice(device.deviceCode), 400, 'SlowDownException', 'slow_down');
+    oidc.approveDevice(device.userCode);
+    clock += (device.interval + 1) * 1000;
+    const done = await pollDevice(device.deviceCode);
+    remember(done.body.accessToken, done.body.refreshToken);
+    expect(done.status).toBe(200);
+    expect(done.body.tokenType).toBe('Bearer');
+  });
+
+  it('ignores a clientSecret in the body and accepts the registered clientId', async () => {
+    const { code, verifier } = newCode();
+    const response = await token({ grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT, clientId, clientSecret: 'not-the-secret' });
+    remember(response.body.accessToken, response.body.refreshToken, response.body.idToken);
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('every SSO OIDC error passes through exactly', () => {
+  it('InvalidGrantException: a reused authorization code', async () => {
+    const { code, verifier } = await exchange();
+    expectError(await token({ grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT }), 400, 'InvalidGrantException', 'invalid_grant');
+  });
+
+  it('InvalidGrantException: a verifier that does not match the challenge', async () => {
+    const { code } = newCode();
+    expectError(await token({ grantType: 'authorization_code', code, codeVerifier: pkcePair().verifier, redirectUri: REDIRECT }), 400, 'InvalidGrantException', 'invalid_grant');
+  });
+
+  it('InvalidScopeException: a scope the client did not register', async () => {
+    const { response } = await exchange();
+    expectError(await token({ grantType: 'refresh_token', refreshToken: response.body.refreshToken, scope: ['admin:everything'] }), 400, 'InvalidScopeException', 'invalid_scope');
+  });
+
+  it('AccessDeniedException and InvalidRequestException with their KMS reasons', async () => {
+    const { response } = await exchange();
+    const refresh = { grantType: 'refresh_token', refreshToken: response.body.refreshToken };
+    oidc.setKmsState('access_denied');
+    expectError(await token(refresh), 400, 'AccessDeniedException', 'access_denied', 'KMS_AccessDeniedException');
+    oidc.setKmsState('disabled');
+    expectError(await token(refresh), 400, 'InvalidRequestException', 'invalid_request', 'KMS_DisabledException');
+    oidc.setKmsState('ok');
+    expect((await token(refresh)).status).toBe(200);
+  });
+
+  it('AccessDeniedException: the user denied the device', async () => {
+    const device = await startDevice();
+    oidc.denyDevice(device.userCode);
+    expectError(await pollDevice(device.deviceCode), 400, 'AccessDeniedException', 'access_denied');
+  });
+
+  it('ExpiredTokenException: a device code past its lifetime', async () => {
+    const device = await startDevice();
+    clock += (device.expiresIn + 1) * 1000;
+    expectError(await pollDevice(device.deviceCode), 400, 'ExpiredTokenException', 'expired_token');
+  });
+
+  it('InternalServerException reaches the upstream exactly once: the code is never replayed', async () => {
+    const { code, verifier } = newCode();
+    oidc.injectFault({ kind: 'error', type: 'InternalServerException', status: 500, error: 'server_error', description: 'Internal error' });
+    const before = oidc.callCount('/token');
+    expectError(await token({ grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT }), 500, 'InternalServerException', 'server_error');
+    expect(oidc.callCount('/token') - before).toBe(1);
+  });
+
+  it('an unknown error type and an unknown reason pass through too', async () => {
+    oidc.injectFault({ kind: 'error', type: 'InvalidRequestException', status: 400, error: 'invalid_request', description: 'd', reason: 'KMS_SomethingNew' });
+    const { response } = await exchange();
+    expectError(response, 400, 'InvalidRequestException', 'invalid_request', 'KMS_SomethingNew');
+    oidc.injectFault({ kind: 'error', type: 'BrandNewException', status: 409, error: 'brand_new', description: 'd' });
+    const second = await exchange();
+    expectError(second.response, 409, 'BrandNewException', 'brand_new');
+  });
+
+  it('InvalidClientException: the registration expired, and the secret has nothing newer', async () => {
+    const { response } = await exchange();
+    const before = { token: oidc.callCount('/token'), reads: secrets.callCount('GetSecretValue') };
+    oidc.expireClient(clientId);
+    try {
+      expectError(await token({ grantType: 'refresh_token', refreshToken: response.body.refreshToken }), 401, 'InvalidClientException', 'invalid_client');
+      // One forced re-read of the secret; the same registration came back, so no second call.
+      expect(secrets.callCount('GetSecretValue') - before.reads).toBe(1);
+      expect(oidc.callCount('/token') - before.token).toBe(1);
+    } finally {
+      const renewed = oidc.registerClient({ clientName: 'broker-integration', clientType: 'public', grantTypes: ['authorization_code', 'refresh_token', DEVICE], redirectUris: [REDIRECT], issuerUrl: oidc.url, scopes: ['openid', 'email', 'sso:account:access'] });
+      clientId = renewed.clientId;
+      remember(renewed.clientSecret);
+      secrets.putSecret('broker/registration', JSON.stringify(renewed));
+    }
+  });
+
+  it('recovers from a rotated registration with one forced re-read and one retry', async () => {
+    // The previous test left a new registration in the secret while the broker still caches the
+    // expired one: the first request meets InvalidClientException upstream and recovers by itself.
+    // (The broker's forced re-reads are rate-limited to one per 5 s, so let that pass first.)
+    await new Promise((resolve) => setTimeout(resolve, 5100));
+    const before = oidc.callCount('/token');
+    const { response } = await exchange();
+    expect(response.status).toBe(200);
+    expect(oidc.callCount('/token') - before).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('errors the broker raises itself never reach SSO OIDC', () => {
+  let before: number;
+  beforeEach(() => {
+    before = oidc.callCount('/token') + oidc.callCount('/device_authorization');
+  });
+  afterEach(() => {
+    expect(oidc.callCount('/token') + oidc.callCount('/device_authorization')).toBe(before);
+  });
+
+  it('malformed JSON', async () => {
+    const response = await token('{"grantType":');
+    expectError(response, 400, 'InvalidRequestException', 'invalid_request');
+    expect(response.body.error_description).toBe('The request body is not valid JSON.');
+  });
+
+  it('a body that is not an object', async () => {
+    expectError(await token('["refresh_token"]'), 400, 'InvalidRequestException', 'invalid_request');
+  });
+
+  it('a missing member, named in the description', async () => {
+    const response = await token({ grantType: 'refresh_token' });
+    expectError(response, 400, 'InvalidRequestException', 'invalid_request');
+    expect(response.body.error_description).toContain('"refreshToken"');
+  });
+
+  it('a mistyped member, named in the description', async () => {
+    const response = await token({ grantType: 'refresh_token', refreshToken: ['x'] });
+    expectError(response, 400, 'InvalidRequestException', 'invalid_request');
+    expect(response.body.error_description).toContain('"refreshToken" must be a string');
+  });
+
+  it('a grant type not enabled on this broker', async () => {
+    expectError(await token({ grantType: 'client_credentials' }), 400, 'UnsupportedGrantTypeException', 'unsupported_grant_type');
+  });
+
+  it('a redirect URI outside the allow list', async () => {
+    const { code, verifier } = newCode();
+    const response = await token({ grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: 'https://evil.example.com/cb' });
+    expectError(response, 400, 'InvalidRequestException', 'invalid_request');
+    expect(response.body.error_description).toContain('"redirectUri"');
+  });
+
+  it('another clientId', async () => {
+    expectError(await token({ grantType: 'refresh_token', refreshToken: 'x', clientId: 'someone-else' }), 401, 'InvalidClientException', 'invalid_client');
+  });
+
+  it('a body over 16 KiB', async () => {
+    expectError(await token({ grantType: 'refresh_token', refreshToken: 'x'.repeat(17 * 1024) }), 413, 'PayloadTooLargeException', 'invalid_request');
+  });
+
+  it('a content type other than JSON', async () => {
+    expectError(await token('grantType=refresh_token', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UnsupportedMediaTypeException', 'invalid_request');
+  });
+
+  it('an Origin that is not allowed, with no CORS headers for it', async () => {
+    const response = await token({ grantType: 'refresh_token', refreshToken: 'x' }, { origin: 'https://evil.example.com' });
+    expectError(response, 403, 'ForbiddenOriginException', 'access_denied');
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('a route that does not exist, as API Gateway answers it', async () => {
+    const response = await post(`${broker.url}/client/register`, {});
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('CORS for allowed origins', () => {
+  it('answers preflight with the methods and headers a page sends', async () => {
+    const response = await fetch(`${broker.url}/token`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(response.headers.get('access-control-allow-headers')).toContain('content-type');
+  });
+
+  it('refuses preflight from another origin', async () => {
+    const response = await fetch(`${broker.url}/token`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+    });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets an allowed page read the error type and request id', async () => {
+    const response = await token({ grantType: 'refresh_token', refreshToken: 'unknown' }, { origin: ORIGIN });
+    expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(response.headers.get('access-control-expose-headers')).toBe('x-amzn-ErrorType, x-amzn-RequestId');
+    expect(response.headers.get('vary')).toBe('Origin');
+    expectError(response, 400, 'InvalidGrantException', 'invalid_grant');
+  });
+});
+
+describe('upstream failures', () => {
+  it('answers 504 when SSO OIDC is slower than the broker timeout, then serves the next request', async () => {
+    oidc.injectFault({ kind: 'delay', ms: 1500 });
+    const { response } = await exchange();
+    expectError(response, 504, 'GatewayTimeoutException', 'temporarily_unavailable');
+    expect((await exchange()).response.status).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  it('have one structured line per request, with grant type, outcome, status and upstream latency', async () => {
+    await exchange();
+    const last = broker.logs().filter((line) => line.message === 'request completed').at(-1)!;
+    expect(last).toMatchObject({ level: 'INFO', service: 'token-broker', route: 'POST /token', grantType: 'authorization_code', outcome: 'Success', status: 200, upstreamStatus: 200, upstreamCalls: 1 });
+    expect(typeof last.upstreamLatencyMs).toBe('number');
+    expect(typeof last.function_request_id).toBe('string');
+  });
+
+  it('never contain a secret, token, code or verifier, after everything above', () => {
+    const output = broker.output();
+    expect(output.length).toBeGreaterThan(1000);
+    expect(sensitive.size).toBeGreaterThan(40);
+    const leaked = [...sensitive].filter((value) => output.includes(value));
+    expect(leaked).toEqual([]);
+  });
+});
