@@ -5,7 +5,8 @@
 
 import type { BrokerConfig } from './config.js';
 import type { Registration, RegistrationSource } from './registration.js';
-import { assertClientId, parseDeviceAuthorizationRequest, parseTokenRequest } from './request.js';
+import { brokerError } from './errors.js';
+import { parseDeviceAuthorizationRequest, parseTokenRequest, requestedClientId } from './request.js';
 import {
   UpstreamFailure,
   type DeviceAuthorizationResponse,
@@ -29,7 +30,7 @@ export const newAudit = (): Audit => ({ upstreamCalls: 0 });
 
 export interface BrokerDeps {
   readonly config: BrokerConfig;
-  readonly registrations: Pick<RegistrationSource, 'get' | 'refresh'>;
+  readonly registrations: Pick<RegistrationSource, 'get' | 'forClient' | 'refresh'>;
   readonly upstream: Upstream;
 }
 
@@ -55,22 +56,40 @@ export async function startDeviceAuthorization(
   );
 }
 
+/** The registration's public members, for frontends: never the secret. */
+export interface PublicClient {
+  readonly clientId: string;
+  readonly authorizationEndpoint?: string;
+}
+
+export async function describeClient(deps: BrokerDeps, audit: Audit): Promise<PublicClient> {
+  const registration = await deps.registrations.get();
+  audit.clientSecretExpiresAt = registration.clientSecretExpiresAt;
+  return registration.authorizationEndpoint === undefined
+    ? { clientId: registration.clientId }
+    : { clientId: registration.clientId, authorizationEndpoint: registration.authorizationEndpoint };
+}
+
 async function callWithRegistration<T>(
   body: unknown,
   deps: BrokerDeps,
   audit: Audit,
   call: (registration: Registration) => Promise<UpstreamResult<T>>,
 ): Promise<UpstreamResult<T>> {
-  const registration = await deps.registrations.get();
+  const requested = requestedClientId(body);
+  const registration = await deps.registrations.forClient(requested);
+  if (registration === undefined) {
+    throw brokerError('InvalidClientException', 'The clientId does not match the client registered with this broker.');
+  }
   audit.clientSecretExpiresAt = registration.clientSecretExpiresAt;
-  assertClientId(body, registration.clientId);
   try {
     return await timed(audit, () => call(registration));
   } catch (error) {
     if (!(error instanceof UpstreamFailure) || error.answer.type !== 'InvalidClientException') throw error;
     const { registration: fresh, changed } = await deps.registrations.refresh();
     audit.registrationRefreshed = changed;
-    if (!changed) throw error;
+    // A caller that named its client gets a retry only with that client (its code belongs to it).
+    if (!changed || (requested !== undefined && fresh.clientId !== requested)) throw error;
     audit.clientSecretExpiresAt = fresh.clientSecretExpiresAt;
     return timed(audit, () => call(fresh));
   }

@@ -6,10 +6,10 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { exchangeToken, startDeviceAuthorization, type BrokerDeps } from './broker.js';
+import { describeClient, exchangeToken, startDeviceAuthorization, type BrokerDeps } from './broker.js';
 import { loadConfig } from './config.js';
 import { brokerHttp, type BrokerContext, type RouteResult } from './middleware.js';
 import { RegistrationSource } from './registration.js';
@@ -19,20 +19,27 @@ import { createUpstream } from './upstream.js';
 
 // Cold start: configuration is validated and the secret read begins before the first request.
 const config = loadConfig();
+// A secret named by its ARN is read in the ARN's region, which need not be the function's.
+const secretRegion = config.secretId.startsWith('arn:') ? config.secretId.split(':')[3] : undefined;
+const secretsClient = new SecretsManagerClient({
+  ...(secretRegion ? { region: secretRegion } : {}),
+  // One attempt: RegistrationSource bounds each read as a whole, and a failed read is retried by
+  // the next request.
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: config.secretTimeoutMs, requestTimeout: config.secretTimeoutMs },
+});
 const registrations = new RegistrationSource({
   secretId: config.secretId,
   maxAgeSeconds: config.secretMaxAgeSeconds,
-  provider: new SecretsProvider({
-    awsSdkV3Client: new SecretsManagerClient({
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: config.secretTimeoutMs, requestTimeout: config.secretTimeoutMs },
-    }),
-  }),
+  timeoutMs: config.secretTimeoutMs,
+  provider: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+  previousProvider: new SecretsProvider({ awsSdkV3Client: secretsClient }),
 });
 registrations.prefetch();
 const deps: BrokerDeps = { config, registrations, upstream: createUpstream(config) };
 
 async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Promise<RouteResult> {
+  if (event.routeKey === ROUTES.client) return { statusCode: 200, body: await describeClient(deps, context.audit) };
   const result =
     event.routeKey === ROUTES.deviceAuthorization
       ? await startDeviceAuthorization(event.body, deps, context.audit)
@@ -40,9 +47,15 @@ async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Pro
   return { statusCode: result.status, body: result.body };
 }
 
+// Only POST routes have a JSON body; GET /client has none to parse.
+const jsonBody = httpJsonBodyParser();
+const parseJsonBodyOfPosts: MiddlewareObj<APIGatewayProxyEventV2> = {
+  before: (request) => (request.event.routeKey.startsWith('POST ') ? jsonBody.before?.(request as never) : undefined),
+};
+
 export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics))
   .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes) }))
-  .use(httpJsonBodyParser())
+  .use(parseJsonBodyOfPosts)
   .handler(route);

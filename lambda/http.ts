@@ -3,7 +3,7 @@
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { BrokerConfig } from './config.js';
-import { brokerError, type BrokerError } from './errors.js';
+import { brokerError, invalidRequest, type BrokerError } from './errors.js';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;
@@ -25,15 +25,17 @@ export const ALLOWED_REQUEST_HEADERS = [
 
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-/** Every answer is JSON that must not be cached or sniffed: it may hold tokens. */
-const BASE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'application/json',
+/** Every answer, preflight included, must not be cached or sniffed, and keeps browsers on HTTPS. */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
   pragma: 'no-cache',
   'x-content-type-options': 'nosniff',
   'strict-transport-security': 'max-age=63072000; includeSubDomains',
   'referrer-policy': 'no-referrer',
 };
+
+/** Every answer with a body is JSON, and may hold tokens. */
+const BASE_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json', ...SECURITY_HEADERS };
 
 export const originOf = (event: APIGatewayProxyEventV2): string | undefined => event.headers?.origin;
 
@@ -77,13 +79,13 @@ export function errorResponse(
 
 /** The answer to a CORS preflight from an allowed origin (the origin check has already run). */
 export function preflightResponse(origin: string | undefined, config: BrokerConfig): HttpResponse {
-  const headers: Record<string, string> = { ...corsHeaders(origin, config), 'cache-control': 'no-store' };
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, ...corsHeaders(origin, config) };
   if (origin !== undefined) {
-    headers['access-control-allow-methods'] = 'POST';
+    headers['access-control-allow-methods'] = 'GET, POST';
     headers['access-control-allow-headers'] = ALLOWED_REQUEST_HEADERS.join(', ');
     headers['access-control-max-age'] = String(PREFLIGHT_MAX_AGE_SECONDS);
   } else {
-    headers.allow = 'OPTIONS, POST';
+    headers.allow = 'GET, OPTIONS, POST';
   }
   return { statusCode: 204, headers, body: '' };
 }
@@ -92,6 +94,22 @@ export function preflightResponse(origin: string | undefined, config: BrokerConf
 export function bodyBytes(event: APIGatewayProxyEventV2): number {
   if (event.body === undefined || event.body === null) return 0;
   return event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text. API Gateway base64-encodes a body it does not take for text (for JSON, one that
+ * is not valid UTF-8). JSON must be UTF-8 (RFC 8259), and decoding it loosely would replace bytes
+ * with U+FFFD and forward an altered code or token: such a body is refused instead.
+ */
+export function decodeBody(event: APIGatewayProxyEventV2): string | undefined {
+  if (event.body === undefined || event.body === null || !event.isBase64Encoded) return event.body ?? undefined;
+  try {
+    return UTF8.decode(Buffer.from(event.body, 'base64'));
+  } catch {
+    throw invalidRequest('The request body is not valid JSON: it is not UTF-8.');
+  }
 }
 
 /** The checks that need no body: origin, then size. Throws the answer when one fails. */

@@ -7,7 +7,15 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { newAudit, type Audit } from './broker.js';
 import type { BrokerConfig } from './config.js';
 import { BrokerError, brokerError, internalError, invalidRequest } from './errors.js';
-import { checkRequest, errorResponse, jsonResponse, originOf, preflightResponse, type HttpResponse } from './http.js';
+import {
+  checkRequest,
+  decodeBody,
+  errorResponse,
+  jsonResponse,
+  originOf,
+  preflightResponse,
+  type HttpResponse,
+} from './http.js';
 import { ROUTES, type RouteKey } from './routes.js';
 import { logger, recordRequest } from './telemetry.js';
 import { UpstreamFailure } from './upstream.js';
@@ -44,6 +52,11 @@ export function brokerHttp(options: {
       }
       checkRequest(request.event, config);
       if (request.event.routeKey === ROUTES.preflight) return preflightResponse(originOf(request.event), config);
+      // The JSON body parser decodes base64 loosely; it gets text known to be UTF-8 instead.
+      if (request.event.isBase64Encoded) {
+        request.event.body = decodeBody(request.event);
+        request.event.isBase64Encoded = false;
+      }
       return undefined;
     },
     after(request) {

@@ -11,6 +11,8 @@ export interface Registration {
   readonly clientSecret: string;
   /** Epoch seconds, as RegisterClient returns it, when known. */
   readonly clientSecretExpiresAt?: number;
+  /** SSO OIDC's /authorize URL, as RegisterClient returns it, when known. */
+  readonly authorizationEndpoint?: string;
 }
 
 /** Validates a SecretString; failures name the problem, never the content. */
@@ -28,7 +30,7 @@ export function parseRegistration(secretString: unknown): Registration {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw internalError('client registration secret is not a JSON object');
   }
-  const { clientId, clientSecret, clientSecretExpiresAt } = value as Record<string, unknown>;
+  const { clientId, clientSecret, clientSecretExpiresAt, authorizationEndpoint } = value as Record<string, unknown>;
   if (typeof clientId !== 'string' || clientId === '') {
     throw internalError('client registration secret has no clientId string');
   }
@@ -38,17 +40,27 @@ export function parseRegistration(secretString: unknown): Registration {
   if (clientSecretExpiresAt !== undefined && typeof clientSecretExpiresAt !== 'number') {
     throw internalError('client registration secret has a clientSecretExpiresAt that is not a number');
   }
-  return typeof clientSecretExpiresAt === 'number'
-    ? { clientId, clientSecret, clientSecretExpiresAt }
-    : { clientId, clientSecret };
+  return {
+    clientId,
+    clientSecret,
+    ...(typeof clientSecretExpiresAt === 'number' ? { clientSecretExpiresAt } : {}),
+    ...(typeof authorizationEndpoint === 'string' ? { authorizationEndpoint } : {}),
+  };
 }
 
 export interface RegistrationSourceOptions {
   readonly secretId: string;
   readonly maxAgeSeconds: number;
   readonly provider: Pick<SecretsProvider, 'get'>;
+  /**
+   * Reads the AWSPREVIOUS version. A provider of its own, because Powertools caches by secret name
+   * alone. Without it, only the current registration is served.
+   */
+  readonly previousProvider?: Pick<SecretsProvider, 'get'>;
   /** Forced re-reads closer together than this are served from the last read. */
   readonly minRefreshIntervalMs?: number;
+  /** Deadline for one read as a whole; the SDK's own timeouts bound only its parts. */
+  readonly timeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -62,13 +74,19 @@ export class RegistrationSource {
   private inflight: Promise<Registration> | undefined;
   private last: Registration | undefined;
   private lastForcedAt = Number.NEGATIVE_INFINITY;
+  /** Set when the cached secret could not be parsed: the next read bypasses the cache. */
+  private cachedIsBad = false;
 
   constructor(private readonly options: RegistrationSourceOptions) {}
 
   /** The cached registration, read from Secrets Manager when older than the max age. */
   async get(): Promise<Registration> {
     // Concurrent callers (npm start's server, or a burst at expiry) share one read.
-    this.inflight ??= this.share(this.read(false));
+    if (this.inflight) return this.inflight;
+    // Powertools caches the raw value: a malformed one would be served for the whole max age,
+    // after an operator has fixed the secret. Such a value is read again, at most every interval.
+    if (this.cachedIsBad && this.mayForce()) return this.forced(this.now());
+    this.inflight = this.share(this.read(false));
     return this.inflight;
   }
 
@@ -79,18 +97,37 @@ export class RegistrationSource {
    */
   async refresh(): Promise<RegistrationRead> {
     const before = this.last;
-    const now = (this.options.now ?? Date.now)();
-    const interval = this.options.minRefreshIntervalMs ?? 5000;
-    const registration = now - this.lastForcedAt < interval ? await this.get() : await this.forced(now);
+    const registration = this.mayForce() ? await this.forced(this.now()) : await this.get();
     const changed =
       before !== undefined &&
       (before.clientId !== registration.clientId || before.clientSecret !== registration.clientSecret);
     return { registration, changed };
   }
 
+  /**
+   * The registration for the client a caller names: the current one, or, when a rotation has just
+   * replaced it, the previous one (AWSPREVIOUS), which stays valid at SSO OIDC until it expires.
+   * Codes and refresh tokens belong to the client they were issued to, so a sign-in begun before
+   * a rotation must finish with the old client. Undefined when neither registration is that client.
+   */
+  async forClient(clientId: string | undefined): Promise<Registration | undefined> {
+    const current = await this.get();
+    if (clientId === undefined || clientId === current.clientId) return current;
+    const previous = await this.previous();
+    return previous?.clientId === clientId ? previous : undefined;
+  }
+
   /** Starts the first read at cold start; a failure is left for the first request to report. */
   prefetch(): void {
     this.get().catch(() => undefined);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private mayForce(): boolean {
+    return this.now() - this.lastForcedAt >= (this.options.minRefreshIntervalMs ?? 5000);
   }
 
   private async forced(now: number): Promise<Registration> {
@@ -106,20 +143,54 @@ export class RegistrationSource {
     return shared;
   }
 
+  /** AWSPREVIOUS, cached like the current one; absent or unreadable counts as none. */
+  private async previous(): Promise<Registration | undefined> {
+    if (this.options.previousProvider === undefined) return undefined;
+    try {
+      const secretString = await this.options.previousProvider.get(this.options.secretId, {
+        maxAge: this.options.maxAgeSeconds,
+        sdkOptions: { VersionStage: 'AWSPREVIOUS' },
+      });
+      return parseRegistration(secretString);
+    } catch {
+      return undefined;
+    }
+  }
+
   private async read(forceFetch: boolean): Promise<Registration> {
     let secretString: unknown;
     try {
-      secretString = await this.options.provider.get(this.options.secretId, {
-        maxAge: this.options.maxAgeSeconds,
-        forceFetch,
-      });
+      secretString = await withDeadline(
+        this.options.provider.get(this.options.secretId, { maxAge: this.options.maxAgeSeconds, forceFetch }),
+        this.options.timeoutMs,
+      );
     } catch (error) {
       throw internalError(`client registration secret could not be read: ${describeReadError(error)}`);
     }
-    const registration = parseRegistration(secretString);
-    this.last = registration;
-    return registration;
+    try {
+      const registration = parseRegistration(secretString);
+      this.cachedIsBad = false;
+      this.last = registration;
+      return registration;
+    } catch (error) {
+      this.cachedIsBad = true;
+      throw error;
+    }
   }
+}
+
+class ReadTimeout extends Error {
+  override readonly name = 'ReadTimeout';
+}
+
+/** Rejects when the read takes longer than the deadline; the read itself is left to finish. */
+function withDeadline<T>(read: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return read;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReadTimeout()), timeoutMs);
+  });
+  return Promise.race([read, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The SDK error's name and status only: its message may quote the request. */

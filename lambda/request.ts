@@ -1,7 +1,8 @@
 // Turns a parsed JSON body into a request the broker may send upstream, or a 4xx BrokerError that
 // names the offending member. Nothing that fails here reaches SSO OIDC.
 // Only the members relevant to the grant are kept; unknown members are dropped, never forwarded;
-// `clientSecret` is accepted (AWS SDK models require it) and ignored.
+// `clientSecret` is accepted (AWS SDK models require it) and ignored; `clientId` is read separately
+// (requestedClientId) and never overrides the registration's.
 
 import { GRANT_TYPES, type BrokerConfig, type GrantType } from './config.js';
 import { brokerError, invalidRequest } from './errors.js';
@@ -58,14 +59,6 @@ function optionalScopes(body: Body): string[] | undefined {
   return [...(scope as string[])];
 }
 
-/** A caller may name the client; if it names another one, the answer is the upstream's own 401. */
-function checkClientId(body: Body, clientId: string): void {
-  const sent = optionalString(body, 'clientId');
-  if (sent !== undefined && sent !== clientId) {
-    throw brokerError('InvalidClientException', 'The clientId does not match the client registered with this broker.');
-  }
-}
-
 export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequest {
   const body = asBody(raw);
   const grant = optionalString(body, 'grantType');
@@ -98,7 +91,6 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
   }
 }
 
-/** Checks the members that need no secret; the clientId check runs once the registration is known. */
 export function parseDeviceAuthorizationRequest(raw: unknown): DeviceAuthorizationRequest {
   const body = asBody(raw);
   const startUrl = requiredString(body, 'startUrl', 'to start a device authorization');
@@ -108,7 +100,10 @@ export function parseDeviceAuthorizationRequest(raw: unknown): DeviceAuthorizati
   return { startUrl };
 }
 
-/** Applies the clientId rule to a body once the registered client id is known. */
-export function assertClientId(raw: unknown, clientId: string): void {
-  checkClientId(asBody(raw), clientId);
+/**
+ * The client a caller names, if any: the one it signed in with. The broker answers with that
+ * registration (current or, just after a rotation, previous) or 401 InvalidClientException.
+ */
+export function requestedClientId(raw: unknown): string | undefined {
+  return optionalString(asBody(raw), 'clientId');
 }

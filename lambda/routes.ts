@@ -6,6 +6,9 @@ import { GRANT_TYPES, type GrantType } from './config.js';
 export const ROUTES = {
   token: 'POST /token',
   deviceAuthorization: 'POST /device_authorization',
+  // The public half of the registration (client id, authorize endpoint): frontends build their
+  // /authorize URL from it, so a rotated registration reaches them without a redeploy.
+  client: 'GET /client',
   // CORS preflight is answered by the function (not API Gateway's built-in CORS) so that local
   // and deployed behaviour come from the same code.
   preflight: 'OPTIONS /{proxy+}',
@@ -15,7 +18,7 @@ export type RouteKey = (typeof ROUTES)[keyof typeof ROUTES];
 
 /** The routes that exist for a set of enabled grant types: the device route only with the device grant. */
 export function routeKeysFor(grantTypes: Iterable<GrantType>): RouteKey[] {
-  const keys: RouteKey[] = [ROUTES.token, ROUTES.preflight];
+  const keys: RouteKey[] = [ROUTES.token, ROUTES.client, ROUTES.preflight];
   if ([...grantTypes].includes(GRANT_TYPES.deviceCode)) keys.push(ROUTES.deviceAuthorization);
   return keys;
 }

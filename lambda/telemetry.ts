@@ -4,18 +4,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Audit } from './broker.js';
+import { daysToExpiry as daysUntil } from './client-registration.js';
 import type { BrokerError } from './errors.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.js';
 
-export const SERVICE_NAME = 'token-broker';
-export const METRICS_NAMESPACE = 'TokenBroker';
-
-/** Metric names the CDK construct's alarms refer to. */
-export const METRIC = {
-  requests: 'Requests',
-  upstreamLatency: 'UpstreamLatency',
-  upstreamServerErrors: 'UpstreamServerErrors',
-  clientSecretDaysToExpiry: 'ClientSecretDaysToExpiry',
-} as const;
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
@@ -23,6 +15,8 @@ export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 
 const SHORT_GRANT: Record<string, string> = {
   'urn:ietf:params:oauth:grant-type:device_code': 'device_code',
 };
+
+const UNREACHABLE = new Set(['BadGatewayException', 'GatewayTimeoutException']);
 
 export interface Outcome {
   readonly route: string;
@@ -33,10 +27,7 @@ export interface Outcome {
 export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays: number, nowMs = Date.now()): void {
   const grantType = audit.grantType === undefined ? 'none' : (SHORT_GRANT[audit.grantType] ?? audit.grantType);
   const result = outcome.error?.type ?? 'Success';
-  const daysToExpiry =
-    audit.clientSecretExpiresAt === undefined
-      ? undefined
-      : Math.floor((audit.clientSecretExpiresAt * 1000 - nowMs) / 86_400_000);
+  const daysToExpiry = daysUntil(audit, nowMs);
 
   const fields = {
     route: outcome.route,
@@ -65,8 +56,9 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   if (audit.upstreamLatencyMs !== undefined) {
     metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, audit.upstreamLatencyMs);
   }
-  // Alarm metrics carry only the service dimension so one alarm covers every grant type.
-  if (outcome.error?.fromUpstream && outcome.error.status >= 500) {
+  // Alarm metrics carry only the service dimension so one alarm covers every grant type. SSO OIDC
+  // failing counts whether it said so (500) or could not be reached or read (502, 504).
+  if (outcome.error !== undefined && outcome.error.status >= 500 && (outcome.error.fromUpstream || UNREACHABLE.has(outcome.error.type))) {
     metrics.singleMetric().addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
   }
   if (daysToExpiry !== undefined) {

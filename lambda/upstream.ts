@@ -76,7 +76,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         ...request,
       });
       const result = await send<TokenResponse>((abortSignal) => client.send(command, { abortSignal }));
-      return { ...result, body: pickTokenMembers(result.body) };
+      return { ...result, body: pickTokenMembers(result.body) ?? unreadable(result) };
     },
     async startDeviceAuthorization(registration, startUrl) {
       const command = new StartDeviceAuthorizationCommand({
@@ -85,7 +85,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         startUrl,
       });
       const result = await send<DeviceAuthorizationResponse>((abortSignal) => client.send(command, { abortSignal }));
-      return { ...result, body: pickDeviceMembers(result.body) };
+      return { ...result, body: pickDeviceMembers(result.body) ?? unreadable(result) };
     },
   };
 }
@@ -102,23 +102,51 @@ export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
   });
 }
 
-/** Only the modeled members reach the caller, in a fixed order, undefined ones left out. */
-const pick = <T extends object>(source: T, members: readonly (keyof T)[]): T =>
-  Object.fromEntries(members.filter((m) => source[m] !== undefined).map((m) => [m, source[m]])) as T;
+/** The JSON type of each modeled member. The SDK does not check them: a 200 may carry anything. */
+type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
 
-const TOKEN_MEMBERS = ['accessToken', 'tokenType', 'expiresIn', 'refreshToken', 'idToken'] as const;
-const DEVICE_MEMBERS = [
-  'deviceCode',
-  'userCode',
-  'verificationUri',
-  'verificationUriComplete',
-  'expiresIn',
-  'interval',
-] as const;
+/**
+ * Only the modeled members reach the caller, in a fixed order, undefined ones left out. Undefined
+ * when a required member is missing or a member has another type: a 200 the caller could not use
+ * (no access token, `"expiresIn": "soon"`) is an unreadable answer, not a success.
+ */
+function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
+  const members = (Object.keys(shape) as (keyof T)[]).filter((m) => source[m] != null);
+  if (required.some((m) => !members.includes(m))) return undefined;
+  if (members.some((m) => typeof source[m] !== shape[m])) return undefined;
+  return Object.fromEntries(members.map((m) => [m, source[m]])) as T;
+}
 
-export const pickTokenMembers = (body: TokenResponse): TokenResponse => pick(body, TOKEN_MEMBERS);
-export const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse =>
-  pick(body, DEVICE_MEMBERS);
+const TOKEN_SHAPE: Shape<TokenResponse> = {
+  accessToken: 'string',
+  tokenType: 'string',
+  expiresIn: 'number',
+  refreshToken: 'string',
+  idToken: 'string',
+};
+const DEVICE_SHAPE: Shape<DeviceAuthorizationResponse> = {
+  deviceCode: 'string',
+  userCode: 'string',
+  verificationUri: 'string',
+  verificationUriComplete: 'string',
+  expiresIn: 'number',
+  interval: 'number',
+};
+
+export const pickTokenMembers = (body: TokenResponse): TokenResponse | undefined =>
+  pick(body, TOKEN_SHAPE, ['accessToken']);
+export const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse | undefined =>
+  pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
+
+const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
+
+/** A 200 whose body is not a usable answer: the same 502 as any other unreadable answer. */
+function unreadable(result: UpstreamResult<unknown>): never {
+  throw new UpstreamFailure(brokerError('BadGatewayException', UNREADABLE), result.status, result.requestId);
+}
+
+/** The names the SDK gives an error answer that carried no type (no x-amzn-ErrorType, no code, no __type). */
+const UNTYPED = new Set(['Unknown', 'UnknownError']);
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
@@ -139,8 +167,9 @@ export function toUpstreamFailure(error: unknown, deadlineReached: boolean, time
       requestId,
     );
   }
-  // A typed error answer from the service, modeled or not: passed through as it came.
-  if (error instanceof SSOOIDCServiceException && name !== 'UnknownError' && status !== undefined) {
+  // A typed error answer from the service, modeled or not: passed through as it came. An answer that
+  // names no type (an empty 503 from a load balancer) is one the SDK calls "Unknown": unreadable.
+  if (error instanceof SSOOIDCServiceException && !UNTYPED.has(String(name)) && status !== undefined) {
     const fields = error as unknown as Record<string, unknown>;
     const text = (key: string): string | undefined => (typeof fields[key] === 'string' ? (fields[key] as string) : undefined);
     return new UpstreamFailure(
@@ -155,8 +184,6 @@ export function toUpstreamFailure(error: unknown, deadlineReached: boolean, time
       requestId,
     );
   }
-  const detail = connectionFailed
-    ? 'SSO OIDC could not be reached.'
-    : 'SSO OIDC gave an answer the broker could not read.';
+  const detail = connectionFailed ? 'SSO OIDC could not be reached.' : UNREADABLE;
   return new UpstreamFailure(brokerError('BadGatewayException', detail), status, requestId);
 }

@@ -27,6 +27,7 @@ export interface SecretsManagerCall {
 
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
+const PENDING = 'AWSPENDING';
 const TARGET_PREFIX = 'secretsmanager.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -34,7 +35,8 @@ const ARN_SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 interface Version {
   readonly id: string;
-  readonly secretString: string;
+  /** Undefined for the version RotateSecret stages before the rotation function gives it a value. */
+  secretString: string | undefined;
   readonly createdDate: number;
   readonly stages: Set<string>;
 }
@@ -79,6 +81,7 @@ export class SecretsManagerEmulator {
     CreateSecret: (input) => this.#createSecret(input),
     DescribeSecret: (input) => this.#describeSecret(input),
     UpdateSecretVersionStage: (input) => this.#updateSecretVersionStage(input),
+    RotateSecret: (input) => this.#rotateSecret(input),
   };
 
   private constructor(host: LocalServer, options: SecretsManagerEmulatorOptions) {
@@ -189,7 +192,7 @@ export class SecretsManagerEmulator {
     const stage = optionalString(input, 'VersionStage') ?? (versionId === undefined ? CURRENT : undefined);
     const version =
       versionId === undefined ? [...secret.versions.values()].find((v) => v.stages.has(stage!)) : secret.versions.get(versionId);
-    if (version === undefined || (stage !== undefined && !version.stages.has(stage))) {
+    if (version === undefined || version.secretString === undefined || (stage !== undefined && !version.stages.has(stage))) {
       throw notFound(
         versionId === undefined
           ? `Secrets Manager can't find the specified secret value for staging label: ${stage}`
@@ -305,8 +308,29 @@ export class SecretsManagerEmulator {
   }
 
   /** A new version (idempotent on ClientRequestToken, as the service is), then its labels moved to it. */
+  /**
+   * Starts a rotation as the service does before it invokes the rotation function: a new version,
+   * with no value yet, labelled AWSPENDING. No function is invoked: tests drive the steps.
+   */
+  #rotateSecret(input: Input): Record<string, unknown> {
+    const secret = this.#find(input['SecretId']);
+    const id = optionalString(input, 'ClientRequestToken') ?? randomUUID();
+    if (!secret.versions.has(id)) {
+      const version: Version = { id, secretString: undefined, createdDate: Date.now() / 1000, stages: new Set() };
+      secret.versions.set(id, version);
+      moveStage(secret, PENDING, version);
+    }
+    return { ARN: secret.arn, Name: secret.name, VersionId: id };
+  }
+
   #addVersion(secret: Secret, secretString: string, token: string | undefined, stages: readonly string[]): Version {
     const existing = token === undefined ? undefined : secret.versions.get(token);
+    if (existing !== undefined && existing.secretString === undefined) {
+      // The version RotateSecret staged: the rotation function's PutSecretValue gives it its value.
+      existing.secretString = secretString;
+      for (const stage of stages) moveStage(secret, stage, existing);
+      return existing;
+    }
     if (existing !== undefined) {
       if (existing.secretString !== secretString) {
         throw new SecretsManagerError('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");

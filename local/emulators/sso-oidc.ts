@@ -72,14 +72,23 @@ export type SsoOidcFault = { readonly path?: string } & (
   | DelayFault
   | DropFault
   | { readonly kind: 'raw'; readonly status: number; readonly headers?: Record<string, string>; readonly body: string }
+  /** Announce `body` in full (status, headers, Content-Length), send its first `bytes` bytes, then cut the connection. */
+  | {
+      readonly kind: 'truncate';
+      readonly status: number;
+      readonly headers?: Record<string, string>;
+      readonly body: string;
+      readonly bytes: number;
+    }
   | { readonly kind: 'extraMembers'; readonly members: Record<string, unknown> }
 );
 
-/** What a request looked like, without any secret, code or token. */
+/** What a request looked like, without any secret, code or token (a client id is public). */
 export interface SsoOidcCall {
   readonly method: string;
   readonly path: string;
   readonly grantType?: string;
+  readonly clientId?: string;
   readonly at: number;
 }
 
@@ -329,14 +338,16 @@ export class SsoOidcEmulator {
     const text = await readBody(req);
     const json = parseJsonObject(text);
     const grantType = url.pathname === '/token' ? json?.['grantType'] : undefined;
+    const clientId = json?.['clientId'];
     this.calls.push({
       method,
       path: url.pathname,
       ...(typeof grantType === 'string' ? { grantType } : {}),
+      ...(typeof clientId === 'string' ? { clientId } : {}),
       at: this.#now(),
     });
 
-    // An error/drop/raw fault answers before the request is processed, so it changes no state: an
+    // An error/drop/raw/truncate fault answers before the request is processed, so it changes no state: an
     // authorization code or device code sent with it stays usable. This models an upstream failure
     // in front of the service (load balancer, throttling). "Consumed, then failed" can be set up by
     // redeeming the code directly and injecting the fault for the next attempt.
@@ -348,6 +359,13 @@ export class SsoOidcEmulator {
       case 'raw':
         send(res, fault.status, fault.headers ?? {}, fault.body);
         return;
+      case 'truncate': {
+        const body = Buffer.from(fault.body, 'utf8');
+        res.writeHead(fault.status, { ...fault.headers, 'Content-Length': String(body.length) });
+        // Cut only once the partial body has been handed to the socket, so the caller really gets it.
+        res.write(body.subarray(0, fault.bytes), () => req.socket.destroy());
+        return;
+      }
       case 'error':
         write(res, errorReply(fault.type, fault.status, fault.error ?? knownError(fault.type), fault.description, fault.reason));
         return;

@@ -322,6 +322,22 @@ describe('CORS for allowed origins', () => {
   });
 });
 
+describe('GET /client', () => {
+  it('gives a frontend the public client id and authorize endpoint, and nothing secret', async () => {
+    const response = await fetch(`${broker.url}/client`, { headers: { origin: ORIGIN } });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(200);
+    expect(body).toEqual({ clientId, authorizationEndpoint: `${oidc.url}/authorize` });
+    expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('refuses an origin that is not allowed', async () => {
+    const response = await fetch(`${broker.url}/client`, { headers: { origin: 'https://evil.example.com' } });
+    expect(response.status).toBe(403);
+  });
+});
+
 describe('upstream failures', () => {
   it('answers 504 when SSO OIDC is slower than the broker timeout, then serves the next request', async () => {
     oidc.injectFault({ kind: 'delay', ms: 1500 });

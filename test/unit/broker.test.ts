@@ -34,7 +34,11 @@ function setup(refreshed: Registration = newRegistration) {
   }));
   const deps: BrokerDeps = {
     config,
-    registrations: { get: async () => oldRegistration, refresh },
+    registrations: {
+      get: async () => oldRegistration,
+      forClient: async (id: string | undefined) => (id === undefined || id === oldRegistration.clientId ? oldRegistration : undefined),
+      refresh,
+    },
     upstream: createUpstream(config, client),
   };
   return { oidc, deps, refresh };
@@ -92,8 +96,19 @@ describe('exchangeToken', () => {
   it('does not retry when the secret still holds the rejected registration', async () => {
     const { oidc, deps, refresh } = setup(oldRegistration);
     oidc.on(CreateTokenCommand).rejects(invalidClient());
+    // (refreshed with the same secret: nothing changed)
     await expect(exchangeToken(refreshBody, deps, newAudit())).rejects.toMatchObject({
       answer: { status: 401, type: 'InvalidClientException', fromUpstream: true },
+    });
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);
+  });
+
+  it('does not retry with a rotated registration of another client than the one the caller named', async () => {
+    const { oidc, deps, refresh } = setup({ clientId: 'client-2', clientSecret: 'secret-2' });
+    oidc.on(CreateTokenCommand).rejects(invalidClient());
+    await expect(exchangeToken({ ...refreshBody, clientId: 'client-1' }, deps, newAudit())).rejects.toMatchObject({
+      answer: { status: 401, type: 'InvalidClientException' },
     });
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);

@@ -17,6 +17,7 @@ function setup(maxAgeSeconds = 300) {
     secretId: 'token-broker/registration',
     maxAgeSeconds,
     provider: new SecretsProvider({ awsSdkV3Client: client }),
+    previousProvider: new SecretsProvider({ awsSdkV3Client: client }),
     now: () => now,
   });
   return { sm, source, advance: (ms: number) => (now += ms) };
@@ -24,7 +25,8 @@ function setup(maxAgeSeconds = 300) {
 
 describe('parseRegistration', () => {
   it('reads a RegisterClient answer', () => {
-    expect(parseRegistration(JSON.stringify({ ...first, authorizationEndpoint: 'x' }))).toEqual(first);
+    const answer = { ...first, authorizationEndpoint: 'https://oidc.us-east-1.amazonaws.com/authorize' };
+    expect(parseRegistration(JSON.stringify({ ...answer, tokenEndpoint: 'x', clientIdIssuedAt: 1 }))).toEqual(answer);
   });
 
   it.each([
@@ -124,5 +126,60 @@ describe('RegistrationSource', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     await expect(source.get()).resolves.toEqual(first);
+  });
+
+  it('forClient() serves the current registration, or the previous one for a client rotated out', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' }).resolves({ SecretString: JSON.stringify(second) });
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).resolves({
+      SecretString: JSON.stringify(first),
+    });
+    await expect(source.forClient(undefined)).resolves.toEqual(second);
+    await expect(source.forClient('client-2')).resolves.toEqual(second);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+    await expect(source.forClient('client-3')).resolves.toBeUndefined();
+    // One read of each version: both are cached for the max age.
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('forClient() finds no previous registration when the secret has none', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' }).resolves({ SecretString: JSON.stringify(second) });
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).rejects(
+      Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }),
+    );
+    await expect(source.forClient('client-1')).resolves.toBeUndefined();
+  });
+
+  it('reads a malformed secret again instead of serving it from the cache for the max age', async () => {
+    const { sm, source, advance } = setup();
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: '{}' })
+      .resolvesOnce({ SecretString: '{}' })
+      .resolves({ SecretString: JSON.stringify(first) });
+    await expect(source.get()).rejects.toMatchObject({ status: 500 });
+    // The operator has not fixed it yet: read again, then not again within the interval.
+    await expect(source.get()).rejects.toMatchObject({ status: 500 });
+    await expect(source.get()).rejects.toMatchObject({ status: 500 });
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    advance(5_000);
+    await expect(source.get()).resolves.toEqual(first);
+    await expect(source.get()).resolves.toEqual(first);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+  });
+
+  it('gives up on a read that takes longer than its deadline', async () => {
+    const source = new RegistrationSource({
+      secretId: 'token-broker/registration',
+      maxAgeSeconds: 300,
+      timeoutMs: 20,
+      provider: { get: () => new Promise(() => undefined) },
+    });
+    await expect(source.get()).rejects.toMatchObject({
+      status: 500,
+      logDetail: 'client registration secret could not be read: ReadTimeout',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../lambda/config.js';
 import { BrokerError } from '../../lambda/errors.js';
-import { assertClientId, parseDeviceAuthorizationRequest, parseTokenRequest } from '../../lambda/request.js';
+import { parseDeviceAuthorizationRequest, parseTokenRequest, requestedClientId } from '../../lambda/request.js';
 
 const config = loadConfig({
   TOKEN_BROKER_SECRET_ID: 's',
@@ -76,15 +76,16 @@ describe('parseTokenRequest', () => {
   });
 });
 
-describe('assertClientId', () => {
-  it('accepts a body without clientId or with the registered one', () => {
-    expect(() => assertClientId({}, 'client-1')).not.toThrow();
-    expect(() => assertClientId({ clientId: 'client-1' }, 'client-1')).not.toThrow();
+describe('requestedClientId', () => {
+  it('is the clientId a caller names, or undefined', () => {
+    expect(requestedClientId({})).toBeUndefined();
+    expect(requestedClientId({ clientId: null })).toBeUndefined();
+    expect(requestedClientId({ clientId: 'client-1' })).toBe('client-1');
   });
 
-  it('answers 401 InvalidClientException for another client id', () => {
-    const error = rejection(() => assertClientId({ clientId: 'client-2' }, 'client-1'));
-    expect([error.status, error.type, error.error]).toEqual([401, 'InvalidClientException', 'invalid_client']);
+  it('rejects a mistyped clientId with 400', () => {
+    const error = rejection(() => requestedClientId({ clientId: 7 }));
+    expect([error.status, error.type, error.description]).toEqual([400, 'InvalidRequestException', 'The member "clientId" must be a string.']);
   });
 });
 

@@ -1,0 +1,105 @@
+// The deployable stack: one TokenBroker configured from CDK context (infra/context.ts), and the
+// outputs an operator needs after `cdk deploy`. Env-agnostic (no account or region at synth time), so
+// `cdk synth` works offline and without credentials; the region is the one deployed to.
+
+import { Annotations, App, ArnFormat, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { readContext, unknownContextKeys, type ContextSettings } from './context.js';
+import { DEFAULT_THROTTLE, TokenBroker } from './token-broker.js';
+
+export const STACK_NAME = 'TokenBroker';
+
+/**
+ * The app as `cdk synth` builds it: the stack from the app's context, and cdk-nag's AwsSolutions
+ * checks, which fail the synthesis on any unacknowledged finding. Tests build the same app.
+ */
+export function buildApp(app: App = new App()): { app: App; stack: TokenBrokerStack } {
+  const settings = readContext((key) => app.node.tryGetContext(key));
+  const stack = new TokenBrokerStack(app, STACK_NAME, { settings });
+  for (const key of unknownContextKeys(app.node.getAllContext())) {
+    Annotations.of(stack).addWarningV2(
+      `token-broker:unknown-context:${key}`,
+      `context key "${key}" is not used by the token broker (a typo?)`,
+    );
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+export interface TokenBrokerStackProps extends StackProps {
+  readonly settings?: ContextSettings;
+}
+
+export class TokenBrokerStack extends Stack {
+  readonly broker: TokenBroker;
+
+  constructor(scope: Construct, id: string, props: TokenBrokerStackProps = {}) {
+    super(scope, id, { description: 'SSO OIDC (IAM Identity Center) token broker', ...props });
+    const settings = props.settings ?? {};
+
+    const encryptionKey = settings.kmsKeyArn === undefined ? undefined : Key.fromKeyArn(this, 'SecretKey', settings.kmsKeyArn);
+    const hasThrottle = settings.throttleRateLimit !== undefined || settings.throttleBurstLimit !== undefined;
+    this.broker = new TokenBroker(this, 'TokenBroker', {
+      allowedOrigins: settings.allowedOrigins,
+      redirectUris: settings.redirectUris,
+      grantTypes: settings.grantTypes,
+      oidcRegion: settings.oidcRegion,
+      logRetention: settings.logRetention,
+      secret: this.importSecret(settings, encryptionKey),
+      encryptionKey,
+      throttle: hasThrottle
+        ? {
+            rateLimit: settings.throttleRateLimit ?? DEFAULT_THROTTLE.rateLimit,
+            burstLimit: settings.throttleBurstLimit ?? DEFAULT_THROTTLE.burstLimit,
+          }
+        : undefined,
+      customDomain:
+        settings.customDomain === undefined
+          ? undefined
+          : {
+              domainName: settings.customDomain.domainName,
+              certificate: Certificate.fromCertificateArn(this, 'Certificate', settings.customDomain.certificateArn),
+            },
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the token broker: POST <ApiUrl>token',
+      value: this.broker.url,
+    });
+    new CfnOutput(this, 'SecretArn', {
+      description: 'The secret to put the RegisterClient answer into',
+      value: this.broker.secretId,
+    });
+    if (this.broker.customDomainUrl !== undefined && this.broker.domainTarget !== undefined) {
+      new CfnOutput(this, 'CustomDomainUrl', {
+        description: 'Base URL of the token broker on the custom domain',
+        value: this.broker.customDomainUrl,
+      });
+      new CfnOutput(this, 'CustomDomainTarget', {
+        description: 'Point a CNAME (or a Route 53 alias) for the custom domain at this name',
+        value: this.broker.domainTarget,
+      });
+    }
+  }
+
+  private importSecret(settings: ContextSettings, encryptionKey: IKey | undefined): ISecret | undefined {
+    if (settings.secretArn !== undefined) {
+      return Secret.fromSecretAttributes(this, 'ImportedSecret', { secretCompleteArn: settings.secretArn, encryptionKey });
+    }
+    if (settings.secretName !== undefined) {
+      // In the stack's account and region; the random suffix of its ARN is not known here.
+      const secretPartialArn = this.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: settings.secretName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      return Secret.fromSecretAttributes(this, 'ImportedSecret', { secretPartialArn, encryptionKey });
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+// Lambda entry point for Secrets Manager's rotation of the client registration secret: events
+// `{ SecretId, ClientRequestToken, Step }`, one per rotation step. The steps are in rotation.ts.
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
+import { ENV } from './config.js';
+import { rotate, type RotationEvent } from './rotation.js';
+
+const logger = new Logger({ serviceName: 'token-broker-rotation' });
+const oidcRegion = process.env[ENV.oidcRegion] ?? process.env.AWS_REGION;
+
+// RegisterClient and CreateToken are unsigned: this function needs no SSO OIDC permissions.
+// No retries: Secrets Manager retries a failed rotation step itself.
+const deps = {
+  secrets: new SecretsManagerClient({}),
+  oidc: new SSOOIDCClient({ region: oidcRegion, maxAttempts: 1 }),
+  log: (message: string, fields: Record<string, unknown> = {}) => logger.info(message, fields),
+};
+
+export const handler = async (event: RotationEvent): Promise<void> => {
+  logger.appendKeys({ step: event.Step, secretId: event.SecretId });
+  try {
+    await rotate(event, deps);
+  } catch (error) {
+    logger.error('rotation step failed', { errorName: (error as Error).name, reason: (error as Error).message });
+    throw error;
+  } finally {
+    logger.resetKeys();
+  }
+};

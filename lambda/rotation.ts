@@ -1,0 +1,157 @@
+// Secrets Manager rotation of the client registration, in the service's four steps. A rotation
+// registers the same client again (RegisterClient with the request stored in the secret), stages
+// the new registration as AWSPENDING, proves SSO OIDC accepts it, and makes it AWSCURRENT.
+// The old registration stays valid until its own expiry, so brokers still holding it in their cache
+// keep working; they move to the new one within their max age, or at once on InvalidClientException.
+
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { CreateTokenCommand, InvalidClientException, type SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
+import { randomBytes } from 'node:crypto';
+import { describeRegistration, registerClient, type StoredRegistration } from './client-registration.js';
+import { GRANT_TYPES } from './config.js';
+
+export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
+
+export interface RotationEvent {
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+  readonly Step: RotationStep;
+}
+
+export interface RotationDeps {
+  readonly secrets: SecretsManagerClient;
+  readonly oidc: SSOOIDCClient;
+  /** Receives one line per step; lines never hold the secret. */
+  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+const CURRENT = 'AWSCURRENT';
+const PENDING = 'AWSPENDING';
+
+export class RotationError extends Error {
+  override readonly name = 'RotationError';
+}
+
+export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<void> {
+  const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
+  const described = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const stages = described.VersionIdsToStages?.[token];
+  if (stages === undefined) throw new RotationError(`version ${token} is not a version of the secret`);
+  if (stages.includes(CURRENT)) {
+    deps.log('rotation step skipped: version is already current', { step });
+    return;
+  }
+  if (!stages.includes(PENDING)) throw new RotationError(`version ${token} is not staged ${PENDING}`);
+
+  switch (step) {
+    case 'createSecret':
+      return createSecret(secretId, token, deps);
+    case 'setSecret':
+      // Nothing to set: SSO OIDC made the registration live when it answered RegisterClient.
+      deps.log('rotation step done', { step });
+      return;
+    case 'testSecret':
+      return testSecret(secretId, token, deps);
+    case 'finishSecret':
+      return finishSecret(secretId, token, described.VersionIdsToStages ?? {}, deps);
+    default:
+      throw new RotationError(`unknown rotation step ${String(step)}`);
+  }
+}
+
+async function read(secretId: string, deps: RotationDeps, version: { VersionId?: string; VersionStage: string }) {
+  const value = await deps.secrets.send(new GetSecretValueCommand({ SecretId: secretId, ...version }));
+  try {
+    return JSON.parse(value.SecretString ?? '') as StoredRegistration;
+  } catch {
+    throw new RotationError(`the ${version.VersionStage} version of the secret is not JSON`);
+  }
+}
+
+async function createSecret(secretId: string, token: string, deps: RotationDeps): Promise<void> {
+  try {
+    await deps.secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: PENDING }));
+    deps.log('rotation step skipped: pending version exists', { step: 'createSecret' });
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const current = await read(secretId, deps, { VersionStage: CURRENT });
+  if (!current.registrationRequest) {
+    throw new RotationError(
+      'the current registration has no registrationRequest: register once with `npm run register-client`',
+    );
+  }
+  const renewed = await registerClient(deps.oidc, current.registrationRequest);
+  await deps.secrets.send(
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      ClientRequestToken: token,
+      SecretString: JSON.stringify(renewed),
+      VersionStages: [PENDING],
+    }),
+  );
+  deps.log('rotation step done: registered a new client', {
+    step: 'createSecret',
+    registration: describeRegistration(renewed),
+  });
+}
+
+/**
+ * Proves SSO OIDC authenticates the pending client without signing anyone in: a CreateToken with a
+ * made-up code must fail on the code (InvalidGrantException), not on the client (InvalidClientException).
+ */
+async function testSecret(secretId: string, token: string, deps: RotationDeps): Promise<void> {
+  const pending = await read(secretId, deps, { VersionId: token, VersionStage: PENDING });
+  const request = pending.registrationRequest;
+  try {
+    await deps.oidc.send(
+      new CreateTokenCommand({
+        clientId: pending.clientId,
+        clientSecret: pending.clientSecret,
+        grantType: GRANT_TYPES.authorizationCode,
+        code: `rotation-test-${randomBytes(16).toString('hex')}`,
+        codeVerifier: randomBytes(32).toString('base64url'),
+        redirectUri: request?.redirectUris[0],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof InvalidClientException) {
+      throw new RotationError('SSO OIDC rejects the pending client (InvalidClientException)');
+    }
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === undefined || status >= 500) throw error;
+    // Any other 4xx was about the made-up grant: the client itself was accepted.
+    deps.log('rotation step done: SSO OIDC accepts the pending client', {
+      step: 'testSecret',
+      answer: (error as { name?: string }).name,
+    });
+    return;
+  }
+  throw new RotationError('SSO OIDC issued tokens for a made-up code');
+}
+
+async function finishSecret(
+  secretId: string,
+  token: string,
+  versions: Record<string, string[]>,
+  deps: RotationDeps,
+): Promise<void> {
+  const current = Object.entries(versions).find(([, stages]) => stages.includes(CURRENT))?.[0];
+  await deps.secrets.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: CURRENT,
+      MoveToVersionId: token,
+      ...(current ? { RemoveFromVersionId: current } : {}),
+    }),
+  );
+  deps.log('rotation step done: new registration is current', { step: 'finishSecret' });
+}

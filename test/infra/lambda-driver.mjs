@@ -1,0 +1,37 @@
+// Runs in a child process on the project's Node, standing in for the Lambda runtime: imports the
+// bundle that synthesis wrote (argv[2]) exactly as Lambda would load index.mjs, then invokes its
+// `handler` with each event the parent sends over IPC and sends back the result. Plain JavaScript
+// on purpose: nothing between the artifact and the runtime is compiled or transformed.
+
+import { pathToFileURL } from 'node:url';
+
+const [bundle, functionName, memory, timeoutSeconds] = process.argv.slice(2);
+const { handler } = await import(pathToFileURL(bundle).href);
+
+function lambdaContext(requestId) {
+  const deadline = Date.now() + Number(timeoutSeconds) * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: memory,
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'bundle-test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+process.on('message', async ({ id, event }) => {
+  try {
+    const result = await handler(event, lambdaContext(event.requestContext.requestId));
+    process.send({ id, result });
+  } catch (error) {
+    process.send({ id, error: String(error?.stack ?? error) });
+  }
+});
+process.send({ ready: true, node: process.version, handlerType: typeof handler });

@@ -1,0 +1,401 @@
+// Pins the synthesized CloudFormation template: the function (runtime, architecture, environment),
+// the exact IAM statements, routes, CORS (left to the function), throttling, access logging, log
+// retention, alarms and outputs, for the default configuration and a fully configured one.
+
+import { jest } from '@jest/globals';
+import { DEFAULTS, ENV, GRANT_TYPES } from '../../lambda/config.js';
+import { ROUTES, routeKeysFor } from '../../lambda/routes.js';
+import { ACCESS_LOG_FIELDS } from '../../infra/token-broker.js';
+import { onlyResource, resourcesOf, synthesize, type Synthesis, type TemplateJson } from './synth.js';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:111122223333:secret:token-broker/registration-AbC123';
+const KMS_KEY_ARN = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-central-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab';
+
+const FULL_CONTEXT = {
+  allowedOrigins: 'https://app.example.com, https://admin.example.com',
+  redirectUris: 'https://app.example.com/callback',
+  grantTypes: 'authorization_code,refresh_token,device_code',
+  oidcRegion: 'eu-west-1',
+  secretArn: SECRET_ARN,
+  kmsKeyArn: KMS_KEY_ARN,
+  throttleRateLimit: '10',
+  throttleBurstLimit: 20,
+  logRetentionDays: '90',
+  domainName: 'auth.example.com',
+  certificateArn: CERTIFICATE_ARN,
+};
+
+/** Every IAM statement in the template, from roles' inline policies and policy resources. */
+function allStatements(json: TemplateJson): Record<string, any>[] {
+  const statements: Record<string, any>[] = [];
+  for (const resource of Object.values(json.Resources)) {
+    if (resource.Type === 'AWS::IAM::Policy') statements.push(...resource.Properties!.PolicyDocument.Statement);
+    if (resource.Type === 'AWS::IAM::Role') {
+      for (const policy of resource.Properties!.Policies ?? []) statements.push(...policy.PolicyDocument.Statement);
+    }
+  }
+  return statements;
+}
+
+function functionOf(json: TemplateJson): Record<string, any> {
+  return onlyResource(json, 'AWS::Lambda::Function').resource.Properties;
+}
+
+describe('default configuration (no context)', () => {
+  let s: Synthesis;
+  let ids: { secret: string; functionLogs: string; accessLogs: string; fn: string; role: string; api: string };
+
+  beforeAll(() => {
+    s = synthesize();
+    const broker = s.stack.broker;
+    ids = {
+      secret: s.logicalId(broker.secret),
+      functionLogs: s.logicalId(broker.functionLogGroup),
+      accessLogs: s.logicalId(broker.accessLogGroup),
+      fn: s.logicalId(broker.function),
+      role: s.logicalId(broker.function.role!),
+      api: s.logicalId(broker.api),
+    };
+  });
+  afterAll(() => s.dispose());
+
+  it('runs nodejs24.x on arm64 with 512 MB and a 25 s timeout, logging to its own log group', () => {
+    const fn = functionOf(s.json);
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 512,
+      Timeout: 25,
+      LoggingConfig: { LogGroup: { Ref: ids.functionLogs } },
+      Role: { 'Fn::GetAtt': [ids.role, 'Arn'] },
+    });
+    // 2 upstream calls + 2 secret reads fit, and API Gateway's 30 s is never reached first.
+    expect(2 * DEFAULTS.upstreamTimeoutMs + 2 * DEFAULTS.secretTimeoutMs).toBeLessThanOrEqual(fn.Timeout * 1000);
+    expect(fn.Timeout).toBeLessThan(30);
+    expect(fn.Timeout * 1000).toBeGreaterThan(DEFAULTS.upstreamTimeoutMs);
+    expect(fn).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  it('sets exactly the variables the core reads, and nothing for unset lists', () => {
+    expect(functionOf(s.json).Environment.Variables).toEqual({
+      [ENV.secretId]: { Ref: ids.secret },
+      // Env-agnostic stack: the Identity Center region defaults to the region deployed to.
+      [ENV.oidcRegion]: { Ref: 'AWS::Region' },
+      [ENV.grantTypes]: 'authorization_code,refresh_token',
+      [ENV.upstreamTimeoutMs]: '8000',
+      [ENV.secretTimeoutMs]: '3000',
+      [ENV.secretMaxAgeSeconds]: '300',
+      [ENV.expiryWarningDays]: '14',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('creates the secret empty ({}), retained on delete and replacement', () => {
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::Secret')).toEqual({
+      [ids.secret]: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: {
+          Description: expect.stringContaining('RegisterClient'),
+          SecretString: '{}',
+        },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      },
+    });
+  });
+
+  it('grants exactly: log writes to its own log group, GetSecretValue on its one secret', () => {
+    const role = s.json.Resources[ids.role]!;
+    expect(role.Properties).toEqual({
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        Version: '2012-10-17',
+      },
+      Description: expect.any(String),
+    });
+    const { resource: policy } = onlyResource(s.json, 'AWS::IAM::Policy');
+    expect(policy.Properties.Roles).toEqual([{ Ref: ids.role }]);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids.functionLogs, 'Arn'] },
+      },
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: ids.secret } },
+    ]);
+  });
+
+  it('has no wildcard resource anywhere, and no managed policies', () => {
+    for (const statement of allStatements(s.json)) expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"/);
+    for (const role of Object.values(resourcesOf(s.json, 'AWS::IAM::Role'))) {
+      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+    }
+  });
+
+  it('routes exactly routeKeysFor(default grants) to one Lambda integration, payload format 2.0', () => {
+    const routes = Object.values(resourcesOf(s.json, 'AWS::ApiGatewayV2::Route'));
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([...routeKeysFor(DEFAULTS.grantTypes)].sort());
+    expect(routes.map((route) => route.Properties.RouteKey)).not.toContain(ROUTES.deviceAuthorization);
+    const { id: integration, resource } = onlyResource(s.json, 'AWS::ApiGatewayV2::Integration');
+    expect(resource.Properties).toEqual({
+      ApiId: { Ref: ids.api },
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [ids.fn, 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+    for (const route of routes) {
+      expect(route.Properties).toEqual({
+        ApiId: { Ref: ids.api },
+        AuthorizationType: 'NONE',
+        RouteKey: route.Properties.RouteKey,
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration }]] },
+      });
+    }
+    // API Gateway may invoke the function for each route, and nothing else may.
+    const permissions = Object.values(resourcesOf(s.json, 'AWS::Lambda::Permission'));
+    expect(permissions).toHaveLength(routes.length);
+    for (const permission of permissions) {
+      expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+    }
+  });
+
+  it('leaves CORS to the function: no CorsConfiguration on the API, preflight routed to the function', () => {
+    const { resource: api } = onlyResource(s.json, 'AWS::ApiGatewayV2::Api');
+    expect(api.Properties).not.toHaveProperty('CorsConfiguration');
+    expect(api.Properties.ProtocolType).toBe('HTTP');
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'OPTIONS /{proxy+}' });
+    // No allowed origins: the variable is left out, so browsers are refused and non-browser callers work.
+    expect(functionOf(s.json).Environment.Variables).not.toHaveProperty(ENV.allowedOrigins);
+  });
+
+  it('throttles the $default stage and writes JSON access logs to a log group with retention', () => {
+    const { resource: stage } = onlyResource(s.json, 'AWS::ApiGatewayV2::Stage');
+    expect(stage.Properties).toEqual({
+      ApiId: { Ref: ids.api },
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [ids.accessLogs, 'Arn'] },
+        Format: JSON.stringify(ACCESS_LOG_FIELDS),
+      },
+    });
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format) as Record<string, string>;
+    expect(format.requestId).toBe('$context.requestId');
+    expect(format.status).toBe('$context.status');
+    // Nothing that can hold a code, token or secret: no headers, query strings or bodies.
+    expect(Object.values(format).join(' ')).not.toMatch(/header|querystring|body|authorizer/i);
+  });
+
+  it('keeps both log groups for one month by default', () => {
+    expect(resourcesOf(s.json, 'AWS::Logs::LogGroup')).toEqual({
+      [ids.functionLogs]: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+      [ids.accessLogs]: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+    });
+  });
+
+  it('alarms on function errors, throttles, API 5xx, upstream server errors and registration expiry', () => {
+    const alarms = Object.values(resourcesOf(s.json, 'AWS::CloudWatch::Alarm')).map((alarm) => {
+      const { AlarmDescription, ...rest } = alarm.Properties as Record<string, unknown>;
+      expect(AlarmDescription).toEqual(expect.stringMatching(/.{40,}/));
+      return rest;
+    });
+    const fnDimension = [{ Name: 'FunctionName', Value: { Ref: ids.fn } }];
+    const serviceDimension = [{ Name: 'service', Value: 'token-broker' }];
+    const sumAtLeast = (threshold: number) => ({
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: threshold,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarms).toEqual(
+      expect.arrayContaining([
+        { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fnDimension, ...sumAtLeast(1) },
+        { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: fnDimension, ...sumAtLeast(1) },
+        {
+          Namespace: 'AWS/ApiGateway',
+          MetricName: '5xx',
+          Dimensions: [
+            { Name: 'ApiId', Value: { Ref: ids.api } },
+            { Name: 'Stage', Value: '$default' },
+          ],
+          ...sumAtLeast(5),
+        },
+        { Namespace: 'TokenBroker', MetricName: 'UpstreamServerErrors', Dimensions: serviceDimension, ...sumAtLeast(3) },
+        {
+          Namespace: 'TokenBroker',
+          MetricName: 'ClientSecretDaysToExpiry',
+          Dimensions: serviceDimension,
+          Statistic: 'Minimum',
+          Period: 3600,
+          EvaluationPeriods: 1,
+          ComparisonOperator: 'LessThanOrEqualToThreshold',
+          Threshold: 14,
+          TreatMissingData: 'ignore',
+        },
+      ]),
+    );
+    expect(alarms).toHaveLength(5);
+  });
+
+  it('outputs the API URL and the secret ARN', () => {
+    expect(s.json.Outputs).toEqual({
+      ApiUrl: {
+        Description: expect.any(String),
+        Value: {
+          'Fn::Join': ['', ['https://', { Ref: ids.api }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/']],
+        },
+      },
+      SecretArn: { Description: expect.any(String), Value: { Ref: ids.secret } },
+    });
+  });
+
+  it('needs no account, region or lookups at synthesis (env-agnostic)', () => {
+    expect(s.stack.account).toEqual(expect.stringContaining('${Token['));
+    expect(s.stack.region).toEqual(expect.stringContaining('${Token['));
+    expect(s.assembly.getStackByName(s.stack.stackName).environment).toMatchObject({
+      account: 'unknown-account',
+      region: 'unknown-region',
+    });
+  });
+});
+
+describe('full configuration (every context value)', () => {
+  let s: Synthesis;
+  let ids: { functionLogs: string; accessLogs: string; api: string; stage: string };
+
+  beforeAll(() => {
+    s = synthesize(FULL_CONTEXT);
+    ids = {
+      functionLogs: s.logicalId(s.stack.broker.functionLogGroup),
+      accessLogs: s.logicalId(s.stack.broker.accessLogGroup),
+      api: s.logicalId(s.stack.broker.api),
+      stage: s.logicalId(s.stack.broker.stage),
+    };
+  });
+  afterAll(() => s.dispose());
+
+  it('sets every variable from the context', () => {
+    expect(functionOf(s.json).Environment.Variables).toEqual({
+      [ENV.secretId]: SECRET_ARN,
+      [ENV.oidcRegion]: 'eu-west-1',
+      [ENV.allowedOrigins]: 'https://app.example.com,https://admin.example.com',
+      [ENV.redirectUris]: 'https://app.example.com/callback',
+      [ENV.grantTypes]: `authorization_code,refresh_token,${GRANT_TYPES.deviceCode}`,
+      [ENV.upstreamTimeoutMs]: '8000',
+      [ENV.secretTimeoutMs]: '3000',
+      [ENV.secretMaxAgeSeconds]: '300',
+      [ENV.expiryWarningDays]: '14',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('imports the secret (creates none) and may decrypt its key only through Secrets Manager', () => {
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::Secret')).toEqual({});
+    expect(resourcesOf(s.json, 'AWS::KMS::Key')).toEqual({});
+    expect(onlyResource(s.json, 'AWS::IAM::Policy').resource.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids.functionLogs, 'Arn'] },
+      },
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: SECRET_ARN },
+      {
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: KMS_KEY_ARN,
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com' } },
+      },
+    ]);
+    expect(s.json.Outputs!.SecretArn!.Value).toBe(SECRET_ARN);
+  });
+
+  it('adds the device route only now that the device grant is enabled', () => {
+    const keys = Object.values(resourcesOf(s.json, 'AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey);
+    expect(keys.sort()).toEqual(routeKeysFor(Object.values(GRANT_TYPES)).sort());
+    expect(keys).toContain(ROUTES.deviceAuthorization);
+    expect(Object.keys(resourcesOf(s.json, 'AWS::ApiGatewayV2::Integration'))).toHaveLength(1);
+  });
+
+  it('throttles and retains logs as configured', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
+    for (const id of [ids.functionLogs, ids.accessLogs]) {
+      expect(s.json.Resources[id]!.Properties).toEqual({ RetentionInDays: 90 });
+    }
+  });
+
+  it('maps the custom domain to the $default stage and outputs where to point DNS', () => {
+    const { id: domain, resource } = onlyResource(s.json, 'AWS::ApiGatewayV2::DomainName');
+    expect(resource.Properties).toEqual({
+      DomainName: 'auth.example.com',
+      DomainNameConfigurations: [{ CertificateArn: CERTIFICATE_ARN, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+    });
+    expect(onlyResource(s.json, 'AWS::ApiGatewayV2::ApiMapping').resource).toEqual({
+      Type: 'AWS::ApiGatewayV2::ApiMapping',
+      Properties: { ApiId: { Ref: ids.api }, DomainName: { Ref: domain }, Stage: '$default' },
+      // The stage is named, not referenced: the mapping must wait for it.
+      DependsOn: [ids.stage],
+    });
+    expect(s.json.Outputs).toMatchObject({
+      CustomDomainUrl: { Value: 'https://auth.example.com/' },
+      CustomDomainTarget: { Value: { 'Fn::GetAtt': [domain, 'RegionalDomainName'] } },
+    });
+  });
+});
+
+describe('a secret imported by name', () => {
+  let s: Synthesis;
+  beforeAll(() => {
+    s = synthesize({ secretName: 'token-broker/registration' });
+  });
+  afterAll(() => s.dispose());
+
+  const arnParts = [
+    'arn:',
+    { Ref: 'AWS::Partition' },
+    ':secretsmanager:',
+    { Ref: 'AWS::Region' },
+    ':',
+    { Ref: 'AWS::AccountId' },
+  ];
+
+  it('passes the partial ARN and grants the name plus exactly six suffix characters, never *', () => {
+    expect(functionOf(s.json).Environment.Variables[ENV.secretId]).toEqual({
+      'Fn::Join': ['', [...arnParts, ':secret:token-broker/registration']],
+    });
+    const statements = onlyResource(s.json, 'AWS::IAM::Policy').resource.Properties.PolicyDocument.Statement;
+    expect(statements[1]).toEqual({
+      Action: 'secretsmanager:GetSecretValue',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': ['', [...arnParts, ':secret:token-broker/registration-??????']],
+      },
+    });
+    expect(statements).toHaveLength(2);
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::Secret')).toEqual({});
+  });
+});
+
+describe('unknown context keys', () => {
+  it('are reported as warnings (a typo would otherwise be silently ignored)', () => {
+    // The CDK prints the warning while synthesizing; it is asserted below instead.
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const s = synthesize({ allowedOrigin: 'https://app.example.com' });
+    printed.mockRestore();
+    try {
+      const warnings = s.assembly
+        .getStackByName(s.stack.stackName)
+        .messages.filter((message) => message.level === 'warning')
+        .map((message) => String(message.entry.data));
+      expect(warnings).toEqual([expect.stringContaining('"allowedOrigin" is not used')]);
+    } finally {
+      s.dispose();
+    }
+  });
+});
