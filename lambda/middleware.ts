@@ -38,6 +38,9 @@ export function brokerHttp(options: {
   routes: readonly RouteKey[];
 }): MiddlewareObj<APIGatewayProxyEventV2, HttpResponse | RouteResult, Error, BrokerContext> {
   const { config, routes } = options;
+  // Preflight is routed for any path (OPTIONS /{proxy+}); it is answered only for paths that exist,
+  // so that a browser sees a readable 404 rather than a CORS failure on the request that follows.
+  const paths = new Set(routes.filter((route) => route !== ROUTES.preflight).map((route) => route.split(' ')[1]));
   const replyContext = (request: BrokerRequest) => ({
     origin: originOf(request.event),
     config,
@@ -47,7 +50,8 @@ export function brokerHttp(options: {
   return {
     before(request) {
       request.context.audit = newAudit();
-      if (!routes.includes(request.event.routeKey as RouteKey)) {
+      const { routeKey, rawPath } = request.event;
+      if (!routes.includes(routeKey as RouteKey) || (routeKey === ROUTES.preflight && !paths.has(rawPath))) {
         throw brokerError('NotFoundException', 'The token broker has no such route.');
       }
       checkRequest(request.event, config);

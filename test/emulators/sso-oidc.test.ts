@@ -676,7 +676,7 @@ describe('faults', () => {
 });
 
 describe('bookkeeping', () => {
-  test('records calls without secrets, codes or tokens', async () => {
+  test('records calls with the (public) client id, without secrets, codes or tokens', async () => {
     oidc.resetCalls();
     const input = freshCode();
     const tokens: CreateTokenCommandOutput = await sdk.send(new CreateTokenCommand(input));
@@ -686,9 +686,9 @@ describe('bookkeeping', () => {
     expect(oidc.callCount('/token')).toBe(2);
     expect(oidc.callCount('/device_authorization')).toBe(1);
     expect(oidc.calls).toEqual([
-      { method: 'POST', path: '/token', grantType: AUTHORIZATION_CODE, at: clock },
-      { method: 'POST', path: '/device_authorization', at: clock },
-      { method: 'POST', path: '/token', grantType: DEVICE_CODE, at: clock },
+      { method: 'POST', path: '/token', grantType: AUTHORIZATION_CODE, clientId: input.clientId, at: clock },
+      { method: 'POST', path: '/device_authorization', clientId: poll.clientId, at: clock },
+      { method: 'POST', path: '/token', grantType: DEVICE_CODE, clientId: poll.clientId, at: clock },
     ]);
     const recorded = JSON.stringify(oidc.calls);
     for (const secret of [input.clientSecret, input.code, input.codeVerifier, poll.deviceCode, tokens.accessToken, tokens.refreshToken]) {

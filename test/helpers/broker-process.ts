@@ -8,6 +8,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface BrokerProcess {
   readonly url: string;
+  /** The broker's process id (the child is Node itself, so its memory is the broker's). */
+  readonly pid: number | undefined;
+  /** The demo frontend's URL (the `demo frontend:` banner line); set when started with `{ demo: true }`. */
+  readonly demoUrl: string | undefined;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** JSON log lines written so far (stdout's, then stderr's), parsed. */
@@ -18,7 +22,12 @@ export interface BrokerProcess {
 /** Variables of the outer environment that would point the broker somewhere else. */
 const SCRUBBED = /^(AWS_|TOKEN_BROKER_|POWERTOOLS_|PORT$)/;
 
-export async function startBroker(env: Record<string, string>): Promise<BrokerProcess> {
+export interface StartOptions {
+  /** Demo mode (no TOKEN_BROKER_SECRET_ID): also wait for the demo frontend's banner line. */
+  readonly demo?: boolean;
+}
+
+export async function startBroker(env: Record<string, string>, options: StartOptions = {}): Promise<BrokerProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SCRUBBED.test(name)));
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: ROOT,
@@ -39,14 +48,15 @@ export async function startBroker(env: Record<string, string>): Promise<BrokerPr
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
 
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, demoUrl } = await new Promise<{ url: string; demoUrl: string | undefined }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`broker did not start:\n${stderr}`)), 20_000);
     const onData = (): void => {
       const match = /token broker listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) {
+      const demo = /demo frontend: (http:\/\/\S+)/.exec(stderr);
+      if (match && (demo || !options.demo)) {
         clearTimeout(timer);
         child.stderr!.off('data', onData);
-        resolve(match[1]!);
+        resolve({ url: match[1]!, demoUrl: demo?.[1] });
       }
     };
     child.stderr!.on('data', onData);
@@ -58,6 +68,8 @@ export async function startBroker(env: Record<string, string>): Promise<BrokerPr
 
   return {
     url,
+    pid: child.pid,
+    demoUrl,
     output: () => stdout + stderr,
     logs: () =>
       `${stdout}\n${stderr}`

@@ -304,6 +304,16 @@ describe('CORS for allowed origins', () => {
     expect(response.headers.get('access-control-allow-headers')).toContain('content-type');
   });
 
+  it('answers preflight for a path that does not exist with a readable 404', async () => {
+    const response = await fetch(`${broker.url}/nowhere`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('x-amzn-errortype')).toBe('NotFoundException');
+    expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  });
+
   it('refuses preflight from another origin', async () => {
     const response = await fetch(`${broker.url}/token`, {
       method: 'OPTIONS',

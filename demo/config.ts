@@ -1,0 +1,15 @@
+// What the demo page learns from its server (GET /config.json): the settings a web frontend of the
+// broker is deployed with. The client id and the authorize endpoint are not among them: the page
+// asks the broker (GET /client), so a rotated registration reaches it without a redeploy. Shared by
+// demo/server.ts and demo/app.ts; nothing here is secret.
+
+export interface DemoConfig {
+  /** The token broker's base URL: GET /client, POST /token and POST /device_authorization. */
+  readonly brokerUrl: string;
+  /** Where /authorize sends the browser back: `${origin}/callback`, registered with the client. */
+  readonly redirectUri: string;
+  /** Scopes asked for at /authorize (SSO OIDC's parameter is `scopes`, plural). */
+  readonly scopes: readonly string[];
+  /** The IAM Identity Center start URL sent to StartDeviceAuthorization; null when the device grant is off. */
+  readonly deviceStartUrl: string | null;
+}

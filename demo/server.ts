@@ -1,0 +1,105 @@
+// The demo frontend's server for `npm start`: a static site on its own origin (not the broker's), so
+// the browser applies CORS to every call the page makes to the broker, as it would in production.
+// demo/app.ts is bundled with esbuild once, at start (a build error stops `npm start`); the page
+// reads the broker URL and its redirect URI from GET /config.json, which stays 503 until configure()
+// is called (the client is registered after this server listens: its redirect URI needs this
+// server's origin, and the broker starts after that).
+
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { DemoConfig } from './config.js';
+
+export interface DemoFrontend {
+  /** Where this server listens, e.g. http://127.0.0.1:3001. */
+  readonly url: string;
+  /** Makes /config.json available; the Content-Security-Policy then lets the page call the broker. */
+  configure(config: DemoConfig): void;
+  close(): Promise<void>;
+}
+
+interface Asset {
+  readonly type: string;
+  readonly body: string;
+}
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+async function loadAssets(): Promise<Record<string, Asset>> {
+  const bundle = await build({
+    entryPoints: [here('./app.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    sourcemap: 'inline',
+    write: false,
+    logLevel: 'silent',
+  });
+  const html: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./index.html'), 'utf8') };
+  return {
+    '/': html,
+    '/callback': html,
+    '/app.js': { type: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]!.text },
+    '/style.css': { type: 'text/css; charset=utf-8', body: await readFile(here('./style.css'), 'utf8') },
+  };
+}
+
+export async function startDemoFrontend(options: { port: number; host?: string }): Promise<DemoFrontend> {
+  const assets = await loadAssets();
+  const host = options.host ?? '127.0.0.1';
+  let config: DemoConfig | undefined;
+
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://demo').pathname;
+    // Scripts, styles and fetches from this origin only, plus fetches to the broker; no framing.
+    // Navigations (to /authorize) and links (to the device page) are not restricted by these.
+    const connect = config === undefined ? "'self'" : `'self' ${new URL(config.brokerUrl).origin}`;
+    const headers = {
+      'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    };
+    const reply = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      reply(405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
+    } else if (path === '/config.json') {
+      if (config === undefined) reply(503, 'application/json', '{"message":"The demo is still starting."}');
+      else reply(200, 'application/json', JSON.stringify(config));
+    } else if (path === '/favicon.ico') {
+      reply(204, 'text/plain', '');
+    } else {
+      const asset = assets[path];
+      if (asset === undefined) reply(404, 'text/plain; charset=utf-8', 'Not Found\n');
+      else reply(200, asset.type, asset.body);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${host}:${port}`,
+    configure(next) {
+      config = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
