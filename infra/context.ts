@@ -5,6 +5,7 @@
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { GRANT_TYPES, type GrantType } from '../lambda/config.js';
+import { maxRotationDays } from './token-broker.js';
 
 export const CONTEXT_KEYS = {
   allowedOrigins: 'allowedOrigins',
@@ -19,6 +20,7 @@ export const CONTEXT_KEYS = {
   logRetentionDays: 'logRetentionDays',
   domainName: 'domainName',
   certificateArn: 'certificateArn',
+  rotationDays: 'rotationDays',
 } as const;
 
 /** The settings the context gave, already checked; absent keys stay undefined (the construct's defaults apply). */
@@ -34,6 +36,8 @@ export interface ContextSettings {
   readonly throttleBurstLimit?: number;
   readonly logRetention?: RetentionDays;
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+  /** Days between rotations of the registration; 0 turns rotation off. */
+  readonly rotationDays?: number;
 }
 
 export class ContextError extends Error {
@@ -151,6 +155,9 @@ export function readContext(get: ContextReader): ContextSettings {
     problems.push(`${CONTEXT_KEYS.domainName} and ${CONTEXT_KEYS.certificateArn} go together: give both or neither`);
   }
 
+  // 0 turns rotation off; the upper bound renews a registration before its expiry warning (token-broker.ts).
+  const rotationDays = number(CONTEXT_KEYS.rotationDays, 0, maxRotationDays(), true);
+
   if (problems.length > 0) throw new ContextError(problems);
   return {
     ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
@@ -164,6 +171,7 @@ export function readContext(get: ContextReader): ContextSettings {
     ...(throttleBurstLimit === undefined ? {} : { throttleBurstLimit }),
     ...(logRetention === undefined ? {} : { logRetention }),
     ...(domainName !== undefined && certificateArn !== undefined ? { customDomain: { domainName, certificateArn } } : {}),
+    ...(rotationDays === undefined ? {} : { rotationDays }),
   };
 }
 

@@ -2,7 +2,7 @@
 // outputs an operator needs after `cdk deploy`. Env-agnostic (no account or region at synth time), so
 // `cdk synth` works offline and without credentials; the region is the one deployed to.
 
-import { Annotations, App, ArnFormat, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, App, ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -57,6 +57,9 @@ export class TokenBrokerStack extends Stack {
             burstLimit: settings.throttleBurstLimit ?? DEFAULT_THROTTLE.burstLimit,
           }
         : undefined,
+      // Absent: the construct's default (on, every 60 days); 0: off.
+      rotation: settings.rotationDays === undefined ? undefined : settings.rotationDays > 0,
+      rotationSchedule: settings.rotationDays ? Duration.days(settings.rotationDays) : undefined,
       customDomain:
         settings.customDomain === undefined
           ? undefined
@@ -71,9 +74,15 @@ export class TokenBrokerStack extends Stack {
       value: this.broker.url,
     });
     new CfnOutput(this, 'SecretArn', {
-      description: 'The secret to put the RegisterClient answer into',
+      description: 'The secret holding the client registration: give it to `npm run register-client -- --secret-id`',
       value: this.broker.secretId,
     });
+    if (this.broker.rotation !== undefined) {
+      new CfnOutput(this, 'RotationLogGroup', {
+        description: 'Log group of the rotation function: "rotation step failed" lines say why a rotation failed',
+        value: this.broker.rotation.logGroup.logGroupName,
+      });
+    }
     if (this.broker.customDomainUrl !== undefined && this.broker.domainTarget !== undefined) {
       new CfnOutput(this, 'CustomDomainUrl', {
         description: 'Base URL of the token broker on the custom domain',

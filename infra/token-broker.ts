@@ -1,5 +1,6 @@
-// TokenBroker: the broker's function, its HTTP API, the secret holding the client registration, the
-// least-privilege role, log groups and alarms, as one construct a user can drop into their own stack.
+// TokenBroker: the broker's function, its HTTP API, the secret holding the client registration and
+// the function that rotates it, their least-privilege roles, log groups and alarms, as one construct
+// a user can drop into their own stack.
 // Names shared with the function (environment variables, routes, metrics) are imported from the core
 // in lambda/, never retyped, so the two cannot drift apart.
 
@@ -30,10 +31,10 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, CfnPermission, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConfigError, DEFAULTS, ENV, loadConfig, type GrantType } from '../lambda/config.js';
 import { ROUTES, routeKeysFor, type RouteKey } from '../lambda/routes.js';
@@ -41,6 +42,36 @@ import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names.
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
+const ROTATION_ENTRY = fileURLToPath(new URL('../lambda/rotation-handler.ts', import.meta.url));
+const SECRETS_MANAGER_PRINCIPAL = 'secretsmanager.amazonaws.com';
+
+/** One esbuild configuration for both functions (the broker and the rotation function). */
+export const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  // Mappings only: enough for --enable-source-maps stack traces, without shipping the sources.
+  sourceMap: true,
+  sourcesContent: false,
+  // ESM entry points of dependencies first (Middy 7 is ESM-only).
+  mainFields: ['module', 'main'],
+  // The SDK is bundled rather than taken from the runtime: pinned versions and a faster cold start.
+  bundleAwsSDK: true,
+  // CommonJS dependencies inside an ESM bundle still call require().
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  // The local esbuild dev dependency; never Docker.
+  forceDockerBundling: false,
+};
+
+/** What both functions share: Node 24 on arm64, the `handler` export, the bundling above. */
+const FUNCTION_DEFAULTS = {
+  runtime: Runtime.NODEJS_24_X,
+  architecture: Architecture.ARM_64,
+  handler: 'handler',
+  projectRoot: PROJECT_ROOT,
+  depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+  bundling: BUNDLING,
+} as const satisfies Partial<NodejsFunctionProps>;
 
 /**
  * One request makes at most two SSO OIDC calls and two secret reads (the retry after a rotation:
@@ -57,6 +88,32 @@ export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
 /** 512 MB for now; the benchmark (issue 6, `npm run bench`) will justify or replace it. */
 export const DEFAULT_MEMORY_MB = 512;
 const ALARM_PERIOD = Duration.minutes(5);
+
+/** SSO OIDC registrations last about 90 days (RegisterClient's clientSecretExpiresAt). */
+export const REGISTRATION_LIFETIME_DAYS = 90;
+/**
+ * Every 60 days: a 30-day margin before the registration expires, and a failing rotation is noticed
+ * twice, by the RotationErrors alarm at once and by the ClientSecretExpiry alarm (14 days ahead) with
+ * over two weeks left to recover by hand.
+ */
+export const DEFAULT_ROTATION_SCHEDULE = Duration.days(60);
+/**
+ * The longest schedule that still renews a registration before it enters the expiry warning window
+ * (so the ClientSecretExpiry alarm only fires when a rotation failed): 75 days with the default 14.
+ */
+export function maxRotationDays(expiryWarningDays: number = DEFAULTS.expiryWarningDays): number {
+  return REGISTRATION_LIFETIME_DAYS - expiryWarningDays - 1;
+}
+/**
+ * One rotation step is at most DescribeSecret, two GetSecretValue, RegisterClient and PutSecretValue
+ * (createSecret), or DescribeSecret, GetSecretValue and one CreateToken (testSecret): about a second
+ * plus a cold start. A minute leaves room for the Secrets Manager client's own retries with backoff
+ * (throttling) and for a slow SSO OIDC answer; a step that still does not finish fails with a timeout,
+ * which the RotationErrors alarm reports.
+ */
+export const ROTATION_TIMEOUT = Duration.minutes(1);
+/** A few small API calls every couple of months: small, but not so small that the cold start drags. */
+export const ROTATION_MEMORY_MB = 256;
 
 export interface TokenBrokerProps {
   /** Browser origins allowed to call the broker (CORS is answered by the function). Default: none. */
@@ -93,6 +150,17 @@ export interface TokenBrokerProps {
   readonly upstreamErrorAlarmThreshold?: number;
   /** Actions (e.g. an SNS topic) for every alarm's ALARM and OK transitions. Default: none. */
   readonly alarmActions?: readonly IAlarmAction[];
+  /**
+   * Secrets Manager rotation of the registration (a function that calls RegisterClient again with the
+   * `registrationRequest` stored by `npm run register-client`), for a new and an imported secret alike.
+   * Default: true.
+   */
+  readonly rotation?: boolean;
+  /**
+   * Time between rotations, in whole days: at least 1 and at most maxRotationDays(expiryWarningDays)
+   * (75 with the default warning). Default: 60 days. Only with rotation on.
+   */
+  readonly rotationSchedule?: Duration;
 }
 
 export interface TokenBrokerAlarms {
@@ -101,6 +169,16 @@ export interface TokenBrokerAlarms {
   readonly api5xx: Alarm;
   readonly upstreamServerErrors: Alarm;
   readonly clientSecretExpiry: Alarm;
+  /** Only with rotation on: the rotation function failed a step. */
+  readonly rotationErrors?: Alarm;
+}
+
+/** The rotation function and what belongs to it (only with rotation on). */
+export interface TokenBrokerRotation {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly schedule: RotationSchedule;
+  readonly interval: Duration;
 }
 
 export class TokenBroker extends Construct {
@@ -121,6 +199,8 @@ export class TokenBroker extends Construct {
   readonly domainTarget: string | undefined;
   readonly routeKeys: readonly RouteKey[];
   readonly alarms: TokenBrokerAlarms;
+  /** Undefined when rotation is turned off. */
+  readonly rotation: TokenBrokerRotation | undefined;
 
   private readonly grantTypes: readonly GrantType[];
   private readonly logRetention: RetentionDays;
@@ -130,8 +210,9 @@ export class TokenBroker extends Construct {
     this.grantTypes = props.grantTypes ?? DEFAULTS.grantTypes;
     this.routeKeys = routeKeysFor(this.grantTypes);
     this.logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    const rotationInterval = rotationIntervalOf(props);
 
-    this.secret = props.secret ?? this.createSecret(props.encryptionKey);
+    this.secret = props.secret ?? this.createSecret(props.encryptionKey, rotationInterval !== undefined);
     this.checkSecretRegion();
     this.encryptionKey = props.encryptionKey ?? props.secret?.encryptionKey;
     // The complete ARN when known; an import by name only has the partial ARN, which GetSecretValue accepts.
@@ -140,6 +221,7 @@ export class TokenBroker extends Construct {
     this.functionLogGroup = new LogGroup(this, 'FunctionLogs', { retention: this.logRetention });
     this.function = this.createFunction(props);
     this.grantSecretRead();
+    this.rotation = rotationInterval === undefined ? undefined : this.createRotation(props, rotationInterval);
 
     this.accessLogGroup = new LogGroup(this, 'AccessLogs', { retention: this.logRetention });
     const { api, stage } = this.createApi(props);
@@ -162,7 +244,7 @@ export class TokenBroker extends Construct {
    * only writes SecretString when the template's value changes, so later deployments leave the
    * operator's registration alone; RETAIN keeps it if the stack is deleted.
    */
-  private createSecret(encryptionKey: IKey | undefined): Secret {
+  private createSecret(encryptionKey: IKey | undefined, rotated: boolean): Secret {
     const secret = new Secret(this, 'Registration', {
       description: 'SSO OIDC RegisterClient answer (clientId, clientSecret, clientSecretExpiresAt) for the token broker',
       // Not a secret: the empty placeholder is the only value ever written by the template.
@@ -170,13 +252,17 @@ export class TokenBroker extends Construct {
       encryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The secret holds an SSO OIDC client registration. A Secrets Manager rotation would need a RegisterClient ' +
-        'call and is not built yet (issue 7); until then the operator registers again before clientSecretExpiresAt ' +
-        '(the ClientSecretExpiry alarm warns) and the function picks the new registration up on InvalidClientException.',
-    });
+    // With rotation on, the rotation schedule satisfies AwsSolutions-SMG4; without it, say why not.
+    if (!rotated) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation was turned off for this deployment (rotation: false, or the rotationDays=0 context). The secret ' +
+          'holds an SSO OIDC client registration that lasts about 90 days: the operator registers again with ' +
+          '`npm run register-client` before clientSecretExpiresAt (the ClientSecretExpiry alarm warns 14 days ahead), ' +
+          'and the broker picks the new registration up within its max age, or at once on InvalidClientException.',
+      });
+    }
     return secret;
   }
 
@@ -208,34 +294,14 @@ export class TokenBroker extends Construct {
     );
 
     return new NodejsFunction(this, 'Function', {
+      ...FUNCTION_DEFAULTS,
       description: 'SSO OIDC token broker',
       entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: FUNCTION_TIMEOUT,
       role,
       logGroup: this.functionLogGroup,
       environment: this.environment(props),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        // Mappings only: enough for --enable-source-maps stack traces, without shipping the sources.
-        sourceMap: true,
-        sourcesContent: false,
-        // ESM entry points of dependencies first (Middy 7 is ESM-only).
-        mainFields: ['module', 'main'],
-        // The SDK is bundled rather than taken from the runtime: pinned versions and a faster cold start.
-        bundleAwsSDK: true,
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        // The local esbuild dev dependency; never Docker.
-        forceDockerBundling: false,
-      },
     });
   }
 
@@ -258,7 +324,7 @@ export class TokenBroker extends Construct {
 
     const env: Record<string, string> = {
       [ENV.secretId]: this.secretId,
-      [ENV.oidcRegion]: props.oidcRegion ?? Stack.of(this).region,
+      [ENV.oidcRegion]: this.oidcRegion(props),
       [ENV.grantTypes]: this.grantTypes.join(','),
       [ENV.upstreamTimeoutMs]: String(upstreamTimeout.toMilliseconds()),
       [ENV.secretTimeoutMs]: String(secretTimeout.toMilliseconds()),
@@ -279,21 +345,117 @@ export class TokenBroker extends Construct {
    */
   private grantSecretRead(): void {
     this.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secretResourceArn()] }),
+    );
+    if (this.encryptionKey !== undefined) {
+      this.function.addToRolePolicy(this.keyViaSecretsManager(['kms:Decrypt']));
+    }
+  }
+
+  private oidcRegion(props: TokenBrokerProps): string {
+    return props.oidcRegion ?? Stack.of(this).region;
+  }
+
+  /** The secret's ARN for IAM: the complete one, or a partial one plus exactly six suffix characters, never `*`. */
+  private secretResourceArn(): string {
+    return this.secret.secretFullArn ?? `${this.secret.secretArn}-??????`;
+  }
+
+  /** The secret's key, only when Secrets Manager uses it on the caller's behalf, in the secret's region. */
+  private keyViaSecretsManager(actions: string[]): PolicyStatement {
+    return new PolicyStatement({
+      actions,
+      resources: [this.encryptionKey!.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.secret.env.region}.amazonaws.com` } },
+    });
+  }
+
+  /**
+   * The Secrets Manager rotation (lambda/rotation.ts): every `interval`, Secrets Manager invokes the
+   * function for each of the four steps; it registers the client again with the request stored in
+   * the secret, stages the answer as AWSPENDING, proves SSO OIDC accepts it and makes it AWSCURRENT.
+   *
+   * Its role is written out like the broker's: logs on its own log group, the four rotation actions
+   * on the one secret, and the key (Decrypt to read, GenerateDataKey to write a version) only through
+   * Secrets Manager. RegisterClient and CreateToken are unsigned, so no SSO OIDC permission.
+   *
+   * The RotationSchedule construct grants more than that on its own, and both are undone here:
+   *  - it adds secretsmanager:GetRandomPassword on `*` (the function never asks for a password) and
+   *    the four actions again to the function's role: the function gets an immutable view of its
+   *    role, which drops them, so the statements above are the whole policy;
+   *  - with a key it grants kms:Encrypt, ReEncrypt* and GenerateDataKey* besides Decrypt, and for a
+   *    key created in the same stack writes that into the key policy: the schedule is given the
+   *    secret without its key (the same ARN), so it makes no KMS grant at all.
+   * What it adds and is kept: the permission for Secrets Manager to invoke the function (narrowed
+   * below to the secret's account) and the schedule's dependency on it. The template tests pin all of it.
+   */
+  private createRotation(props: TokenBrokerProps, interval: Duration): TokenBrokerRotation {
+    const logGroup = new LogGroup(this, 'RotationLogs', { retention: this.logRetention });
+    const role = new Role(this, 'RotationRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Token broker rotation function: writes its own logs and rotates its one secret',
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+    role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secret.secretFullArn ?? `${this.secret.secretArn}-??????`],
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [this.secretResourceArn()],
       }),
     );
     if (this.encryptionKey !== undefined) {
-      this.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [this.encryptionKey.keyArn],
-          // Only when Secrets Manager decrypts on the function's behalf, in the secret's region.
-          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.secret.env.region}.amazonaws.com` } },
-        }),
-      );
+      role.addToPrincipalPolicy(this.keyViaSecretsManager(['kms:Decrypt', 'kms:GenerateDataKey']));
     }
+
+    const fn = new NodejsFunction(this, 'RotationFunction', {
+      ...FUNCTION_DEFAULTS,
+      description: 'Rotates the SSO OIDC client registration of the token broker (Secrets Manager rotation)',
+      entry: ROTATION_ENTRY,
+      memorySize: ROTATION_MEMORY_MB,
+      timeout: ROTATION_TIMEOUT,
+      role: role.withoutPolicyUpdates(),
+      logGroup,
+      // The rotation handler reads only the Identity Center region (the secret comes in each event).
+      environment: { [ENV.oidcRegion]: this.oidcRegion(props), NODE_OPTIONS: '--enable-source-maps' },
+    });
+
+    // In this construct, whatever stack the secret comes from. Not at once: a new secret holds `{}`
+    // until the operator runs `npm run register-client`, and a rotation before that can only fail.
+    const secretWithoutKey = Secret.fromSecretAttributes(
+      this,
+      'RotatedSecret',
+      this.secret.secretFullArn === undefined
+        ? { secretPartialArn: this.secret.secretArn }
+        : { secretCompleteArn: this.secret.secretFullArn },
+    );
+    const schedule = new RotationSchedule(this, 'RotationSchedule', {
+      secret: secretWithoutKey,
+      rotationLambda: fn,
+      automaticallyAfter: interval,
+      rotateImmediatelyOnUpdate: false,
+    });
+    // What the schedule does to the secret it is given, on the real one: a resource policy that denies
+    // secretsmanager:DeleteSecret to the whole account while rotation is configured (on a secret
+    // created here; an imported secret's resource policy is left alone). The secret is retained anyway.
+    this.secret.denyAccountRootDelete();
+
+    // AWS recommends aws:SourceAccount on a rotation function's resource policy (confused deputy):
+    // only Secrets Manager acting for the secret's account may invoke it.
+    const invokePermissions = fn.node.children.filter(
+      (child): child is CfnPermission => child instanceof CfnPermission && child.principal === SECRETS_MANAGER_PRINCIPAL,
+    );
+    if (invokePermissions.length !== 1) {
+      throw new Error(`TokenBroker: expected the rotation schedule to add one invoke permission, found ${invokePermissions.length}`);
+    }
+    invokePermissions[0]!.sourceAccount = this.secret.env.account;
+
+    return { function: fn, logGroup, schedule, interval };
   }
 
   /**
@@ -389,7 +551,8 @@ export class TokenBroker extends Construct {
       }),
       clientSecretExpiry: new Alarm(this, 'ClientSecretExpiryAlarm', {
         alarmDescription:
-          'The client registration in the secret expires soon: register the client again and put the new answer into the secret.',
+          'The client registration in the secret expires soon: the scheduled rotation failed or is off. Register the ' +
+          'client again with `npm run register-client` (see RotationErrors and the rotation function log first).',
         // The smallest days-to-expiry any request saw in the hour.
         metric: brokerMetric(METRIC.clientSecretDaysToExpiry, Stats.MINIMUM, Duration.hours(1)),
         threshold: props.expiryWarningDays ?? DEFAULTS.expiryWarningDays,
@@ -402,8 +565,20 @@ export class TokenBroker extends Construct {
         // the next request. An idle broker emits nothing, so this alarm cannot see it.
         treatMissingData: TreatMissingData.IGNORE,
       }),
+      ...(this.rotation === undefined
+        ? {}
+        : {
+            rotationErrors: new Alarm(this, 'RotationErrorsAlarm', {
+              alarmDescription:
+                'The rotation function failed a step, so the client registration was not renewed. Its log says why ' +
+                '("rotation step failed"); a secret without registrationRequest needs `npm run register-client` once. ' +
+                'Brokers keep using the current registration until it expires (see the ClientSecretExpiry alarm).',
+              metric: this.rotation.function.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
+              ...atLeast(1),
+            }),
+          }),
     };
-    for (const alarm of Object.values(alarms)) {
+    for (const alarm of Object.values(alarms).filter((alarm) => alarm !== undefined)) {
       for (const action of props.alarmActions ?? []) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
@@ -457,6 +632,28 @@ const PUBLIC_ROUTE_REASONS: Partial<Record<RouteName, string>> = {
     'CORS preflight requests carry no credentials by definition (Fetch standard); the function answers them from ' +
     'the allowed-origins list and they never reach SSO OIDC.',
 };
+
+/**
+ * The rotation interval from the props, checked: undefined when rotation is off. Whole days (Secrets
+ * Manager's `rate(n days)`), and short enough to renew a registration before its expiry warning.
+ */
+function rotationIntervalOf(props: TokenBrokerProps): Duration | undefined {
+  if (props.rotation === false) {
+    if (props.rotationSchedule !== undefined) throw new Error('TokenBroker: rotationSchedule is given but rotation is false');
+    return undefined;
+  }
+  const interval = props.rotationSchedule ?? DEFAULT_ROTATION_SCHEDULE;
+  if (interval.isUnresolved()) return interval;
+  const days = interval.toDays({ integral: false });
+  const max = maxRotationDays(props.expiryWarningDays ?? DEFAULTS.expiryWarningDays);
+  if (!Number.isInteger(days) || days < 1 || days > max) {
+    throw new Error(
+      `TokenBroker: rotationSchedule must be a whole number of days from 1 to ${max} (registrations last about ` +
+        `${REGISTRATION_LIFETIME_DAYS} days; a longer schedule reaches the expiry warning first), got ${interval.toHumanString()}`,
+    );
+  }
+  return interval;
+}
 
 /** Runs the core's configuration check on what the construct sets; tokens get stand-in values. */
 function checkWithCore(env: Readonly<Record<string, string>>): void {

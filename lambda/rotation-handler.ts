@@ -11,10 +11,12 @@ const logger = new Logger({ serviceName: 'token-broker-rotation' });
 const oidcRegion = process.env[ENV.oidcRegion] ?? process.env.AWS_REGION;
 
 // RegisterClient and CreateToken are unsigned: this function needs no SSO OIDC permissions.
-// No retries: Secrets Manager retries a failed rotation step itself.
+// No SSO OIDC retries (Secrets Manager retries a failed step itself), and timeouts well inside the
+// function's minute, so that a hung call fails the step with a clear error rather than a timeout.
+const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000 };
 const deps = {
-  secrets: new SecretsManagerClient({}),
-  oidc: new SSOOIDCClient({ region: oidcRegion, maxAttempts: 1 }),
+  secrets: new SecretsManagerClient({ requestHandler }),
+  oidc: new SSOOIDCClient({ region: oidcRegion, maxAttempts: 1, requestHandler }),
   log: (message: string, fields: Record<string, unknown> = {}) => logger.info(message, fields),
 };
 

@@ -107,10 +107,26 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps)
 /**
  * Proves SSO OIDC authenticates the pending client without signing anyone in: a CreateToken with a
  * made-up code must fail on the code (InvalidGrantException), not on the client (InvalidClientException).
+ *
+ * Secrets Manager also runs this step alone when a rotation schedule is created without an immediate
+ * rotation, on an AWSPENDING version of its own (with no value, or a copy of the current one, which
+ * on a new secret is `{}`). A version createSecret did not write (no clientId or registrationRequest)
+ * has nothing to test: passing it lets the first deployment create its schedule.
  */
 async function testSecret(secretId: string, token: string, deps: RotationDeps): Promise<void> {
-  const pending = await read(secretId, deps, { VersionId: token, VersionStage: PENDING });
+  let pending: StoredRegistration;
+  try {
+    pending = await read(secretId, deps, { VersionId: token, VersionStage: PENDING });
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    deps.log('rotation step skipped: configuration test, the pending version has no value', { step: 'testSecret' });
+    return;
+  }
   const request = pending.registrationRequest;
+  if (typeof pending.clientId !== 'string' || typeof pending.clientSecret !== 'string' || request === undefined) {
+    deps.log('rotation step skipped: configuration test, the pending version holds no registration', { step: 'testSecret' });
+    return;
+  }
   try {
     await deps.oidc.send(
       new CreateTokenCommand({
@@ -119,7 +135,7 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps): 
         grantType: GRANT_TYPES.authorizationCode,
         code: `rotation-test-${randomBytes(16).toString('hex')}`,
         codeVerifier: randomBytes(32).toString('base64url'),
-        redirectUri: request?.redirectUris[0],
+        redirectUri: request.redirectUris[0],
       }),
     );
   } catch (error) {

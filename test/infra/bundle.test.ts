@@ -1,7 +1,8 @@
-// Proves the shipped artifact, not only the TypeScript: synthesizes the stack with the real esbuild,
-// takes the index.mjs the template's function points at, runs it in a child process on the project's
-// Node 24 (the Lambda runtime's major) with the environment the template sets, and drives it with API
-// Gateway payload 2.0 events, routed by the template's own routes, against the local emulators.
+// Proves the shipped artifacts, not only the TypeScript: synthesizes the stack with the real esbuild,
+// takes the index.mjs each of the template's functions points at, runs it in a child process on the
+// project's Node 24 (the Lambda runtime's major) with the environment the template sets, and drives
+// it against the local emulators: the broker with API Gateway payload 2.0 events, routed by the
+// template's own routes; the rotation function with Secrets Manager's rotation events, step by step.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,14 +10,23 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { RegistrationRequest, StoredRegistration } from '../../lambda/client-registration.js';
 import { ENV } from '../../lambda/config.js';
+import type { RotationEvent, RotationStep } from '../../lambda/rotation.js';
 import { matchRoute, type RouteKey } from '../../lambda/routes.js';
 import { toEvent } from '../../local/adapter.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
 import { pkcePair } from '../helpers/pkce.js';
-import { onlyResource, resourcesOf, ROOT, synthesize, type Synthesis } from './synth.js';
+import { resourcesOf, ROOT, synthesize, type Synthesis } from './synth.js';
 
 const ORIGIN = 'https://app.example.com';
 const REDIRECT = 'https://app.example.com/callback';
@@ -27,6 +37,7 @@ const DRIVER = fileURLToPath(new URL('./lambda-driver.mjs', import.meta.url));
 const REGISTRATION_DAYS = 10;
 
 let s: Synthesis;
+/** The broker function's template properties. */
 let fn: Record<string, any>;
 let bundle: string;
 let routeKeys: RouteKey[];
@@ -39,8 +50,8 @@ const sensitive = new Set<string>();
 
 beforeAll(async () => {
   s = synthesize({ allowedOrigins: ORIGIN, redirectUris: REDIRECT, oidcRegion: 'us-east-1' }, { bundle: true });
-  fn = onlyResource(s.json, 'AWS::Lambda::Function').resource.Properties;
-  bundle = join(s.outdir, `asset.${String(fn.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs');
+  fn = s.json.Resources[s.logicalId(s.stack.broker.function)]!.Properties!;
+  bundle = bundleOf(fn);
   routeKeys = Object.values(resourcesOf(s.json, 'AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey);
 
   oidc = await SsoOidcEmulator.start({ registrationLifetimeSeconds: REGISTRATION_DAYS * 86_400 });
@@ -59,11 +70,8 @@ beforeAll(async () => {
 
   // The template's variables as deployed; only the secret's ARN is a deploy-time reference.
   const { [ENV.secretId]: _secretRef, ...templateEnv } = fn.Environment.Variables as Record<string, unknown>;
-  for (const [name, value] of Object.entries(templateEnv)) {
-    if (typeof value !== 'string') throw new Error(`${name} is not a literal in the template: ${JSON.stringify(value)}`);
-  }
-  lambda = await startLambda(bundle, {
-    ...(templateEnv as Record<string, string>),
+  lambda = await startLambda(fn, bundle, {
+    ...literals(templateEnv),
     [ENV.secretId]: SECRET_NAME,
     AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
@@ -72,6 +80,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lambda?.stop();
+  await rotationLambda?.stop();
+  sm?.destroy();
   await oidc?.stop();
   await secrets?.stop();
   s?.dispose();
@@ -192,7 +202,183 @@ describe('driven with API Gateway v2 events against the emulators', () => {
   });
 });
 
+describe('the rotation function artifact, driven with rotation events against the emulators', () => {
+  const STEPS: readonly RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+  const request: RegistrationRequest = {
+    clientName: 'bundle-rotation-test',
+    clientType: 'public',
+    grantTypes: ['authorization_code', 'refresh_token'],
+    redirectUris: [REDIRECT],
+    issuerUrl: 'https://identitycenter.amazonaws.com/ssoins-1234567890abcdef',
+    scopes: ['openid'],
+  };
+
+  beforeAll(async () => {
+    rotationFn = s.json.Resources[s.logicalId(s.stack.broker.rotation!.function)]!.Properties!;
+    rotationBundle = bundleOf(rotationFn);
+    rotationLambda = await startLambda(
+      rotationFn,
+      rotationBundle,
+      {
+        // Every variable the template sets is a literal here (the region comes from the context).
+        ...literals(rotationFn.Environment.Variables as Record<string, unknown>),
+        AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      },
+      'token-broker-rotation-bundle-test',
+    );
+    sm = new SecretsManagerClient({
+      region: 'us-east-1',
+      endpoint: secrets.url,
+      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret-key' },
+    });
+  }, 30_000);
+
+  /** A secret as `npm run register-client` leaves it: the answer plus the request; returns its ARN. */
+  async function registeredSecret(name: string): Promise<{ arn: string; registration: StoredRegistration }> {
+    const registration: StoredRegistration = { ...oidc.registerClient(request), registrationRequest: request };
+    rotationSensitive.add(registration.clientSecret);
+    secrets.putSecret(name, JSON.stringify(registration));
+    return { arn: await arnOf(name), registration };
+  }
+
+  async function arnOf(name: string): Promise<string> {
+    return (await sm.send(new DescribeSecretCommand({ SecretId: name }))).ARN!;
+  }
+
+  async function stored(arn: string, VersionStage: string): Promise<StoredRegistration & { versionId: string }> {
+    const value = await sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage }));
+    return { ...(JSON.parse(value.SecretString!) as StoredRegistration), versionId: value.VersionId! };
+  }
+
+  /** The event Secrets Manager sends for one step: the secret's ARN, the version token, the step. */
+  const rotationEvent = (arn: string, token: string, step: RotationStep): RotationEvent => ({
+    SecretId: arn,
+    ClientRequestToken: token,
+    Step: step,
+  });
+
+  it('is its own bundle of rotation-handler.ts: ESM, the SDK inside, a source map without sources', () => {
+    expect(rotationBundle).not.toBe(bundle);
+    const code = readFileSync(rotationBundle, 'utf8');
+    expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
+    expect(code).not.toMatch(/from\s*["']@aws-sdk\/|import\(\s*["']@aws-sdk\/|(?<!\[)require\(\s*["']@aws-sdk\//);
+    const map = JSON.parse(readFileSync(`${rotationBundle}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources.some((source) => source.endsWith('lambda/rotation-handler.ts'))).toBe(true);
+    // Nothing of the broker's HTTP side.
+    expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(false);
+    expect(map.sourcesContent).toBeUndefined();
+    expect(rotationFn.Runtime).toBe('nodejs24.x');
+    expect(rotationLambda.node).toMatch(/^v24\./);
+    expect(rotationLambda.handlerType).toBe('function');
+  });
+
+  it('rotates: RotateSecret stages AWSPENDING, the four steps register a new client and make it AWSCURRENT', async () => {
+    const { arn, registration: old } = await registeredSecret('token-broker/rotated');
+    const { VersionId: token } = await sm.send(new RotateSecretCommand({ SecretId: arn }));
+    const registrationsBefore = oidc.callCount('/client/register');
+    const tokenCallsBefore = oidc.callCount('/token');
+
+    for (const step of STEPS) {
+      // A rotation step answers nothing; a failed step would reject here.
+      await expect(rotationLambda.invoke(rotationEvent(arn, token!, step))).resolves.toBeUndefined();
+    }
+
+    const current = await stored(arn, 'AWSCURRENT');
+    rotationSensitive.add(current.clientSecret);
+    expect(current.versionId).toBe(token);
+    expect(current.clientId).not.toBe(old.clientId);
+    expect(current.clientSecret).not.toBe(old.clientSecret);
+    expect(current.registrationRequest).toEqual(request);
+    expect(current.clientSecretExpiresAt).toBeGreaterThanOrEqual(old.clientSecretExpiresAt!);
+    // The old registration stays one read away for sign-ins begun before the rotation.
+    const previous = await stored(arn, 'AWSPREVIOUS');
+    expect(previous.clientId).toBe(old.clientId);
+    // One RegisterClient (createSecret) and one CreateToken with a made-up code (testSecret).
+    expect(oidc.callCount('/client/register') - registrationsBefore).toBe(1);
+    expect(oidc.callCount('/token') - tokenCallsBefore).toBe(1);
+    // AWSPENDING ends on the current version: a state in which the next RotateSecret may start.
+    const { VersionIdsToStages: stages } = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
+    expect([...stages![token!]!].sort()).toEqual(['AWSCURRENT', 'AWSPENDING']);
+
+    const done = await rotationLambda.waitFor(() => {
+      const steps = rotationLogs().filter((line) => String(line.message).startsWith('rotation step done')).map((line) => line.step);
+      return steps.length >= STEPS.length ? steps : undefined;
+    });
+    expect(done).toEqual(STEPS);
+  });
+
+  it('fails createSecret with a clear log line on a secret that was never registered by the CLI', async () => {
+    secrets.putSecret('token-broker/hand-made', '{}');
+    const arn = await arnOf('token-broker/hand-made');
+    const { VersionId: token } = await sm.send(new RotateSecretCommand({ SecretId: arn }));
+    await expect(rotationLambda.invoke(rotationEvent(arn, token!, 'createSecret'))).rejects.toThrow(/no registrationRequest/);
+    const failed = await rotationLambda.waitFor(() =>
+      rotationLogs().find((line) => line.message === 'rotation step failed' && line.secretId === arn),
+    );
+    expect(failed).toMatchObject({ level: 'ERROR', step: 'createSecret', errorName: 'RotationError' });
+    expect(String(failed.reason)).toContain('npm run register-client');
+    // Nothing was registered or staged: AWSCURRENT is untouched.
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe('{}');
+  });
+
+  // With RotateImmediatelyOnUpdate false (token-broker.ts), creating the RotationSchedule makes Secrets
+  // Manager test the configuration: it stages an AWSPENDING version of its own and runs testSecret
+  // alone (RotateSecret API reference, RotateImmediately). On a new secret that still holds `{}` this
+  // runs at the first `cdk deploy`, whether the service's version has no value or a copy of `{}`.
+  it('passes Secrets Manager configuration test on a secret that holds {} (pending version without a value)', async () => {
+    secrets.putSecret('token-broker/config-test-empty', '{}');
+    const arn = await arnOf('token-broker/config-test-empty');
+    const { VersionId: token } = await sm.send(new RotateSecretCommand({ SecretId: arn }));
+    await rotationLambda.invoke(rotationEvent(arn, token!, 'testSecret'));
+    expect(rotationLogs().some((line) => String(line.message).includes('the pending version has no value'))).toBe(true);
+  });
+
+  it('passes Secrets Manager configuration test on a secret that holds {} (pending version copying it)', async () => {
+    secrets.putSecret('token-broker/config-test-copy', '{}');
+    const arn = await arnOf('token-broker/config-test-copy');
+    const token = randomUUID();
+    await sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: token, SecretString: '{}', VersionStages: ['AWSPENDING'] }));
+    await rotationLambda.invoke(rotationEvent(arn, token, 'testSecret'));
+    expect(rotationLogs().some((line) => String(line.message).includes('the pending version holds no registration'))).toBe(true);
+  });
+
+  it('never writes a client secret to its output', () => {
+    const output = rotationLambda.output();
+    expect(output).toMatch(/rotation step done/);
+    for (const value of rotationSensitive) expect(output).not.toContain(value);
+  });
+});
+
 // ---- helpers ----------------------------------------------------------------------------------
+
+let rotationFn: Record<string, any>;
+let rotationBundle: string;
+let rotationLambda: LambdaProcess;
+let sm: SecretsManagerClient;
+const rotationSensitive = new Set<string>();
+
+/** The index.mjs synthesis wrote for a function (its asset directory is named after the S3 key's hash). */
+function bundleOf(fnProps: Record<string, any>): string {
+  return join(s.outdir, `asset.${String(fnProps.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs');
+}
+
+/** The template's variables, each of which must be a literal to be set on the child process. */
+function literals(variables: Record<string, unknown>): Record<string, string> {
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value !== 'string') throw new Error(`${name} is not a literal in the template: ${JSON.stringify(value)}`);
+  }
+  return variables as Record<string, string>;
+}
+
+/** The rotation function's JSON log lines (Powertools Logger). */
+function rotationLogs(): Record<string, unknown>[] {
+  return rotationLambda
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
 
 interface Answer {
   status: number;
@@ -240,8 +426,8 @@ async function invoke(method: string, path: string, body?: unknown, headers: Rec
     rawHeaders: Object.entries(allHeaders).flat(),
     socket: { remoteAddress: '203.0.113.7' },
   } as unknown as IncomingMessage;
-  const event = toEvent(request, new URL(path, `https://${HOST}`), routeKey, payload, randomUUID());
-  const result = await lambda.invoke(event);
+  const event: APIGatewayProxyEventV2 = toEvent(request, new URL(path, `https://${HOST}`), routeKey, payload, randomUUID());
+  const result = await lambda.invoke<APIGatewayProxyStructuredResultV2>(event);
   const text = result.body ?? '';
   return {
     status: result.statusCode ?? 200,
@@ -279,7 +465,8 @@ function matches(emf: EmfRecord, alarm: { Namespace: string; MetricName: string;
 interface LambdaProcess {
   readonly node: string;
   readonly handlerType: string;
-  invoke(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2>;
+  /** Invokes `handler(event, context)`; resolves with what it returned, rejects with what it threw. */
+  invoke<T = unknown>(event: unknown): Promise<T>;
   /** Everything the function wrote (stdout and stderr) so far. */
   output(): string;
   /** Polls `find` until it returns something (output arrives on a pipe, after the IPC answer). */
@@ -290,11 +477,15 @@ interface LambdaProcess {
 /** Variables of the outer environment that would point the function somewhere else. */
 const SCRUBBED = /^(AWS_|TOKEN_BROKER_|POWERTOOLS_|NODE_OPTIONS$)/;
 
-async function startLambda(bundlePath: string, env: Record<string, string>): Promise<LambdaProcess> {
+async function startLambda(
+  fnProps: Record<string, any>,
+  bundlePath: string,
+  env: Record<string, string>,
+  functionName = 'token-broker-bundle-test',
+): Promise<LambdaProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SCRUBBED.test(name)));
-  const functionName = 'token-broker-bundle-test';
   // process.execPath is the project's Node 24 (npm scripts put node_modules/.bin first on PATH).
-  const child = spawn(process.execPath, [DRIVER, bundlePath, functionName, String(fn.MemorySize), String(fn.Timeout)], {
+  const child = spawn(process.execPath, [DRIVER, bundlePath, functionName, String(fnProps.MemorySize), String(fnProps.Timeout)], {
     env: {
       ...inherited,
       // What the Lambda runtime sets, plus credentials the emulators do not check.
@@ -304,9 +495,9 @@ async function startLambda(bundlePath: string, env: Record<string, string>): Pro
       AWS_SECRET_ACCESS_KEY: 'local-secret-key',
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_LAMBDA_FUNCTION_NAME: functionName,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.MemorySize),
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fnProps.MemorySize),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_EXECUTION_ENV: `AWS_Lambda_${fn.Runtime}`,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${fnProps.Runtime}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -334,10 +525,10 @@ async function startLambda(bundlePath: string, env: Record<string, string>): Pro
   return {
     node: hello.node ?? '',
     handlerType: hello.handlerType ?? '',
-    invoke: (event) =>
-      new Promise((resolve, reject) => {
+    invoke: <T>(event: unknown) =>
+      new Promise<T>((resolve, reject) => {
         const id = randomUUID();
-        pending.set(id, (message) => (message.error === undefined ? resolve(message.result!) : reject(new Error(message.error))));
+        pending.set(id, (message) => (message.error === undefined ? resolve(message.result as T) : reject(new Error(message.error))));
         child.send({ id, event });
       }),
     output: () => output,
@@ -359,7 +550,7 @@ interface DriverMessage {
   node?: string;
   handlerType?: string;
   id?: string;
-  result?: APIGatewayProxyStructuredResultV2;
+  result?: unknown;
   error?: string;
 }
 

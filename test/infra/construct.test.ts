@@ -1,9 +1,9 @@
 // TokenBroker dropped into a user's own stack through props (not context): a stack with an account
-// and region, a new customer-managed key, alarm actions, and the checks that refuse configurations
-// the function could not run with.
+// and region, a new customer-managed key, alarm actions, rotation settings, and the checks that
+// refuse configurations the functions could not run with.
 
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -41,6 +41,25 @@ it('encrypts a new secret with a given key and may decrypt it only through Secre
   const template = Template.fromStack(stack);
   const keyArn = stack.resolve(key.keyArn) as unknown;
   template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn, SecretString: '{}' });
+  // The rotation function may also write a version: GenerateDataKey, through Secrets Manager only.
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: [
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] },
+        { Action: Match.arrayWith(['secretsmanager:PutSecretValue']) },
+        {
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+        },
+      ],
+    },
+  });
+  // Nothing reaches the key policy (the rotation schedule's own grant is dropped), and no role may encrypt.
+  const keyPolicy = JSON.stringify(template.findResources('AWS::KMS::Key'));
+  expect(keyPolicy).not.toMatch(/BrokerRotationRole|BrokerFunctionRole/);
+  expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/kms:Encrypt|kms:ReEncrypt|GenerateDataKey\*/);
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: {
       Statement: [
@@ -65,7 +84,7 @@ it('passes AwsSolutions in a user stack with a new key and an alarm topic', () =
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).not.toThrow();
   const alarms = Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm');
-  expect(Object.keys(alarms)).toHaveLength(5);
+  expect(Object.keys(alarms)).toHaveLength(6);
   for (const alarm of Object.values(alarms)) {
     expect(alarm.Properties.AlarmActions).toHaveLength(1);
     expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
@@ -93,6 +112,48 @@ it('takes memory, timeouts and the expiry warning from props, and the alarm foll
     },
   });
   template().hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ClientSecretDaysToExpiry', Threshold: 21 });
+});
+
+it('rotates every 60 days by default, or on the schedule given, in the stack region', () => {
+  const { broker, template } = brokerIn({});
+  expect(broker.rotation?.interval.toDays()).toBe(60);
+  template().hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+    RotationRules: { ScheduleExpression: 'rate(60 days)' },
+    RotateImmediatelyOnUpdate: false,
+  });
+  template().hasResourceProperties('AWS::Lambda::Function', {
+    MemorySize: 256,
+    Environment: { Variables: { [ENV.oidcRegion]: 'eu-west-1', NODE_OPTIONS: '--enable-source-maps' } },
+  });
+  template().hasResourceProperties('AWS::Lambda::Permission', { Principal: 'secretsmanager.amazonaws.com', SourceAccount: '111122223333' });
+
+  const weekly = brokerIn({ rotationSchedule: Duration.days(7) });
+  weekly.template().hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(7 days)' } });
+});
+
+it('rotates an imported secret too, and leaves it out with rotation: false', () => {
+  const imported = brokerIn((scope) => ({
+    secret: Secret.fromSecretNameV2(scope, 'Imported', 'broker/registration'),
+  }));
+  imported.template().resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
+
+  const off = brokerIn({ rotation: false });
+  expect(off.broker.rotation).toBeUndefined();
+  expect(off.broker.alarms.rotationErrors).toBeUndefined();
+  off.template().resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  off.template().resourceCountIs('AWS::Lambda::Function', 1);
+});
+
+it('refuses a rotation schedule that is not whole days, or that reaches the expiry warning first', () => {
+  expect(() => brokerIn({ rotation: false, rotationSchedule: Duration.days(30) })).toThrow(/rotationSchedule is given but rotation is false/);
+  expect(() => brokerIn({ rotationSchedule: Duration.days(76) })).toThrow(
+    /rotationSchedule must be a whole number of days from 1 to 75 \(registrations last about 90 days.*got 76 days/,
+  );
+  expect(() => brokerIn({ rotationSchedule: Duration.hours(36) })).toThrow(/whole number of days from 1 to 75/);
+  expect(() => brokerIn({ rotationSchedule: Duration.hours(12) })).toThrow(/whole number of days from 1 to 75/);
+  // A longer warning shortens the longest schedule: 90 - 21 - 1 = 68 days.
+  expect(() => brokerIn({ expiryWarningDays: 21, rotationSchedule: Duration.days(69) })).toThrow(/from 1 to 68/);
+  expect(() => brokerIn({ expiryWarningDays: 21, rotationSchedule: Duration.days(68) })).not.toThrow();
 });
 
 it('refuses timeouts that two upstream calls and two secret reads would not fit in', () => {

@@ -38,6 +38,7 @@ describe('readContext', () => {
         logRetentionDays: '365',
         domainName: 'auth.example.com',
         certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab',
+        rotationDays: '45',
       }),
     ).toEqual({
       allowedOrigins: ['https://a.example.com', 'https://b.example.com'],
@@ -53,6 +54,7 @@ describe('readContext', () => {
         domainName: 'auth.example.com',
         certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab',
       },
+      rotationDays: 45,
     });
   });
 
@@ -64,6 +66,7 @@ describe('readContext', () => {
         throttleBurstLimit: 7,
         logRetentionDays: 14,
         secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:broker-AbC123',
+        rotationDays: 0,
       }),
     ).toEqual({
       allowedOrigins: ['https://a.example.com'],
@@ -71,7 +74,17 @@ describe('readContext', () => {
       throttleBurstLimit: 7,
       logRetention: RetentionDays.TWO_WEEKS,
       secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:broker-AbC123',
+      rotationDays: 0,
     });
+  });
+
+  it('reads rotationDays: 0 turns rotation off, 1 to 75 days schedule it, anything else is refused', () => {
+    expect(read({ rotationDays: '0' })).toEqual({ rotationDays: 0 });
+    expect(read({ rotationDays: ' 75 ' })).toEqual({ rotationDays: 75 });
+    expect(read({ rotationDays: '' })).toEqual({});
+    for (const bad of ['76', '90', '-1', '1.5', 'monthly', true]) {
+      expect(problemsOf({ rotationDays: bad })).toEqual([`rotationDays must be a whole number from 0 to 75, got ${JSON.stringify(bad)}`]);
+    }
   });
 
   it('lists every problem at once, by key', () => {
@@ -87,6 +100,7 @@ describe('readContext', () => {
         throttleBurstLimit: '1.5',
         logRetentionDays: '10',
         domainName: 'auth.example.com',
+        rotationDays: '120',
       }),
     ).toEqual([
       'allowedOrigins must be a comma-separated string or a list of strings',
@@ -99,6 +113,7 @@ describe('readContext', () => {
       expect.stringMatching(/^throttleBurstLimit must be a whole number from 1 to 5000/),
       expect.stringMatching(/^logRetentionDays must be one of 1, 3, 5, 7, 14, 30/),
       'domainName and certificateArn go together: give both or neither',
+      expect.stringMatching(/^rotationDays must be a whole number from 0 to 75/),
     ]);
   });
 
@@ -128,6 +143,15 @@ describe('unknownContextKeys', () => {
 });
 
 describe('the app', () => {
+  it('turns rotation off with rotationDays=0 and schedules it with a number of days', () => {
+    const off = buildApp(new App({ context: { rotationDays: '0', 'aws:cdk:bundling-stacks': [] } })).stack;
+    expect(off.broker.rotation).toBeUndefined();
+    const monthly = buildApp(new App({ context: { rotationDays: 30, 'aws:cdk:bundling-stacks': [] } })).stack;
+    expect(monthly.broker.rotation?.interval.toDays()).toBe(30);
+    const byDefault = buildApp(new App({ context: { 'aws:cdk:bundling-stacks': [] } })).stack;
+    expect(byDefault.broker.rotation?.interval.toDays()).toBe(60);
+  });
+
   it('fails before synthesis with the list of context problems', () => {
     const app = new App({ context: { oidcRegion: 'moon-1', logRetentionDays: 'forever' } });
     expect(() => buildApp(app)).toThrow(ContextError);

@@ -1,8 +1,10 @@
 // Runs in a child process on the project's Node, standing in for the Lambda runtime: imports the
 // bundle that synthesis wrote (argv[2]) exactly as Lambda would load index.mjs, then invokes its
-// `handler` with each event the parent sends over IPC and sends back the result. Plain JavaScript
-// on purpose: nothing between the artifact and the runtime is compiled or transformed.
+// `handler` with each event the parent sends over IPC (API Gateway or Secrets Manager rotation
+// events alike) and sends back the result. Plain JavaScript on purpose: nothing between the
+// artifact and the runtime is compiled or transformed.
 
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
 const [bundle, functionName, memory, timeoutSeconds] = process.argv.slice(2);
@@ -28,7 +30,8 @@ function lambdaContext(requestId) {
 
 process.on('message', async ({ id, event }) => {
   try {
-    const result = await handler(event, lambdaContext(event.requestContext.requestId));
+    // An API Gateway event carries its request id; other events get one, as Lambda gives every invocation.
+    const result = await handler(event, lambdaContext(event?.requestContext?.requestId ?? randomUUID()));
     process.send({ id, result });
   } catch (error) {
     process.send({ id, error: String(error?.stack ?? error) });

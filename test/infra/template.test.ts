@@ -1,6 +1,8 @@
 // Pins the synthesized CloudFormation template: the function (runtime, architecture, environment),
 // the exact IAM statements, routes, CORS (left to the function), throttling, access logging, log
-// retention, alarms and outputs, for the default configuration and a fully configured one.
+// retention, alarms and outputs, and the rotation of the registration (its function, role, schedule,
+// invoke permission and alarm), for the default configuration, a fully configured one, a secret
+// imported by name, and rotation turned off or rescheduled.
 
 import { jest } from '@jest/globals';
 import { DEFAULTS, ENV, GRANT_TYPES } from '../../lambda/config.js';
@@ -38,13 +40,49 @@ function allStatements(json: TemplateJson): Record<string, any>[] {
   return statements;
 }
 
-function functionOf(json: TemplateJson): Record<string, any> {
-  return onlyResource(json, 'AWS::Lambda::Function').resource.Properties;
+/** The broker function's properties. */
+function functionOf(s: Synthesis): Record<string, any> {
+  return s.json.Resources[s.logicalId(s.stack.broker.function)]!.Properties!;
 }
+
+/** The statements of the one policy attached to a role (fails when there are none or several). */
+function statementsOf(json: TemplateJson, roleId: string): Record<string, any>[] {
+  const policies = Object.values(resourcesOf(json, 'AWS::IAM::Policy')).filter(
+    (policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+  );
+  expect(policies).toHaveLength(1);
+  return policies[0]!.Properties.PolicyDocument.Statement;
+}
+
+/** The permissions that let someone invoke a function, by logical id. */
+function permissionsFor(json: TemplateJson, functionId: string): Record<string, Record<string, any>> {
+  return Object.fromEntries(
+    Object.entries(resourcesOf(json, 'AWS::Lambda::Permission')).filter(
+      ([, permission]) => JSON.stringify(permission.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] }),
+    ),
+  );
+}
+
+const ROTATION_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
 
 describe('default configuration (no context)', () => {
   let s: Synthesis;
-  let ids: { secret: string; functionLogs: string; accessLogs: string; fn: string; role: string; api: string };
+  let ids: {
+    secret: string;
+    functionLogs: string;
+    accessLogs: string;
+    fn: string;
+    role: string;
+    api: string;
+    rotationFn: string;
+    rotationRole: string;
+    rotationLogs: string;
+  };
 
   beforeAll(() => {
     s = synthesize();
@@ -56,12 +94,15 @@ describe('default configuration (no context)', () => {
       fn: s.logicalId(broker.function),
       role: s.logicalId(broker.function.role!),
       api: s.logicalId(broker.api),
+      rotationFn: s.logicalId(broker.rotation!.function),
+      rotationRole: s.logicalId(broker.rotation!.function.role!),
+      rotationLogs: s.logicalId(broker.rotation!.logGroup),
     };
   });
   afterAll(() => s.dispose());
 
   it('runs nodejs24.x on arm64 with 512 MB and a 25 s timeout, logging to its own log group', () => {
-    const fn = functionOf(s.json);
+    const fn = functionOf(s);
     expect(fn).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -79,7 +120,7 @@ describe('default configuration (no context)', () => {
   });
 
   it('sets exactly the variables the core reads, and nothing for unset lists', () => {
-    expect(functionOf(s.json).Environment.Variables).toEqual({
+    expect(functionOf(s).Environment.Variables).toEqual({
       [ENV.secretId]: { Ref: ids.secret },
       // Env-agnostic stack: the Identity Center region defaults to the region deployed to.
       [ENV.oidcRegion]: { Ref: 'AWS::Region' },
@@ -115,9 +156,7 @@ describe('default configuration (no context)', () => {
       },
       Description: expect.any(String),
     });
-    const { resource: policy } = onlyResource(s.json, 'AWS::IAM::Policy');
-    expect(policy.Properties.Roles).toEqual([{ Ref: ids.role }]);
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+    expect(statementsOf(s.json, ids.role)).toEqual([
       {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Effect: 'Allow',
@@ -128,7 +167,10 @@ describe('default configuration (no context)', () => {
   });
 
   it('has no wildcard resource anywhere, and no managed policies', () => {
+    expect(allStatements(s.json).length).toBeGreaterThan(0);
     for (const statement of allStatements(s.json)) expect(JSON.stringify(statement.Resource)).not.toMatch(/"\*"/);
+    // What the RotationSchedule construct would add on its own (GetRandomPassword on *) is not there.
+    expect(JSON.stringify(allStatements(s.json))).not.toMatch(/GetRandomPassword|kms:Encrypt|kms:ReEncrypt/);
     for (const role of Object.values(resourcesOf(s.json, 'AWS::IAM::Role'))) {
       expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
     }
@@ -154,7 +196,7 @@ describe('default configuration (no context)', () => {
       });
     }
     // API Gateway may invoke the function for each route, and nothing else may.
-    const permissions = Object.values(resourcesOf(s.json, 'AWS::Lambda::Permission'));
+    const permissions = Object.values(permissionsFor(s.json, ids.fn));
     expect(permissions).toHaveLength(routes.length);
     for (const permission of permissions) {
       expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
@@ -167,7 +209,99 @@ describe('default configuration (no context)', () => {
     expect(api.Properties.ProtocolType).toBe('HTTP');
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'OPTIONS /{proxy+}' });
     // No allowed origins: the variable is left out, so browsers are refused and non-browser callers work.
-    expect(functionOf(s.json).Environment.Variables).not.toHaveProperty(ENV.allowedOrigins);
+    expect(functionOf(s).Environment.Variables).not.toHaveProperty(ENV.allowedOrigins);
+  });
+
+  it('rotates with its own function: nodejs24.x on arm64, 256 MB, 1 minute, the same bundling, its own log group', () => {
+    const fn = s.json.Resources[ids.rotationFn]!.Properties!;
+    expect(fn).toEqual({
+      Description: expect.stringContaining('rotation'),
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 60,
+      Code: expect.any(Object),
+      LoggingConfig: { LogGroup: { Ref: ids.rotationLogs } },
+      Role: { 'Fn::GetAtt': [ids.rotationRole, 'Arn'] },
+      // Exactly these: the Identity Center region (as the broker's) and source-mapped stack traces.
+      Environment: { Variables: { [ENV.oidcRegion]: { Ref: 'AWS::Region' }, NODE_OPTIONS: '--enable-source-maps' } },
+    });
+    expect(fn.Environment.Variables[ENV.oidcRegion]).toEqual(functionOf(s).Environment.Variables[ENV.oidcRegion]);
+    // Its own role, and it waits for that role's policy.
+    expect(ids.rotationRole).not.toBe(ids.role);
+    expect(s.json.Resources[ids.rotationFn]!.DependsOn).toEqual(
+      expect.arrayContaining([ids.rotationRole, expect.stringMatching(/^TokenBrokerRotationRoleDefaultPolicy/)]),
+    );
+  });
+
+  it('grants the rotation function exactly: its own logs, the four rotation actions on the one secret', () => {
+    expect(s.json.Resources[ids.rotationRole]!.Properties).toEqual({
+      AssumeRolePolicyDocument: {
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        Version: '2012-10-17',
+      },
+      Description: expect.any(String),
+    });
+    expect(statementsOf(s.json, ids.rotationRole)).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids.rotationLogs, 'Arn'] },
+      },
+      { Action: ROTATION_ACTIONS, Effect: 'Allow', Resource: { Ref: ids.secret } },
+    ]);
+    // Two roles, two policies: nothing else in the stack has IAM.
+    expect(Object.keys(resourcesOf(s.json, 'AWS::IAM::Role'))).toHaveLength(2);
+    expect(Object.keys(resourcesOf(s.json, 'AWS::IAM::Policy'))).toHaveLength(2);
+  });
+
+  it('schedules the rotation every 60 days, not at once, after Secrets Manager may invoke the function', () => {
+    const permissions = permissionsFor(s.json, ids.rotationFn);
+    expect(Object.values(permissions).map((permission) => permission.Properties)).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [ids.rotationFn, 'Arn'] },
+        Principal: 'secretsmanager.amazonaws.com',
+        // Secrets Manager acting for this account only (AWS's advice against the confused deputy).
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      },
+    ]);
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::RotationSchedule')).toEqual({
+      [s.logicalId(s.stack.broker.rotation!.schedule)]: {
+        Type: 'AWS::SecretsManager::RotationSchedule',
+        Properties: {
+          SecretId: { Ref: ids.secret },
+          RotationLambdaARN: { 'Fn::GetAtt': [ids.rotationFn, 'Arn'] },
+          RotationRules: { ScheduleExpression: 'rate(60 days)' },
+          // The new secret holds {} until `npm run register-client`: a rotation now could only fail.
+          RotateImmediatelyOnUpdate: false,
+        },
+        DependsOn: Object.keys(permissions),
+      },
+    });
+  });
+
+  it('denies DeleteSecret on the new secret to the whole account while the stack exists (added by the rotation schedule)', () => {
+    expect(Object.values(resourcesOf(s.json, 'AWS::SecretsManager::ResourcePolicy'))).toEqual([
+      {
+        Type: 'AWS::SecretsManager::ResourcePolicy',
+        Properties: {
+          SecretId: { Ref: ids.secret },
+          ResourcePolicy: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Action: 'secretsmanager:DeleteSecret',
+                Effect: 'Deny',
+                Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+                Resource: '*',
+              },
+            ],
+          },
+        },
+      },
+    ]);
   });
 
   it('throttles the $default stage and writes JSON access logs to a log group with retention', () => {
@@ -189,20 +323,23 @@ describe('default configuration (no context)', () => {
     expect(Object.values(format).join(' ')).not.toMatch(/header|querystring|body|authorizer/i);
   });
 
-  it('keeps both log groups for one month by default', () => {
+  it('keeps the three log groups for one month by default', () => {
+    const kept = { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
     expect(resourcesOf(s.json, 'AWS::Logs::LogGroup')).toEqual({
-      [ids.functionLogs]: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
-      [ids.accessLogs]: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' },
+      [ids.functionLogs]: kept,
+      [ids.accessLogs]: kept,
+      [ids.rotationLogs]: kept,
     });
   });
 
-  it('alarms on function errors, throttles, API 5xx, upstream server errors and registration expiry', () => {
+  it('alarms on function errors, throttles, API 5xx, upstream server errors, registration expiry and rotation errors', () => {
     const alarms = Object.values(resourcesOf(s.json, 'AWS::CloudWatch::Alarm')).map((alarm) => {
       const { AlarmDescription, ...rest } = alarm.Properties as Record<string, unknown>;
       expect(AlarmDescription).toEqual(expect.stringMatching(/.{40,}/));
       return rest;
     });
     const fnDimension = [{ Name: 'FunctionName', Value: { Ref: ids.fn } }];
+    const rotationDimension = [{ Name: 'FunctionName', Value: { Ref: ids.rotationFn } }];
     const serviceDimension = [{ Name: 'service', Value: 'token-broker' }];
     const sumAtLeast = (threshold: number) => ({
       Statistic: 'Sum',
@@ -237,12 +374,14 @@ describe('default configuration (no context)', () => {
           Threshold: 14,
           TreatMissingData: 'ignore',
         },
+        { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: rotationDimension, ...sumAtLeast(1) },
       ]),
     );
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
+    expect(s.stack.broker.alarms.rotationErrors).toBeDefined();
   });
 
-  it('outputs the API URL and the secret ARN', () => {
+  it('outputs the API URL, the secret ARN and the rotation log group', () => {
     expect(s.json.Outputs).toEqual({
       ApiUrl: {
         Description: expect.any(String),
@@ -250,7 +389,8 @@ describe('default configuration (no context)', () => {
           'Fn::Join': ['', ['https://', { Ref: ids.api }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/']],
         },
       },
-      SecretArn: { Description: expect.any(String), Value: { Ref: ids.secret } },
+      SecretArn: { Description: expect.stringContaining('register-client'), Value: { Ref: ids.secret } },
+      RotationLogGroup: { Description: expect.any(String), Value: { Ref: ids.rotationLogs } },
     });
   });
 
@@ -266,7 +406,7 @@ describe('default configuration (no context)', () => {
 
 describe('full configuration (every context value)', () => {
   let s: Synthesis;
-  let ids: { functionLogs: string; accessLogs: string; api: string; stage: string };
+  let ids: { functionLogs: string; accessLogs: string; api: string; stage: string; role: string; rotationFn: string; rotationRole: string; rotationLogs: string };
 
   beforeAll(() => {
     s = synthesize(FULL_CONTEXT);
@@ -275,12 +415,16 @@ describe('full configuration (every context value)', () => {
       accessLogs: s.logicalId(s.stack.broker.accessLogGroup),
       api: s.logicalId(s.stack.broker.api),
       stage: s.logicalId(s.stack.broker.stage),
+      role: s.logicalId(s.stack.broker.function.role!),
+      rotationFn: s.logicalId(s.stack.broker.rotation!.function),
+      rotationRole: s.logicalId(s.stack.broker.rotation!.function.role!),
+      rotationLogs: s.logicalId(s.stack.broker.rotation!.logGroup),
     };
   });
   afterAll(() => s.dispose());
 
   it('sets every variable from the context', () => {
-    expect(functionOf(s.json).Environment.Variables).toEqual({
+    expect(functionOf(s).Environment.Variables).toEqual({
       [ENV.secretId]: SECRET_ARN,
       [ENV.oidcRegion]: 'eu-west-1',
       [ENV.allowedOrigins]: 'https://app.example.com,https://admin.example.com',
@@ -297,7 +441,7 @@ describe('full configuration (every context value)', () => {
   it('imports the secret (creates none) and may decrypt its key only through Secrets Manager', () => {
     expect(resourcesOf(s.json, 'AWS::SecretsManager::Secret')).toEqual({});
     expect(resourcesOf(s.json, 'AWS::KMS::Key')).toEqual({});
-    expect(onlyResource(s.json, 'AWS::IAM::Policy').resource.Properties.PolicyDocument.Statement).toEqual([
+    expect(statementsOf(s.json, ids.role)).toEqual([
       {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Effect: 'Allow',
@@ -314,6 +458,39 @@ describe('full configuration (every context value)', () => {
     expect(s.json.Outputs!.SecretArn!.Value).toBe(SECRET_ARN);
   });
 
+  it('rotates the imported secret: exact statements, the key for reading and writing only through Secrets Manager', () => {
+    expect(statementsOf(s.json, ids.rotationRole)).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids.rotationLogs, 'Arn'] },
+      },
+      { Action: ROTATION_ACTIONS, Effect: 'Allow', Resource: SECRET_ARN },
+      {
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Effect: 'Allow',
+        Resource: KMS_KEY_ARN,
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-central-1.amazonaws.com' } },
+      },
+    ]);
+    expect(s.json.Resources[ids.rotationFn]!.Properties!.Environment.Variables).toEqual({
+      [ENV.oidcRegion]: 'eu-west-1',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(onlyResource(s.json, 'AWS::SecretsManager::RotationSchedule').resource.Properties).toEqual({
+      SecretId: SECRET_ARN,
+      RotationLambdaARN: { 'Fn::GetAtt': [ids.rotationFn, 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(60 days)' },
+      RotateImmediatelyOnUpdate: false,
+    });
+    // Invoked only by Secrets Manager acting for the secret's account.
+    expect(Object.values(permissionsFor(s.json, ids.rotationFn)).map((permission) => permission.Properties)).toEqual([
+      expect.objectContaining({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: '111122223333' }),
+    ]);
+    // An imported secret's resource policy is not the stack's to change.
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::ResourcePolicy')).toEqual({});
+  });
+
   it('adds the device route only now that the device grant is enabled', () => {
     const keys = Object.values(resourcesOf(s.json, 'AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey);
     expect(keys.sort()).toEqual(routeKeysFor(Object.values(GRANT_TYPES)).sort());
@@ -325,7 +502,7 @@ describe('full configuration (every context value)', () => {
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
-    for (const id of [ids.functionLogs, ids.accessLogs]) {
+    for (const id of [ids.functionLogs, ids.accessLogs, ids.rotationLogs]) {
       expect(s.json.Resources[id]!.Properties).toEqual({ RetentionInDays: 90 });
     }
   });
@@ -366,10 +543,10 @@ describe('a secret imported by name', () => {
   ];
 
   it('passes the partial ARN and grants the name plus exactly six suffix characters, never *', () => {
-    expect(functionOf(s.json).Environment.Variables[ENV.secretId]).toEqual({
+    expect(functionOf(s).Environment.Variables[ENV.secretId]).toEqual({
       'Fn::Join': ['', [...arnParts, ':secret:token-broker/registration']],
     });
-    const statements = onlyResource(s.json, 'AWS::IAM::Policy').resource.Properties.PolicyDocument.Statement;
+    const statements = statementsOf(s.json, s.logicalId(s.stack.broker.function.role!));
     expect(statements[1]).toEqual({
       Action: 'secretsmanager:GetSecretValue',
       Effect: 'Allow',
@@ -379,6 +556,56 @@ describe('a secret imported by name', () => {
     });
     expect(statements).toHaveLength(2);
     expect(resourcesOf(s.json, 'AWS::SecretsManager::Secret')).toEqual({});
+  });
+
+  it('rotates it with the same six-character suffix, and schedules the rotation on the partial ARN', () => {
+    const rotationStatements = statementsOf(s.json, s.logicalId(s.stack.broker.rotation!.function.role!));
+    expect(rotationStatements[1]).toEqual({
+      Action: ROTATION_ACTIONS,
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', [...arnParts, ':secret:token-broker/registration-??????']] },
+    });
+    expect(rotationStatements).toHaveLength(2);
+    expect(onlyResource(s.json, 'AWS::SecretsManager::RotationSchedule').resource.Properties.SecretId).toEqual({
+      'Fn::Join': ['', [...arnParts, ':secret:token-broker/registration']],
+    });
+  });
+});
+
+describe('rotation turned off (rotationDays=0)', () => {
+  let s: Synthesis;
+  beforeAll(() => {
+    s = synthesize({ rotationDays: '0' });
+  });
+  afterAll(() => s.dispose());
+
+  it('has no rotation function, schedule, invoke permission for Secrets Manager, resource policy or alarm', () => {
+    expect(s.stack.broker.rotation).toBeUndefined();
+    expect(Object.keys(resourcesOf(s.json, 'AWS::Lambda::Function'))).toEqual([s.logicalId(s.stack.broker.function)]);
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::RotationSchedule')).toEqual({});
+    expect(resourcesOf(s.json, 'AWS::SecretsManager::ResourcePolicy')).toEqual({});
+    const principals = Object.values(resourcesOf(s.json, 'AWS::Lambda::Permission')).map((permission) => permission.Properties.Principal);
+    expect(new Set(principals)).toEqual(new Set(['apigateway.amazonaws.com']));
+    expect(Object.keys(resourcesOf(s.json, 'AWS::IAM::Role'))).toHaveLength(1);
+    expect(Object.keys(resourcesOf(s.json, 'AWS::Logs::LogGroup'))).toHaveLength(2);
+    expect(Object.keys(resourcesOf(s.json, 'AWS::CloudWatch::Alarm'))).toHaveLength(5);
+    expect(s.stack.broker.alarms.rotationErrors).toBeUndefined();
+    expect(Object.keys(s.json.Outputs!).sort()).toEqual(['ApiUrl', 'SecretArn']);
+    // The secret is still created the same way.
+    expect(onlyResource(s.json, 'AWS::SecretsManager::Secret').resource.Properties.SecretString).toBe('{}');
+  });
+});
+
+describe('rotation rescheduled (rotationDays=30)', () => {
+  it('rotates every 30 days', () => {
+    const s = synthesize({ rotationDays: 30 });
+    try {
+      expect(onlyResource(s.json, 'AWS::SecretsManager::RotationSchedule').resource.Properties.RotationRules).toEqual({
+        ScheduleExpression: 'rate(30 days)',
+      });
+    } finally {
+      s.dispose();
+    }
   });
 });
 
