@@ -85,8 +85,14 @@ export const FUNCTION_TIMEOUT = Duration.seconds(25);
 
 export const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
-/** 512 MB for now; the benchmark (issue 6, `npm run bench`) will justify or replace it. */
-export const DEFAULT_MEMORY_MB = 512;
+/**
+ * 1,024 MB, from the benchmark (`npm run bench`, README "Performance"): memory is not the limit
+ * (about 80 MB at the first answer, 125 MB under a 256 MB heap cap) but CPU is, and Lambda gives CPU
+ * in proportion to memory. A cold start costs about 235 ms of CPU, so roughly 0.8 s at 512 MB and
+ * 0.4 s at 1,024 MB; CPU time costs the same at either size, only time spent waiting on SSO OIDC
+ * costs double.
+ */
+export const DEFAULT_MEMORY_MB = 1024;
 const ALARM_PERIOD = Duration.minutes(5);
 
 /** SSO OIDC registrations last about 90 days (RegisterClient's clientSecretExpiresAt). */
@@ -134,7 +140,7 @@ export interface TokenBrokerProps {
   readonly logRetention?: RetentionDays;
   /** Optional custom domain; DNS (a CNAME or alias to `domainTarget`) is left to the user. */
   readonly customDomain?: { readonly domainName: string; readonly certificate: ICertificate };
-  /** Default: 512 MB (see DEFAULT_MEMORY_MB). */
+  /** Default: 1,024 MB (see DEFAULT_MEMORY_MB). */
   readonly memorySize?: number;
   /** Whole-call deadline of one SSO OIDC request. Default: 8 s (the core's default). */
   readonly upstreamTimeout?: Duration;

@@ -96,7 +96,9 @@ export function bodyBytes(event: APIGatewayProxyEventV2): number {
   return event.isBase64Encoded ? Buffer.byteLength(event.body, 'base64') : Buffer.byteLength(event.body, 'utf8');
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM` keeps a byte order mark in the text, as a body delivered as text keeps it: JSON.parse
+// then refuses both alike.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The body as text. API Gateway base64-encodes a body it does not take for text (for JSON, one that

@@ -64,7 +64,9 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
   const grant = optionalString(body, 'grantType');
   if (grant === undefined) throw invalidRequest('The member "grantType" is required.');
   if (!(config.grantTypes as ReadonlySet<string>).has(grant)) {
-    throw brokerError('UnsupportedGrantTypeException', `The grant type "${grant}" is not enabled on this broker.`);
+    // The name is echoed, cut short: an answer should not mirror kilobytes of input.
+    const named = grant.length > 64 ? `${grant.slice(0, 64)}…` : grant;
+    throw brokerError('UnsupportedGrantTypeException', `The grant type "${named}" is not enabled on this broker.`);
   }
   const grantType = grant as GrantType;
   const scope = optionalScopes(body);

@@ -17,6 +17,8 @@ const SHORT_GRANT: Record<string, string> = {
 };
 
 const UNREACHABLE = new Set(['BadGatewayException', 'GatewayTimeoutException']);
+const EXPIRY_REPORT_INTERVAL_MS = 60_000;
+let lastExpiryReportAt = Number.NEGATIVE_INFINITY;
 
 export interface Outcome {
   readonly route: string;
@@ -45,7 +47,11 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   if (outcome.status >= 500) logger.error('request failed', { ...fields, detail: outcome.error?.logDetail });
   else logger.info('request completed', fields);
 
-  if (daysToExpiry !== undefined && daysToExpiry <= expiryWarningDays) {
+  // Days to expiry changes once a day: reported at most once a minute per environment (the alarm
+  // takes the hourly minimum), which keeps a Metrics instance and a log line off most requests.
+  const reportExpiry = daysToExpiry !== undefined && nowMs - lastExpiryReportAt >= EXPIRY_REPORT_INTERVAL_MS;
+  if (reportExpiry) lastExpiryReportAt = nowMs;
+  if (reportExpiry && daysToExpiry <= expiryWarningDays) {
     logger.warn('client registration expires soon: register the client again and update the secret', {
       clientSecretDaysToExpiry: daysToExpiry,
     });
@@ -61,7 +67,7 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   if (outcome.error !== undefined && outcome.error.status >= 500 && (outcome.error.fromUpstream || UNREACHABLE.has(outcome.error.type))) {
     metrics.singleMetric().addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
   }
-  if (daysToExpiry !== undefined) {
+  if (reportExpiry) {
     metrics.singleMetric().addMetric(METRIC.clientSecretDaysToExpiry, MetricUnit.Count, daysToExpiry);
   }
 }

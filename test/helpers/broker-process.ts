@@ -25,11 +25,13 @@ const SCRUBBED = /^(AWS_|TOKEN_BROKER_|POWERTOOLS_|PORT$)/;
 export interface StartOptions {
   /** Demo mode (no TOKEN_BROKER_SECRET_ID): also wait for the demo frontend's banner line. */
   readonly demo?: boolean;
+  /** Extra Node options for the broker process (e.g. `--inspect=127.0.0.1:0` to read its heap). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startBroker(env: Record<string, string>, options: StartOptions = {}): Promise<BrokerProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SCRUBBED.test(name)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'local/start.ts'], {
     cwd: ROOT,
     env: {
       ...inherited,

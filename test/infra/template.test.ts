@@ -101,13 +101,13 @@ describe('default configuration (no context)', () => {
   });
   afterAll(() => s.dispose());
 
-  it('runs nodejs24.x on arm64 with 512 MB and a 25 s timeout, logging to its own log group', () => {
+  it('runs nodejs24.x on arm64 with 1,024 MB and a 25 s timeout, logging to its own log group', () => {
     const fn = functionOf(s);
     expect(fn).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      MemorySize: 512,
+      MemorySize: 1024,
       Timeout: 25,
       LoggingConfig: { LogGroup: { Ref: ids.functionLogs } },
       Role: { 'Fn::GetAtt': [ids.role, 'Arn'] },

@@ -1,0 +1,40 @@
+// The benchmark's baseline: the least a Lambda function can do to broker a token. It imports the same
+// two SDK clients as the broker, starts the secret read at init as the broker does (so the comparison
+// measures the broker's code, not a different strategy), and on a request makes the one CreateToken
+// call and returns its answer. No validation, no CORS, no logs, no metrics, no error mapping:
+// everything the broker adds on top of this is what the benchmark charges it for.
+// Bundled with the broker's own esbuild options (bench/bundle.ts), never deployed.
+
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateTokenCommand, SSOOIDCClient, type CreateTokenCommandInput } from '@aws-sdk/client-sso-oidc';
+
+interface Registration {
+  clientId: string;
+  clientSecret: string;
+}
+
+interface Event {
+  body?: string;
+}
+
+const secrets = new SecretsManagerClient({ maxAttempts: 1 });
+const oidc = new SSOOIDCClient({ region: process.env.TOKEN_BROKER_OIDC_REGION ?? process.env.AWS_REGION, maxAttempts: 1 });
+
+const registration: Promise<Registration> = secrets
+  .send(new GetSecretValueCommand({ SecretId: process.env.TOKEN_BROKER_SECRET_ID }))
+  .then((answer) => JSON.parse(answer.SecretString ?? '{}') as Registration);
+// A failed read is the first request's to report, not an unhandled rejection at init.
+registration.catch(() => undefined);
+
+export async function handler(event: Event): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
+  const { clientId, clientSecret } = await registration;
+  const { $metadata: _metadata, ...tokens } = await oidc.send(
+    new CreateTokenCommand({ ...(JSON.parse(event.body ?? '{}') as CreateTokenCommandInput), clientId, clientSecret }),
+  );
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(tokens) };
+}
+
+/** The physical limit of the warm path: one SDK CreateToken call on a warm client, nothing around it. */
+export function createToken(input: CreateTokenCommandInput): Promise<unknown> {
+  return oidc.send(new CreateTokenCommand(input));
+}

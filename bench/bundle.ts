@@ -1,0 +1,200 @@
+// The artifacts the benchmark runs: the broker's index.mjs exactly as CDK ships it (synthesized with
+// the real NodejsFunction bundling), and a baseline function bundled with the same esbuild options.
+// Also the bundle's composition by package, from an esbuild metafile of a rebuild with those options,
+// checked to be byte-identical to the shipped artifact so that the analysis is of what ships.
+
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { BUNDLING } from '../infra/token-broker.js';
+import { synthesize } from '../test/infra/synth.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BROKER_ENTRY = join(ROOT, 'lambda/handler.ts');
+const BASELINE_ENTRY = fileURLToPath(new URL('./baseline/handler.ts', import.meta.url));
+
+/**
+ * The esbuild options NodejsFunction derives from infra/token-broker.ts's BUNDLING (it turns them into
+ * these CLI flags: aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js). An option this does not translate
+ * fails here rather than being ignored, and `composition()` checks that the result reproduces the
+ * shipped artifact byte for byte.
+ */
+export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
+  const translated = new Set([
+    'format',
+    'target',
+    'minify',
+    'sourceMap',
+    'sourcesContent',
+    'mainFields',
+    'banner',
+    'bundleAwsSDK',
+    'forceDockerBundling',
+    'esbuildArgs',
+  ]);
+  const unknown = Object.keys(bundling).filter((key) => !translated.has(key));
+  const { '--alias': aliasArgs, ...otherArgs } = bundling.esbuildArgs ?? {};
+  unknown.push(...Object.keys(otherArgs).map((key) => `esbuildArgs ${key}`));
+  if (unknown.length > 0) throw new Error(`bench/bundle.ts does not translate the bundling option(s) ${unknown.join(', ')}`);
+  if (bundling.bundleAwsSDK !== true) throw new Error('the benchmark expects the SDK bundled (bundleAwsSDK: true)');
+  // `--alias` items are "from=to", as NodejsFunction passes them (`--alias:from=to`).
+  const aliases = (typeof aliasArgs === 'string' ? [aliasArgs] : Array.isArray(aliasArgs) ? aliasArgs : []).map((item) => {
+    const at = item.indexOf('=');
+    if (at < 1) throw new Error(`bench/bundle.ts cannot read the --alias "${item}"`);
+    return [item.slice(0, at), item.slice(at + 1)] as const;
+  });
+  return {
+    bundle: true,
+    platform: 'node',
+    // NodejsFunction runs esbuild in the project root: relative paths (aliases) resolve from there.
+    absWorkingDir: ROOT,
+    ...(aliases.length === 0 ? {} : { alias: Object.fromEntries(aliases) }),
+    ...(bundling.target === undefined ? {} : { target: bundling.target }),
+    ...(bundling.format === undefined ? {} : { format: bundling.format === OutputFormat.ESM ? 'esm' : 'cjs' }),
+    ...(bundling.minify ? { minify: true } : {}),
+    ...(bundling.sourceMap ? { sourcemap: true } : {}),
+    ...(bundling.sourcesContent === false ? { sourcesContent: false } : {}),
+    ...(bundling.mainFields === undefined ? {} : { mainFields: [...bundling.mainFields] }),
+    ...(bundling.banner === undefined ? {} : { banner: { js: bundling.banner } }),
+    logLevel: 'error',
+  };
+}
+
+export const SHIPPED_ESBUILD_OPTIONS: BuildOptions = esbuildOptionsOf(BUNDLING);
+
+export interface Artifact {
+  /** index.mjs */
+  readonly path: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  readonly sourceMapBytes: number;
+}
+
+export interface ShippedBundle extends Artifact {
+  /** The function's settings in the synthesized template. */
+  readonly memorySize: number;
+  readonly timeoutSeconds: number;
+  readonly runtime: string;
+  readonly architecture: string;
+  /** The template's literal environment variables (deploy-time references left out). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly dispose: () => void;
+}
+
+function artifact(path: string): Artifact {
+  let sourceMapBytes = 0;
+  try {
+    sourceMapBytes = statSync(`${path}.map`).size;
+  } catch {
+    // no map
+  }
+  return { path, bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path), { level: 9 }).length, sourceMapBytes };
+}
+
+/** Synthesizes the app with bundling, as `cdk synth` does, and finds the broker function's index.mjs (as test/infra/bundle.test.ts does). */
+export function shippedBundle(): ShippedBundle {
+  const synthesis = synthesize({}, { bundle: true });
+  // The broker's function (the stack has others, e.g. the rotation function).
+  const resource = synthesis.json.Resources[synthesis.logicalId(synthesis.stack.broker.function)];
+  if (resource?.Type !== 'AWS::Lambda::Function') throw new Error('the synthesized template has no broker function');
+  const fn = resource.Properties as Record<string, any>;
+  const path = join(synthesis.outdir, `asset.${String(fn.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs');
+  const environment = Object.fromEntries(
+    Object.entries((fn.Environment?.Variables ?? {}) as Record<string, unknown>).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
+  return {
+    ...artifact(path),
+    memorySize: Number(fn.MemorySize),
+    timeoutSeconds: Number(fn.Timeout),
+    runtime: String(fn.Runtime),
+    architecture: String(fn.Architectures?.[0] ?? 'x86_64'),
+    environment,
+    dispose: synthesis.dispose,
+  };
+}
+
+/** The baseline function (bench/baseline/handler.ts) bundled with the shipped options into `outdir`. */
+export async function baselineBundle(outdir: string): Promise<Artifact> {
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, 'index.mjs');
+  await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [BASELINE_ENTRY], outfile });
+  return artifact(outfile);
+}
+
+export interface PackageWeight {
+  readonly name: string;
+  readonly bytes: number;
+  /** Share of the bundle's bytes, 0..1. */
+  readonly share: number;
+}
+
+export interface Composition {
+  /** True when the rebuild with SHIPPED_ESBUILD_OPTIONS is byte-identical to the shipped index.mjs. */
+  readonly identicalToShipped: boolean;
+  readonly bytes: number;
+  readonly inputs: number;
+  /** Bytes in the output by package (the broker's own code is "lambda/ (broker code)"), largest first. */
+  readonly packages: readonly PackageWeight[];
+  /** The same, by family: AWS SDK (@aws-sdk, @smithy, @aws), Powertools, Middy, broker code, other. */
+  readonly families: readonly PackageWeight[];
+  /** Packages only the SDK's default credential chain needs (never used in Lambda, where credentials are env vars). */
+  readonly credentialChain: { readonly packages: readonly string[]; readonly bytes: number };
+}
+
+/** The package a bundled input belongs to: the last node_modules segment, or the broker's own folder. */
+export function packageOf(input: string): string {
+  const matches = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/g);
+  if (matches !== null) return matches[matches.length - 1]!.replace('node_modules/', '');
+  if (input.startsWith('lambda/')) return 'lambda/ (broker code)';
+  return input;
+}
+
+export function familyOf(pkg: string): string {
+  if (/^@(aws-sdk|smithy|aws)\//.test(pkg)) return 'AWS SDK v3 (@aws-sdk, @smithy)';
+  if (pkg.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, parameters, commons)';
+  if (pkg.startsWith('@middy/')) return 'Middy';
+  if (pkg.startsWith('lambda/')) return 'broker code (lambda/)';
+  return 'other';
+}
+
+/** Reached from @aws-sdk/credential-provider-node's chain only (profiles, SSO, web identity, IMDS, ECS, process). */
+const CREDENTIAL_CHAIN = /^@aws-sdk\/(credential-provider-(?!env$).+|nested-clients|token-providers)$|^@smithy\/credential-provider-imds$/;
+
+function weigh(byName: Map<string, number>, total: number): PackageWeight[] {
+  return [...byName]
+    .map(([name, bytes]) => ({ name, bytes, share: bytes / total }))
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Rebuilds the broker with the shipped options and a metafile, into `outdir`, and weighs it by package. */
+export async function composition(shipped: Artifact, outdir: string): Promise<Composition> {
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, 'index.mjs');
+  const result = await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [BROKER_ENTRY], outfile, metafile: true });
+  const metafile = result.metafile as Metafile;
+  writeFileSync(join(outdir, 'meta.json'), JSON.stringify(metafile));
+  const output = Object.values(metafile.outputs).find((out) => out.entryPoint !== undefined);
+  if (output === undefined) throw new Error('esbuild wrote no entry point output');
+  const bytes = statSync(outfile).size;
+  const byPackage = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const name = packageOf(input);
+    byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+  }
+  const byFamily = new Map<string, number>();
+  for (const [name, size] of byPackage) byFamily.set(familyOf(name), (byFamily.get(familyOf(name)) ?? 0) + size);
+  const chain = [...byPackage].filter(([name]) => CREDENTIAL_CHAIN.test(name));
+  return {
+    identicalToShipped: readFileSync(outfile).equals(readFileSync(shipped.path)),
+    bytes,
+    inputs: Object.keys(output.inputs).length,
+    packages: weigh(byPackage, bytes),
+    families: weigh(byFamily, bytes),
+    credentialChain: { packages: chain.map(([name]) => name).sort(), bytes: chain.reduce((sum, [, size]) => sum + size, 0) },
+  };
+}

@@ -1,0 +1,376 @@
+// Judging a run: ratios side by side, work per 1,000 requests, the targets of issue 6, a model of what
+// the measured CPU time becomes at each Lambda memory size, and the table printed to stdout.
+
+import type { Measurements } from './bench.js';
+import { ARM, type ColdSummary } from './cold.js';
+import { perRequests, ratio, round, type Summary } from './stats.js';
+
+export const TARGETS = {
+  /** Warm p50 through the handler over a direct SDK CreateToken. */
+  warmP50Ratio: 1.1,
+  /** Cold start median, broker over baseline. */
+  coldRatio: 1.15,
+  secretCallsPer1000: 0,
+  newConnectionsPer1000: 0,
+  /** 350 KB, decimal, as the issue counts the current ~382 KB. */
+  bundleBytes: 350_000,
+} as const;
+
+/** Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (AWS Lambda documentation). */
+export const FULL_VCPU_MB = 1769;
+export const MEMORY_SIZES = [128, 256, 512, 1024, 1769] as const;
+
+export interface Target {
+  readonly name: string;
+  readonly target: string;
+  readonly actual: string;
+  readonly met: boolean;
+  /** How far off, when missed ("+4.2 % over", "+32,497 bytes over"). */
+  readonly miss?: string;
+}
+
+export interface MemoryEstimate {
+  readonly memoryMb: number;
+  /** The vCPU share Lambda gives that memory size. */
+  readonly vcpu: number;
+  /** Cold start if its CPU-bound part stretches by 1/vcpu and its waits do not (local CPU speed). */
+  readonly coldStartMs: number;
+  /** CPU per warm request in the broker's process (SDK included), stretched the same way. */
+  readonly warmCpuMs: number;
+  /** The part of it the broker adds over a bare SDK call. */
+  readonly warmOverheadMs: number;
+  /** Memory size minus the broker's peak RSS (heap-capped run when there is one). */
+  readonly headroomMb: number;
+}
+
+export interface Report {
+  readonly measurements: Measurements;
+  readonly cold: {
+    readonly broker: ColdSummary;
+    readonly baseline: ColdSummary;
+    /** Broker over baseline, cold start median and p90. */
+    readonly ratio: { readonly p50: number; readonly p90: number };
+    /** Median cold start (and its CPU time) with the template's NODE_OPTIONS minus without it; undefined when not measured. */
+    readonly sourceMapsMs: number | undefined;
+    readonly sourceMapsCpuMs: number | undefined;
+  };
+  readonly warm: {
+    readonly p50: { readonly broker: number; readonly baseline: number; readonly direct: number; readonly quiet?: number };
+    readonly p99: { readonly broker: number; readonly baseline: number; readonly direct: number; readonly quiet?: number };
+    /** Broker over direct SDK call. */
+    readonly ratio: { readonly p50: number; readonly p99: number };
+    /** Broker over the minimal handler. */
+    readonly ratioToBaseline: { readonly p50: number; readonly p99: number };
+    /** Broker minus direct, ms. */
+    readonly overheadMs: { readonly p50: number; readonly p99: number };
+    /** Broker minus the same broker with logs and metrics off (p50, ms): what telemetry output costs. */
+    readonly telemetryMs?: number;
+  };
+  readonly work: {
+    readonly requests: number;
+    readonly per1000: {
+      readonly getSecretValue: number;
+      readonly newOidcConnections: number;
+      readonly newSecretsConnections: number;
+      readonly createToken: number;
+    };
+    /** CPU per call by arm (broker, baseline, direct, quiet). */
+    readonly cpuMsPerRequest: Readonly<Record<string, number>>;
+  };
+  readonly memory: {
+    /** Peak RSS of the broker's warm process after every warm request. */
+    readonly peakRssMb: number;
+    /** The peak RSS the headroom is computed from: the heap-capped run's when there is one. */
+    readonly sizingRssMb: number;
+    /** Its RSS and heap in use after a full garbage collection at the end. */
+    readonly rssAfterGcMb: number;
+    readonly heapAfterGcMb: number;
+    /** Peak RSS of a cold process at its first answer (median). */
+    readonly coldRssMb: number;
+    readonly coldCpuMs: number;
+    readonly coldInitCpuMs: number;
+    readonly coldWallMs: number;
+    readonly estimates: readonly MemoryEstimate[];
+  };
+  readonly targets: readonly Target[];
+}
+
+const pct = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
+
+export function memoryEstimates(
+  cold: { wallMs: number; cpuMs: number },
+  warm: { cpuMs: number; directCpuMs: number },
+  peakRssMb: number,
+  sizes: readonly number[] = MEMORY_SIZES,
+): MemoryEstimate[] {
+  const waits = Math.max(0, cold.wallMs - cold.cpuMs);
+  return sizes.map((memoryMb) => {
+    const vcpu = Math.min(1, memoryMb / FULL_VCPU_MB);
+    return {
+      memoryMb,
+      vcpu: round(vcpu),
+      coldStartMs: round(waits + cold.cpuMs / vcpu),
+      warmCpuMs: round(warm.cpuMs / vcpu),
+      warmOverheadMs: round(Math.max(0, warm.cpuMs - warm.directCpuMs) / vcpu),
+      headroomMb: round(memoryMb - peakRssMb),
+    };
+  });
+}
+
+export function buildReport(m: Measurements): Report {
+  const arm = (name: string) => m.cold.find((result) => result.name === name);
+  const broker = arm(ARM.broker);
+  const baseline = arm(ARM.baseline);
+  if (broker === undefined || baseline === undefined) throw new Error('the cold start run has no broker or baseline arm');
+  const noSourceMaps = arm(ARM.brokerNoSourceMaps);
+  const { broker: warmBroker, baseline: warmBaseline, direct, quiet } = m.warm.latency;
+  if (warmBroker === undefined || warmBaseline === undefined || direct === undefined) throw new Error('the warm run lacks an arm');
+  const work = m.warm.work;
+  const per1000 = {
+    getSecretValue: perRequests(work.counters.getSecretValue, work.requests),
+    newOidcConnections: perRequests(work.counters.oidcConnections, work.requests),
+    newSecretsConnections: perRequests(work.counters.secretsConnections, work.requests),
+    createToken: perRequests(work.counters.createToken, work.requests),
+  };
+  const peakRssMb = m.warm.broker.maxRssKb / 1024;
+  // V8 on a big machine lets the heap grow far past what it needs; the capped run is the better guide.
+  const sizingRssMb = m.warm.capped === undefined ? peakRssMb : m.warm.capped.stats.maxRssKb / 1024;
+  const coldWallMs = broker.summary.total.p50;
+  const coldCpuMs = broker.summary.cpuTotal.p50;
+  const cpu = work.cpuMsPerRequest;
+
+  const coldRatio = ratio(broker.summary.total.p50, baseline.summary.total.p50);
+  const warmRatio = ratio(warmBroker.p50, direct.p50);
+  const newConnections = per1000.newOidcConnections + per1000.newSecretsConnections;
+  const targets: Target[] = [
+    {
+      name: 'warm overhead, p50 ratio',
+      target: `<= ${TARGETS.warmP50Ratio.toFixed(2)}`,
+      actual: warmRatio.toFixed(3),
+      met: warmRatio <= TARGETS.warmP50Ratio,
+      ...(warmRatio <= TARGETS.warmP50Ratio ? {} : { miss: `${pct(warmRatio / TARGETS.warmP50Ratio - 1)} over the target` }),
+    },
+    {
+      name: 'cold start, median ratio',
+      target: `<= ${TARGETS.coldRatio.toFixed(2)}`,
+      actual: coldRatio.toFixed(3),
+      met: coldRatio <= TARGETS.coldRatio,
+      ...(coldRatio <= TARGETS.coldRatio ? {} : { miss: `${pct(coldRatio / TARGETS.coldRatio - 1)} over the target` }),
+    },
+    {
+      name: 'Secrets Manager calls per 1,000 warm requests',
+      target: `${TARGETS.secretCallsPer1000}`,
+      actual: String(round(per1000.getSecretValue)),
+      met: per1000.getSecretValue <= TARGETS.secretCallsPer1000,
+    },
+    {
+      name: 'new upstream connections per 1,000 warm requests',
+      target: `${TARGETS.newConnectionsPer1000}`,
+      actual: String(round(newConnections)),
+      met: newConnections <= TARGETS.newConnectionsPer1000,
+    },
+    {
+      name: 'bundle size (minified index.mjs)',
+      target: `<= ${TARGETS.bundleBytes.toLocaleString('en-US')} B`,
+      actual: `${m.bundle.bytes.toLocaleString('en-US')} B`,
+      met: m.bundle.bytes <= TARGETS.bundleBytes,
+      ...(m.bundle.bytes <= TARGETS.bundleBytes
+        ? {}
+        : { miss: `+${(m.bundle.bytes - TARGETS.bundleBytes).toLocaleString('en-US')} B (${pct(m.bundle.bytes / TARGETS.bundleBytes - 1)}) over` }),
+    },
+  ];
+
+  return {
+    measurements: m,
+    cold: {
+      broker: broker.summary,
+      baseline: baseline.summary,
+      ratio: { p50: coldRatio, p90: ratio(broker.summary.total.p90, baseline.summary.total.p90) },
+      sourceMapsMs: noSourceMaps === undefined ? undefined : broker.summary.total.p50 - noSourceMaps.summary.total.p50,
+      sourceMapsCpuMs: noSourceMaps === undefined ? undefined : broker.summary.cpuTotal.p50 - noSourceMaps.summary.cpuTotal.p50,
+    },
+    warm: {
+      p50: { broker: warmBroker.p50, baseline: warmBaseline.p50, direct: direct.p50, ...(quiet === undefined ? {} : { quiet: quiet.p50 }) },
+      p99: { broker: warmBroker.p99, baseline: warmBaseline.p99, direct: direct.p99, ...(quiet === undefined ? {} : { quiet: quiet.p99 }) },
+      ratio: { p50: warmRatio, p99: ratio(warmBroker.p99, direct.p99) },
+      ratioToBaseline: { p50: ratio(warmBroker.p50, warmBaseline.p50), p99: ratio(warmBroker.p99, warmBaseline.p99) },
+      overheadMs: { p50: warmBroker.p50 - direct.p50, p99: warmBroker.p99 - direct.p99 },
+      ...(quiet === undefined ? {} : { telemetryMs: warmBroker.p50 - quiet.p50 }),
+    },
+    work: { requests: work.requests, per1000, cpuMsPerRequest: cpu },
+    memory: {
+      peakRssMb,
+      sizingRssMb,
+      rssAfterGcMb: m.warm.broker.rssKb / 1024,
+      heapAfterGcMb: m.warm.broker.heapUsedBytes / 2 ** 20,
+      coldRssMb: broker.summary.maxRssMb.p50,
+      coldCpuMs,
+      coldInitCpuMs: broker.summary.cpuInit.p50,
+      coldWallMs,
+      estimates: memoryEstimates(
+        { wallMs: coldWallMs, cpuMs: coldCpuMs },
+        { cpuMs: cpu.broker ?? Number.NaN, directCpuMs: cpu.direct ?? Number.NaN },
+        sizingRssMb,
+      ),
+    },
+    targets,
+  };
+}
+
+// ---- the table ------------------------------------------------------------------------------------
+
+const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : 'n/a');
+const x = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a');
+const kb = (bytes: number): string => `${(bytes / 1000).toFixed(1)} KB`;
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function formatReport(report: Report): string {
+  const m = report.measurements;
+  const b = report.cold.broker;
+  const base = report.cold.baseline;
+  const noSm = m.cold.find((arm) => arm.name === ARM.brokerNoSourceMaps)?.summary;
+  const coldRow = (label: string, key: keyof ColdSummary, showRatio = false): string[] => [
+    label,
+    ms(b[key].p50),
+    ms(b[key].p90),
+    ms(base[key].p50),
+    ms(base[key].p90),
+    showRatio ? x(ratio(b[key].p50, base[key].p50)) : '',
+    ...(noSm === undefined ? [] : [ms(noSm[key].p50)]),
+  ];
+  const w: Partial<Record<string, Summary>> = m.warm.latency;
+  const cpu = report.work.cpuMsPerRequest;
+  const c = m.composition;
+  const warmRow = (label: string, key: string): string[] => {
+    const s = w[key]!;
+    return [label, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max), x(ratio(s.p50, w.direct!.p50)), x(ratio(s.p99, w.direct!.p99)), ms(cpu[key] ?? Number.NaN)];
+  };
+  const out: string[] = [];
+  out.push(
+    `token broker benchmark: ${m.startedAt}, ${m.seconds.toFixed(0)} s, Node ${m.machine.node}, ${m.machine.cpu} x${m.machine.cores}`,
+    `function as synthesized: ${m.fn.runtime} ${m.fn.architecture}, ${m.fn.memorySize} MB, NODE_OPTIONS=${m.fn.nodeOptions ?? '(none)'}`,
+    '',
+    `COLD START (ms from process start; ${b.total.n} fresh processes per arm, interleaved)`,
+    table(
+      ['', 'broker p50', 'p90', 'baseline p50', 'p90', 'ratio p50', ...(noSm === undefined ? [] : ['what-if: broker w/o source maps p50'])],
+      [
+        coldRow('node bootstrap', 'bootstrap'),
+        coldRow('module load (import)', 'moduleLoad', true),
+        coldRow('secret fetch (GetSecretValue)', 'secretFetch'),
+        coldRow('  secret answered at', 'secretDoneAt'),
+        coldRow('  still awaited after load', 'secretWait'),
+        coldRow('loaded -> CreateToken sent', 'beforeUpstream', true),
+        coldRow('first upstream call (CreateToken)', 'firstUpstreamCall', true),
+        coldRow('CreateToken answered -> response', 'afterUpstream', true),
+        coldRow('TOTAL cold start', 'total', true),
+        coldRow('CPU time at module loaded', 'cpuInit', true),
+        coldRow('CPU time at response', 'cpuTotal', true),
+        coldRow('peak RSS at response (MB)', 'maxRssMb', true),
+      ],
+    ),
+    `cold start ratio (broker / baseline): p50 ${x(report.cold.ratio.p50)}, p90 ${x(report.cold.ratio.p90)}` +
+      (report.cold.sourceMapsMs === undefined
+        ? ''
+        : `; NODE_OPTIONS=--enable-source-maps adds ${ms(report.cold.sourceMapsMs)} ms to the broker's p50 (CPU ${ms(report.cold.sourceMapsCpuMs ?? Number.NaN)} ms)`),
+    '',
+    `WARM REQUESTS (ms per call, timed in-process; ${m.warm.rounds} interleaved rounds after ${m.options.warmWarmupRounds} untimed)`,
+    table(
+      ['', 'p50', 'p90', 'p99', 'max', 'p50 ratio', 'p99 ratio', 'CPU/call'],
+      [
+        warmRow('direct SDK CreateToken (the limit)', 'direct'),
+        warmRow('baseline handler', 'baseline'),
+        warmRow('broker handler', 'broker'),
+        ...(w.quiet === undefined ? [] : [warmRow('what-if: broker, logs + metrics off', 'quiet')]),
+      ],
+    ),
+    `broker overhead over the direct call: p50 +${ms(report.warm.overheadMs.p50)} ms, p99 +${ms(report.warm.overheadMs.p99)} ms` +
+      (report.warm.telemetryMs === undefined ? '' : `; of the p50, log + metric output is ${ms(report.warm.telemetryMs)} ms`),
+    ...(m.profile === undefined
+      ? []
+      : [
+          '',
+          `WHERE THE BROKER'S CPU GOES (V8 profiles of ${m.profile.coldRuns} cold starts and ${m.profile.warmRequests} warm requests; the profiler inflates absolute times: read the shares)`,
+          table(
+            ['cold start', 'ms per start', 'share'],
+            m.profile.cold.map((row) => [row.name, ms(row.value), `${(row.share * 100).toFixed(1)} %`]),
+          ),
+          table(
+            ['warm request', 'us per request', 'share'],
+            m.profile.warm.map((row) => [row.name, row.value.toFixed(0), `${(row.share * 100).toFixed(1)} %`]),
+          ),
+          `profiles (open in Chrome DevTools): ${m.profile.directory}`,
+        ]),
+    '',
+    `WORK PER 1,000 WARM REQUESTS (broker only, ${report.work.requests} requests, emulator-side counts)`,
+    table(
+      ['', 'per 1,000'],
+      [
+        ['Secrets Manager GetSecretValue calls', String(round(report.work.per1000.getSecretValue))],
+        ['new TCP connections to SSO OIDC', String(round(report.work.per1000.newOidcConnections))],
+        ['new TCP connections to Secrets Manager', String(round(report.work.per1000.newSecretsConnections))],
+        ['CreateToken calls', String(round(report.work.per1000.createToken))],
+      ],
+    ),
+    '',
+    'SIZE AND MEMORY',
+    table(
+      ['', 'value'],
+      [
+        ['bundle index.mjs (minified)', `${m.bundle.bytes.toLocaleString('en-US')} B (${kb(m.bundle.bytes)})`],
+        ['  gzip -9 (information)', `${m.bundle.gzipBytes.toLocaleString('en-US')} B`],
+        ['  index.mjs.map (read at start under --enable-source-maps)', `${m.bundle.sourceMapBytes.toLocaleString('en-US')} B`],
+        ['baseline index.mjs', `${m.baselineBundle.bytes.toLocaleString('en-US')} B`],
+        ['peak RSS, broker process, cold (p50)', `${report.memory.coldRssMb.toFixed(1)} MB`],
+        ['peak RSS, broker process after all warm requests', `${report.memory.peakRssMb.toFixed(1)} MB`],
+        ['  RSS / heap used after a full GC', `${report.memory.rssAfterGcMb.toFixed(1)} MB / ${report.memory.heapAfterGcMb.toFixed(1)} MB`],
+        ['peak RSS, baseline process after all warm requests', `${(m.warm.baseline.maxRssKb / 1024).toFixed(1)} MB`],
+        ...(m.warm.capped === undefined
+          ? []
+          : [
+              [`peak RSS, broker with ${m.warm.capped.flags}`, `${(m.warm.capped.stats.maxRssKb / 1024).toFixed(1)} MB`],
+              [
+                '  its CPU per request (uncapped run in brackets)',
+                `${ms(m.warm.capped.cpuMsPerRequest)} ms (${ms(report.work.cpuMsPerRequest.broker ?? Number.NaN)} ms)`,
+              ],
+            ]),
+      ],
+    ),
+    '',
+    `BUNDLE COMPOSITION (esbuild metafile; rebuild ${c.identicalToShipped ? 'byte-identical to' : 'DIFFERS FROM'} the shipped index.mjs)`,
+    table(
+      ['family', 'bytes', 'share'],
+      c.families.map((family) => [family.name, family.bytes.toLocaleString('en-US'), `${(family.share * 100).toFixed(1)} %`]),
+    ),
+    table(
+      ['largest packages', 'bytes', 'share'],
+      c.packages.slice(0, 12).map((pkg) => [pkg.name, pkg.bytes.toLocaleString('en-US'), `${(pkg.share * 100).toFixed(1)} %`]),
+    ),
+    `SDK default credential chain only (unused in Lambda): ${c.credentialChain.bytes.toLocaleString('en-US')} B in ${c.credentialChain.packages.length} packages`,
+    '',
+    `MEMORY SIZE MODEL (CPU-bound time / vCPU share, waits unchanged; local CPU, not Graviton)`,
+    table(
+      ['memory', 'vCPU', 'est. cold start ms', 'warm CPU/request ms', 'of it broker overhead ms', `headroom over ${report.memory.sizingRssMb.toFixed(0)} MB peak RSS`],
+      report.memory.estimates.map((e) => [
+        `${e.memoryMb} MB`,
+        e.vcpu.toFixed(2),
+        ms(e.coldStartMs),
+        ms(e.warmCpuMs),
+        ms(e.warmOverheadMs),
+        e.headroomMb.toFixed(0),
+      ]),
+    ),
+    '',
+    'TARGETS',
+    table(
+      ['', 'target', 'measured', 'result'],
+      report.targets.map((t) => [t.name, t.target, t.actual, t.met ? 'met' : `MISSED ${t.miss ?? ''}`.trim()]),
+    ),
+  );
+  return out.join('\n');
+}
