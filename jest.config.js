@@ -1,5 +1,9 @@
-// jest runs the TypeScript sources as native ESM (Middy 7 is ESM-only), compiled by SWC.
-// Type checking is a separate step (`npm run typecheck`) that `npm test` runs first.
+// jest runs the TypeScript sources as native ESM (Middy 7 is ESM-only), transpiled file by file by
+// ts-jest (tsconfig's isolatedModules: no type checking here). Type checking is a separate step
+// (`npm run typecheck`) that `npm test` runs first.
+// Why jest 29 with ts-jest rather than jest 30 or SWC: those pull in native binaries for every
+// platform as optional dependencies, which the registry reachable here serves for Linux only, so
+// their lockfile entries cannot be written and `npm ci` refuses the lockfile.
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -7,15 +11,7 @@ export default {
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  transform: {
-    '^.+\\.ts$': [
-      '@swc/jest',
-      {
-        jsc: { parser: { syntax: 'typescript' }, target: 'es2024' },
-        module: { type: 'es6' },
-      },
-    ],
-  },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }] },
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

@@ -4,9 +4,10 @@
 // requests are generated too: those, and only those, reach SSO OIDC, exactly once each.
 
 import fc from 'fast-check';
-import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
-import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
+import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
+import type { BrokerProcess } from '../helpers/broker-process.js';
+import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { pkcePair } from '../helpers/pkce.js';
 import { expectError, expectWellFormed, type Answer } from './support/answers.js';
 import { chaosCase, DEVICE, ORIGIN, REDIRECT, structuredCase, type Case } from './support/hostile.js';
@@ -19,33 +20,21 @@ let secrets: SecretsManagerEmulator;
 let broker: BrokerProcess;
 let clientId: string;
 
+let environment: Environment;
+
 beforeAll(async () => {
-  oidc = await SsoOidcEmulator.start();
-  secrets = await SecretsManagerEmulator.start();
-  const registration = oidc.registerClient({
-    clientName: 'hostile-http',
-    clientType: 'public',
-    grantTypes: ['authorization_code', 'refresh_token', DEVICE],
-    redirectUris: [REDIRECT],
-    issuerUrl: oidc.url,
+  environment = await startEnvironment({
+    name: 'hostile-http',
+    redirectUri: REDIRECT,
+    brokerEnv: { TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN },
   });
-  clientId = registration.clientId;
-  watch.remember(registration.clientSecret);
-  secrets.putSecret('hostile-http/registration', JSON.stringify(registration));
-  broker = await startBroker({
-    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    TOKEN_BROKER_SECRET_ID: 'hostile-http/registration',
-    TOKEN_BROKER_GRANT_TYPES: `authorization_code,refresh_token,${DEVICE}`,
-    TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
-    TOKEN_BROKER_REDIRECT_URIS: REDIRECT,
-  });
+  ({ oidc, secrets, broker } = environment);
+  clientId = environment.registration.clientId;
+  watch.remember(environment.registration.clientSecret);
 });
 
 afterAll(async () => {
-  await broker?.stop();
-  await oidc?.stop();
-  await secrets?.stop();
+  await environment?.stop();
 });
 
 const upstreamCalls = (): number => oidc.callCount('/token') + oidc.callCount('/device_authorization');

@@ -10,14 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
-import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
+import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
+import type { BrokerProcess } from '../helpers/broker-process.js';
+import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { pkcePair } from '../helpers/pkce.js';
 import { LeakWatch } from './support/leaks.js';
 import { liveHeapBytes, postJson, rssBytes } from './support/net.js';
 
-const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const REDIRECT = 'https://app.example.com/callback';
 const CONNECTIONS = 32;
 const WARMUP_REQUESTS = 2000;
@@ -35,28 +35,19 @@ let clientId: string;
 let brokerStartedAt: number;
 const refreshTokens: string[] = [];
 
+let environment: Environment;
+
 beforeAll(async () => {
-  oidc = await SsoOidcEmulator.start();
-  secrets = await SecretsManagerEmulator.start();
-  const registration = oidc.registerClient({
-    clientName: 'load',
-    clientType: 'public',
-    grantTypes: ['authorization_code', 'refresh_token', DEVICE],
-    redirectUris: [REDIRECT],
-    issuerUrl: oidc.url,
-  });
-  clientId = registration.clientId;
-  watch.remember(registration.clientSecret);
-  secrets.putSecret('load/registration', JSON.stringify(registration));
   brokerStartedAt = performance.now();
-  broker = await startBroker({
-    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    TOKEN_BROKER_SECRET_ID: 'load/registration',
-    TOKEN_BROKER_GRANT_TYPES: `authorization_code,refresh_token,${DEVICE}`,
-    TOKEN_BROKER_REDIRECT_URIS: REDIRECT,
-    TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: String(SECRET_MAX_AGE_SECONDS),
-  }, { nodeArgs: ['--inspect=127.0.0.1:0'] });
+  environment = await startEnvironment({
+    name: 'load',
+    redirectUri: REDIRECT,
+    brokerEnv: { TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: String(SECRET_MAX_AGE_SECONDS) },
+    brokerOptions: { nodeArgs: ['--inspect=127.0.0.1:0'] },
+  });
+  ({ oidc, secrets, broker } = environment);
+  clientId = environment.registration.clientId;
+  watch.remember(environment.registration.clientSecret);
   // Refresh tokens to refresh with under load (the emulator does not rotate them).
   for (let i = 0; i < 16; i++) {
     const answer = await postJson(`${broker.url}/token`, codeExchange());
@@ -67,9 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await broker?.stop();
-  await oidc?.stop();
-  await secrets?.stop();
+  await environment?.stop();
 });
 
 function codeExchange(): Record<string, string> {

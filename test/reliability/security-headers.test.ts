@@ -4,15 +4,15 @@
 // includes CORS preflight, successes, and errors of every status (4xx of the broker's own, SSO OIDC's
 // passed through, and 5xx). (Every other reliability file checks the same on each answer it gets.)
 
-import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
-import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
+import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
+import type { BrokerProcess } from '../helpers/broker-process.js';
+import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { pkcePair } from '../helpers/pkce.js';
 import { seen, toAnswer, type Answer } from './support/answers.js';
 import { LeakWatch } from './support/leaks.js';
 import { postJson } from './support/net.js';
 
-const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const ORIGIN = 'https://app.example.com';
 const REDIRECT = 'https://app.example.com/callback';
 
@@ -23,36 +23,27 @@ let broker: BrokerProcess;
 let clientId: string;
 let registration: ReturnType<SsoOidcEmulator['registerClient']>;
 
+let environment: Environment;
+
 beforeAll(async () => {
-  oidc = await SsoOidcEmulator.start();
-  secrets = await SecretsManagerEmulator.start();
-  registration = oidc.registerClient({
-    clientName: 'headers',
-    clientType: 'public',
-    grantTypes: ['authorization_code', 'refresh_token', DEVICE],
-    redirectUris: [REDIRECT],
-    issuerUrl: oidc.url,
+  environment = await startEnvironment({
+    name: 'headers',
+    redirectUri: REDIRECT,
+    brokerEnv: {
+      TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
+      TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '300',
+      // Read the secret on every request, so that a Secrets Manager fault shows at once.
+      TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: '0',
+    },
   });
-  clientId = registration.clientId;
-  watch.remember(registration.clientSecret);
-  secrets.putSecret('headers/registration', JSON.stringify(registration));
-  broker = await startBroker({
-    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    TOKEN_BROKER_SECRET_ID: 'headers/registration',
-    TOKEN_BROKER_GRANT_TYPES: `authorization_code,refresh_token,${DEVICE}`,
-    TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
-    TOKEN_BROKER_REDIRECT_URIS: REDIRECT,
-    TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '300',
-    // Read the secret on every request, so that a Secrets Manager fault shows at once.
-    TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: '0',
-  });
+  ({ oidc, secrets, broker } = environment);
+  registration = environment.registration;
+  clientId = environment.registration.clientId;
+  watch.remember(environment.registration.clientSecret);
 });
 
 afterAll(async () => {
-  await broker?.stop();
-  await oidc?.stop();
-  await secrets?.stop();
+  await environment?.stop();
 });
 
 function codeExchange(): Record<string, string> {
@@ -95,11 +86,11 @@ const cases: [string, () => Promise<Answer>, number][] = [
     return token(codeExchange());
   }, 500],
   ['the secret missing (500, the broker’s own)', async () => {
-    secrets.deleteSecret('headers/registration');
+    secrets.deleteSecret(environment.secretId);
     try {
       return await token(codeExchange());
     } finally {
-      secrets.putSecret('headers/registration', JSON.stringify(registration));
+      secrets.putSecret(environment.secretId, JSON.stringify(registration));
     }
   }, 500],
   ['SSO OIDC unreadable (502)', () => {
