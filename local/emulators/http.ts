@@ -94,3 +94,21 @@ export function send(res: ServerResponse, status: number, headers: Record<string
   res.writeHead(status, hasLength ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
+
+/** What every emulator offers its tests: where it listens, how many connections it took, stop. */
+export abstract class HostedEmulator {
+  protected constructor(protected readonly host: LocalServer) {}
+
+  get url(): string {
+    return this.host.url;
+  }
+
+  /** TCP connections accepted so far. */
+  get connections(): number {
+    return this.host.connections;
+  }
+
+  async stop(): Promise<void> {
+    await this.host.stop();
+  }
+}

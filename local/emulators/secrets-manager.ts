@@ -5,7 +5,7 @@
 
 import { randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LocalServer, parseJsonObject, readBody, send, type DelayFault, type DropFault } from './http.js';
+import { HostedEmulator, LocalServer, parseJsonObject, readBody, send, type DelayFault, type DropFault } from './http.js';
 
 export interface SecretsManagerEmulatorOptions {
   port?: number;
@@ -68,9 +68,8 @@ const notFound = (message = "Secrets Manager can't find the specified secret."):
   new SecretsManagerError('ResourceNotFoundException', message);
 const invalidParameter = (message: string): SecretsManagerError => new SecretsManagerError('InvalidParameterException', message);
 
-export class SecretsManagerEmulator {
+export class SecretsManagerEmulator extends HostedEmulator {
   readonly calls: SecretsManagerCall[] = [];
-  readonly #host: LocalServer;
   readonly #region: string;
   readonly #accountId: string;
   readonly #secrets = new Map<string, Secret>();
@@ -85,7 +84,7 @@ export class SecretsManagerEmulator {
   };
 
   private constructor(host: LocalServer, options: SecretsManagerEmulatorOptions) {
-    this.#host = host;
+    super(host);
     this.#region = options.region ?? 'us-east-1';
     this.#accountId = options.accountId ?? '123456789012';
   }
@@ -97,18 +96,6 @@ export class SecretsManagerEmulator {
     return emulator;
   }
 
-  get url(): string {
-    return this.#host.url;
-  }
-
-  /** TCP connections accepted so far. */
-  get connections(): number {
-    return this.#host.connections;
-  }
-
-  async stop(): Promise<void> {
-    await this.#host.stop();
-  }
 
   // ---- test controls ------------------------------------------------------------------------
 
@@ -163,7 +150,7 @@ export class SecretsManagerEmulator {
         reply(res, fault.status, { __type: fault.type, message: fault.message }, fault.type);
         return;
       case 'delay':
-        await this.#host.delay(fault.ms);
+        await this.host.delay(fault.ms);
         break;
     }
 

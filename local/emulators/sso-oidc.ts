@@ -6,7 +6,7 @@
 
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LocalServer, parseJsonObject, readBody, send, type DelayFault, type DropFault } from './http.js';
+import { HostedEmulator, LocalServer, parseJsonObject, readBody, send, type DelayFault, type DropFault } from './http.js';
 
 export const AUTHORIZATION_CODE = 'authorization_code';
 export const REFRESH_TOKEN = 'refresh_token';
@@ -190,9 +190,8 @@ class PageError extends Error {
   override name = 'PageError';
 }
 
-export class SsoOidcEmulator {
+export class SsoOidcEmulator extends HostedEmulator {
   readonly calls: SsoOidcCall[] = [];
-  readonly #host: LocalServer;
   readonly #now: () => number;
   readonly #options: Required<Omit<SsoOidcEmulatorOptions, 'port' | 'now' | 'supportedGrantTypes'>>;
   readonly #supportedGrantTypes: ReadonlySet<string>;
@@ -206,7 +205,7 @@ export class SsoOidcEmulator {
   #kmsState: KmsState = 'ok';
 
   private constructor(host: LocalServer, options: SsoOidcEmulatorOptions) {
-    this.#host = host;
+    super(host);
     this.#now = options.now ?? Date.now;
     this.#supportedGrantTypes = new Set(options.supportedGrantTypes ?? ALL_GRANT_TYPES);
     this.#options = {
@@ -227,18 +226,6 @@ export class SsoOidcEmulator {
     return emulator;
   }
 
-  get url(): string {
-    return this.#host.url;
-  }
-
-  /** TCP connections accepted so far. */
-  get connections(): number {
-    return this.#host.connections;
-  }
-
-  async stop(): Promise<void> {
-    await this.#host.stop();
-  }
 
   // ---- test controls ------------------------------------------------------------------------
 
@@ -370,7 +357,7 @@ export class SsoOidcEmulator {
         write(res, errorReply(fault.type, fault.status, fault.error ?? knownError(fault.type), fault.description, fault.reason));
         return;
       case 'delay':
-        await this.#host.delay(fault.ms);
+        await this.host.delay(fault.ms);
         break;
     }
     const reply = this.#route(method, url, text, json);

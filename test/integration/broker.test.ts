@@ -3,16 +3,18 @@
 // Every upstream error is produced by a real flow in the emulator, not by a canned answer, except the
 // server fault, which is injected.
 
-import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
-import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
-import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
+import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
+import { post, type BrokerProcess } from '../helpers/broker-process.js';
+import { ALL_GRANTS, DEVICE_GRANT as DEVICE, startEnvironment, type Environment } from '../helpers/environment.js';
 import { pkcePair } from '../helpers/pkce.js';
 
-const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+const SCOPES = ['openid', 'email', 'sso:account:access'];
 const ORIGIN = 'https://app.example.com';
 const REDIRECT = 'https://app.example.com/callback';
 
 let clock = Date.now();
+let environment: Environment;
 let oidc: SsoOidcEmulator;
 let secrets: SecretsManagerEmulator;
 let broker: BrokerProcess;
@@ -25,34 +27,20 @@ const remember = (...values: unknown[]): void => {
 };
 
 beforeAll(async () => {
-  oidc = await SsoOidcEmulator.start({ now: () => clock, deviceIntervalSeconds: 5 });
-  secrets = await SecretsManagerEmulator.start();
-  const registration = oidc.registerClient({
-    clientName: 'broker-integration',
-    clientType: 'public',
-    grantTypes: ['authorization_code', 'refresh_token', DEVICE],
-    redirectUris: [REDIRECT],
-    issuerUrl: oidc.url,
-    scopes: ['openid', 'email', 'sso:account:access'],
+  environment = await startEnvironment({
+    name: 'broker-integration',
+    redirectUri: REDIRECT,
+    oidc: { now: () => clock, deviceIntervalSeconds: 5 },
+    scopes: SCOPES,
+    brokerEnv: { TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN, TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '1000' },
   });
-  clientId = registration.clientId;
-  remember(registration.clientSecret);
-  secrets.putSecret('broker/registration', JSON.stringify(registration));
-  broker = await startBroker({
-    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    TOKEN_BROKER_SECRET_ID: 'broker/registration',
-    TOKEN_BROKER_GRANT_TYPES: `authorization_code,refresh_token,${DEVICE}`,
-    TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
-    TOKEN_BROKER_REDIRECT_URIS: REDIRECT,
-    TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '1000',
-  });
+  ({ oidc, secrets, broker } = environment);
+  clientId = environment.registration.clientId;
+  remember(environment.registration.clientSecret);
 });
 
 afterAll(async () => {
-  await broker?.stop();
-  await oidc?.stop();
-  await secrets?.stop();
+  await environment?.stop();
 });
 
 /** A fresh authorization code, issued by the emulator as /authorize would, and its verifier. */
@@ -207,10 +195,10 @@ describe('every SSO OIDC error passes through exactly', () => {
       expect(secrets.callCount('GetSecretValue') - before.reads).toBe(1);
       expect(oidc.callCount('/token') - before.token).toBe(1);
     } finally {
-      const renewed = oidc.registerClient({ clientName: 'broker-integration', clientType: 'public', grantTypes: ['authorization_code', 'refresh_token', DEVICE], redirectUris: [REDIRECT], issuerUrl: oidc.url, scopes: ['openid', 'email', 'sso:account:access'] });
+      const renewed = oidc.registerClient({ clientName: 'broker-integration', clientType: 'public', grantTypes: ALL_GRANTS, redirectUris: [REDIRECT], issuerUrl: oidc.url, scopes: SCOPES });
       clientId = renewed.clientId;
       remember(renewed.clientSecret);
-      secrets.putSecret('broker/registration', JSON.stringify(renewed));
+      secrets.putSecret(environment.secretId, JSON.stringify(renewed));
     }
   });
 

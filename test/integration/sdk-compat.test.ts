@@ -17,49 +17,36 @@ import {
   StartDeviceAuthorizationCommand,
   UnsupportedGrantTypeException,
 } from '@aws-sdk/client-sso-oidc';
-import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
-import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
+import type { BrokerProcess } from '../helpers/broker-process.js';
+import { DEVICE_GRANT as DEVICE, startEnvironment, type Environment } from '../helpers/environment.js';
 import { pkcePair } from '../helpers/pkce.js';
 
-const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const REDIRECT = 'http://127.0.0.1:8400/callback';
 
 let clock = Date.now();
+let environment: Environment;
 let oidc: SsoOidcEmulator;
-let secrets: SecretsManagerEmulator;
 let broker: BrokerProcess;
 let sdk: SSOOIDCClient;
 let clientId: string;
 
 beforeAll(async () => {
-  oidc = await SsoOidcEmulator.start({ now: () => clock });
-  secrets = await SecretsManagerEmulator.start();
-  const registration = oidc.registerClient({
-    clientName: 'sdk-compat',
-    clientType: 'public',
-    grantTypes: ['authorization_code', 'refresh_token', DEVICE],
-    redirectUris: [REDIRECT],
-    issuerUrl: oidc.url,
+  environment = await startEnvironment({
+    name: 'sdk-compat',
+    redirectUri: REDIRECT,
+    oidc: { now: () => clock },
     scopes: ['openid'],
   });
-  clientId = registration.clientId;
-  secrets.putSecret('compat', JSON.stringify(registration));
-  broker = await startBroker({
-    AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    TOKEN_BROKER_SECRET_ID: 'compat',
-    TOKEN_BROKER_GRANT_TYPES: `authorization_code,refresh_token,${DEVICE}`,
-  });
+  ({ oidc, broker } = environment);
+  clientId = environment.registration.clientId;
   // No credentials: CreateToken and StartDeviceAuthorization are unsigned operations.
   sdk = new SSOOIDCClient({ region: 'us-east-1', endpoint: broker.url });
 });
 
 afterAll(async () => {
   sdk?.destroy();
-  await broker?.stop();
-  await oidc?.stop();
-  await secrets?.stop();
+  await environment?.stop();
 });
 
 // The SDK's model requires clientSecret; the broker ignores whatever is sent.
