@@ -54,7 +54,8 @@ const parseJsonBodyOfPosts: MiddlewareObj<APIGatewayProxyEventV2> = {
 };
 
 export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  // logEvent: false overrides POWERTOOLS_LOGGER_LOG_EVENT: the event holds codes and tokens.
+  .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics))
   .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes) }))
   .use(parseJsonBodyOfPosts)

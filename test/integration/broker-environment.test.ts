@@ -85,6 +85,18 @@ describe('grants the upstream or the client does not allow', () => {
   });
 });
 
+describe('an operator setting POWERTOOLS_LOGGER_LOG_EVENT', () => {
+  it('still gets no request event, and so no code or verifier, in the log', async () => {
+    const b = await broker({ TOKEN_BROKER_SECRET_ID: 'code-only', POWERTOOLS_LOGGER_LOG_EVENT: 'true' });
+    const { verifier, challenge } = pkcePair();
+    const code = oidc.authorize({ clientId: registration.clientId, redirectUri: REDIRECT, codeChallenge: challenge });
+    const response = await post(`${b.url}/token`, { grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT });
+    expect(response.status).toBe(200);
+    expect(b.logs().some((line) => line.message === 'request completed')).toBe(true);
+    for (const value of [code, verifier, response.body.accessToken as string]) expect(b.output()).not.toContain(value);
+  });
+});
+
 describe('an unreachable SSO OIDC', () => {
   it('answers 502 BadGatewayException', async () => {
     const b = await broker({ TOKEN_BROKER_SECRET_ID: 'code-only', AWS_ENDPOINT_URL_SSO_OIDC: `http://127.0.0.1:${await closedPort()}` });
