@@ -160,7 +160,8 @@ function toContext(requestId: string, timeoutMs: number): Context {
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
+    // As the CDK construct deploys it (DEFAULT_MEMORY_MB).
+    memoryLimitInMB: '1024',
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',

@@ -135,6 +135,8 @@ function banner(apiUrl: string, config: BrokerConfig, demo: Demo | undefined): s
 async function main(): Promise<void> {
   const demo = process.env[ENV.secretId] ? undefined : await startDemo();
   const config = loadConfig();
+  // As the Lambda runtime sets it: Powertools reports the first invocation as a cold start.
+  process.env.AWS_LAMBDA_INITIALIZATION_TYPE ??= 'on-demand';
   // Imported only now: the handler reads its configuration at module load, as in Lambda.
   const { handler } = await import('../lambda/handler.js');
   // Middy types the context as its handler sees it (with the audit record its middleware adds); the
