@@ -86,7 +86,7 @@ async function callWithRegistration<T>(
     return await timed(audit, () => call(registration));
   } catch (error) {
     if (!(error instanceof UpstreamFailure) || error.answer.type !== 'InvalidClientException') throw error;
-    const { registration: fresh, changed } = await deps.registrations.refresh();
+    const { registration: fresh, changed } = await deps.registrations.refresh(registration);
     audit.registrationRefreshed = changed;
     // A caller that named its client gets a retry only with that client (its code belongs to it).
     if (!changed || (requested !== undefined && fresh.clientId !== requested)) throw error;

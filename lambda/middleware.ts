@@ -28,7 +28,6 @@ export interface BrokerContext extends Context {
 export interface RouteResult {
   readonly statusCode: number;
   readonly body: unknown;
-  readonly upstreamRequestId?: string | undefined;
 }
 
 type BrokerRequest = Request<APIGatewayProxyEventV2, HttpResponse | RouteResult, Error, BrokerContext>;
@@ -101,8 +100,12 @@ export function toBrokerError(error: unknown): BrokerError {
       : invalidRequest('The request body is not valid JSON.');
   }
   const name = (error as { name?: unknown }).name;
-  // The first stack line repeats the message, which may quote input: only the frames are logged.
-  const frames = String((error as { stack?: unknown }).stack ?? '').split('\n').slice(1, 6).join('\n');
+  // The stack repeats the message, which may quote input: only its `at` lines are logged.
+  const frames = String((error as { stack?: unknown }).stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 5)
+    .join('\n');
   logger.error('unexpected error', { errorName: typeof name === 'string' ? name : typeof error, frames });
   return internalError(`unexpected ${typeof name === 'string' ? name : 'error'}`);
 }

@@ -66,16 +66,17 @@ export interface RegistrationSourceOptions {
 
 export interface RegistrationRead {
   readonly registration: Registration;
-  /** True when a forced re-read found a registration other than the one before it. */
+  /** True when the re-read found a registration other than the one the caller had used. */
   readonly changed: boolean;
 }
 
 export class RegistrationSource {
   private inflight: Promise<Registration> | undefined;
-  private last: Registration | undefined;
   private lastForcedAt = Number.NEGATIVE_INFINITY;
   /** Set when the cached secret could not be parsed: the next read bypasses the cache. */
   private cachedIsBad = false;
+  /** Until when the secret is known to have no AWSPREVIOUS version (Powertools caches no absence). */
+  private noPreviousUntil = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: RegistrationSourceOptions) {}
 
@@ -85,22 +86,18 @@ export class RegistrationSource {
     if (this.inflight) return this.inflight;
     // Powertools caches the raw value: a malformed one would be served for the whole max age,
     // after an operator has fixed the secret. Such a value is read again, at most every interval.
-    if (this.cachedIsBad && this.mayForce()) return this.forced(this.now());
+    if (this.cachedIsBad && this.mayForce()) return this.forced();
     this.inflight = this.share(this.read(false));
     return this.inflight;
   }
 
   /**
-   * Reads the secret again, bypassing the cache, because the upstream rejected the client.
-   * Rate-limited so that a registration that is really dead does not turn every request into a
-   * Secrets Manager call.
+   * Reads the secret again, bypassing the cache, because SSO OIDC rejected `used`. Rate-limited so
+   * that a registration that is really dead does not turn every request into a Secrets Manager call.
    */
-  async refresh(): Promise<RegistrationRead> {
-    const before = this.last;
-    const registration = this.mayForce() ? await this.forced(this.now()) : await this.get();
-    const changed =
-      before !== undefined &&
-      (before.clientId !== registration.clientId || before.clientSecret !== registration.clientSecret);
+  async refresh(used: Registration): Promise<RegistrationRead> {
+    const registration = this.mayForce() ? await this.forced() : await this.get();
+    const changed = used.clientId !== registration.clientId || used.clientSecret !== registration.clientSecret;
     return { registration, changed };
   }
 
@@ -108,13 +105,20 @@ export class RegistrationSource {
    * The registration for the client a caller names: the current one, or, when a rotation has just
    * replaced it, the previous one (AWSPREVIOUS), which stays valid at SSO OIDC until it expires.
    * Codes and refresh tokens belong to the client they were issued to, so a sign-in begun before
-   * a rotation must finish with the old client. Undefined when neither registration is that client.
+   * a rotation must finish with the old client. A client this instance does not know may be one a
+   * fresher instance already serves (GET /client): the secret is read again, rate-limited, before
+   * the answer is no. Undefined when neither registration is that client.
    */
   async forClient(clientId: string | undefined): Promise<Registration | undefined> {
     const current = await this.get();
     if (clientId === undefined || clientId === current.clientId) return current;
-    const previous = await this.previous();
-    return previous?.clientId === clientId ? previous : undefined;
+    const previous = await this.previous(false);
+    if (previous?.clientId === clientId) return previous;
+    if (!this.mayForce()) return undefined;
+    const fresh = await this.forced();
+    if (fresh.clientId === clientId) return fresh;
+    const freshPrevious = await this.previous(true);
+    return freshPrevious?.clientId === clientId ? freshPrevious : undefined;
   }
 
   /** Starts the first read at cold start; a failure is left for the first request to report. */
@@ -130,9 +134,17 @@ export class RegistrationSource {
     return this.now() - this.lastForcedAt >= (this.options.minRefreshIntervalMs ?? 5000);
   }
 
-  private async forced(now: number): Promise<Registration> {
-    this.lastForcedAt = now;
-    this.inflight = this.share(this.read(true));
+  private async forced(): Promise<Registration> {
+    this.lastForcedAt = this.now();
+    // A read already under way may return the value from before a rotation: let it finish first,
+    // so that the forced read is the last one written to the cache.
+    const earlier = this.inflight;
+    this.inflight = this.share(
+      (earlier ?? Promise.resolve()).then(
+        () => this.read(true),
+        () => this.read(true),
+      ),
+    );
     return this.inflight;
   }
 
@@ -143,14 +155,32 @@ export class RegistrationSource {
     return shared;
   }
 
-  /** AWSPREVIOUS, cached like the current one; absent or unreadable counts as none. */
-  private async previous(): Promise<Registration | undefined> {
+  /**
+   * AWSPREVIOUS, cached like the current one. None (undefined) when the secret has no previous
+   * version, remembered for the max age, or when it holds no usable registration; a failed read is
+   * the same 500 as for the current version.
+   */
+  private async previous(forceFetch: boolean): Promise<Registration | undefined> {
     if (this.options.previousProvider === undefined) return undefined;
+    if (!forceFetch && this.now() < this.noPreviousUntil) return undefined;
+    let secretString: unknown;
     try {
-      const secretString = await this.options.previousProvider.get(this.options.secretId, {
-        maxAge: this.options.maxAgeSeconds,
-        sdkOptions: { VersionStage: 'AWSPREVIOUS' },
-      });
+      secretString = await withDeadline(
+        this.options.previousProvider.get(this.options.secretId, {
+          maxAge: this.options.maxAgeSeconds,
+          forceFetch,
+          sdkOptions: { VersionStage: 'AWSPREVIOUS' },
+        }),
+        this.options.timeoutMs,
+      );
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') {
+        this.noPreviousUntil = this.now() + this.options.maxAgeSeconds * 1000;
+        return undefined;
+      }
+      throw internalError(`previous client registration could not be read: ${describeReadError(error)}`);
+    }
+    try {
       return parseRegistration(secretString);
     } catch {
       return undefined;
@@ -170,7 +200,6 @@ export class RegistrationSource {
     try {
       const registration = parseRegistration(secretString);
       this.cachedIsBad = false;
-      this.last = registration;
       return registration;
     } catch (error) {
       this.cachedIsBad = true;
@@ -193,13 +222,20 @@ function withDeadline<T>(read: Promise<T>, timeoutMs: number | undefined): Promi
   return Promise.race([read, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** The SDK error's name, under Powertools' wrapper. */
+function errorName(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const name = (cause as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /** The SDK error's name and status only: its message may quote the request. */
 function describeReadError(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
-  const name = (cause as { name?: unknown }).name;
+  const name = errorName(error);
   const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const code = (cause as { code?: unknown }).code;
-  return [typeof name === 'string' ? name : 'Error', status, typeof code === 'string' ? code : undefined]
+  return [name ?? 'Error', status, typeof code === 'string' ? code : undefined]
     .filter((part) => part !== undefined)
     .join(' ');
 }

@@ -5,7 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { ENV } from './config.js';
-import { rotate, type RotationEvent } from './rotation.js';
+import { rotate, RotationError, type RotationEvent } from './rotation.js';
 
 const logger = new Logger({ serviceName: 'token-broker-rotation' });
 const oidcRegion = process.env[ENV.oidcRegion] ?? process.env.AWS_REGION;
@@ -25,7 +25,13 @@ export const handler = async (event: RotationEvent): Promise<void> => {
   try {
     await rotate(event, deps);
   } catch (error) {
-    logger.error('rotation step failed', { errorName: (error as Error).name, reason: (error as Error).message });
+    // Our own RotationError says what is wrong; of an SDK error only the name and status are
+    // logged, as its message could quote a request.
+    const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    logger.error('rotation step failed', {
+      errorName: name,
+      reason: error instanceof RotationError ? error.message : [name, $metadata?.httpStatusCode].filter(Boolean).join(' '),
+    });
     throw error;
   } finally {
     logger.resetKeys();

@@ -12,7 +12,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateTokenCommand, InvalidClientException, type SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
+import { CreateTokenCommand, type SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { randomBytes } from 'node:crypto';
 import { describeRegistration, registerClient, type StoredRegistration } from './client-registration.js';
 import { GRANT_TYPES } from './config.js';
@@ -139,7 +139,7 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps): 
       }),
     );
   } catch (error) {
-    if (error instanceof InvalidClientException) {
+    if ((error as { name?: string }).name === 'InvalidClientException') {
       throw new RotationError('SSO OIDC rejects the pending client (InvalidClientException)');
     }
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -160,6 +160,12 @@ async function finishSecret(
   versions: Record<string, string[]>,
   deps: RotationDeps,
 ): Promise<void> {
+  // Only a registration the broker can use becomes current (testSecret lets through versions it has
+  // nothing to test, such as Secrets Manager's own configuration test).
+  const pending = await read(secretId, deps, { VersionId: token, VersionStage: PENDING });
+  if (typeof pending.clientId !== 'string' || typeof pending.clientSecret !== 'string') {
+    throw new RotationError('the pending version holds no registration: not promoting it');
+  }
   const current = Object.entries(versions).find(([, stages]) => stages.includes(CURRENT))?.[0];
   await deps.secrets.send(
     new UpdateSecretVersionStageCommand({

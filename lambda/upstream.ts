@@ -70,10 +70,11 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
 
   return {
     async createToken(registration, request) {
+      // The registration last, so that nothing in a request could ever stand in for it.
       const command = new CreateTokenCommand({
+        ...request,
         clientId: registration.clientId,
         clientSecret: registration.clientSecret,
-        ...request,
       });
       const result = await send<TokenResponse>((abortSignal) => client.send(command, { abortSignal }));
       return { ...result, body: pickTokenMembers(result.body) ?? unreadable(result) };

@@ -88,21 +88,32 @@ describe('RegistrationSource', () => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce({ SecretString: JSON.stringify(first) })
       .resolves({ SecretString: JSON.stringify(second) });
-    await source.get();
-    await expect(source.refresh()).resolves.toEqual({ registration: second, changed: true });
+    const used = await source.get();
+    await expect(source.refresh(used)).resolves.toEqual({ registration: second, changed: true });
     await expect(source.get()).resolves.toEqual(second);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('refresh() compares with the registration the caller used, not with the last one read', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(first) })
+      .resolves({ SecretString: JSON.stringify(second) });
+    const used = await source.get();
+    // Another request's forced read has already found the rotated registration.
+    await source.refresh(used);
+    await expect(source.refresh(used)).resolves.toEqual({ registration: second, changed: true });
   });
 
   it('refresh() reports an unchanged registration and is rate-limited', async () => {
     const { sm, source, advance } = setup();
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(first) });
-    await source.get();
-    await expect(source.refresh()).resolves.toEqual({ registration: first, changed: false });
-    await expect(source.refresh()).resolves.toEqual({ registration: first, changed: false });
+    const used = await source.get();
+    await expect(source.refresh(used)).resolves.toEqual({ registration: first, changed: false });
+    await expect(source.refresh(used)).resolves.toEqual({ registration: first, changed: false });
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     advance(5_000);
-    await source.refresh();
+    await source.refresh(used);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(3);
   });
 
@@ -139,18 +150,51 @@ describe('RegistrationSource', () => {
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     await expect(source.forClient('client-1')).resolves.toEqual(first);
     await expect(source.forClient('client-1')).resolves.toEqual(first);
-    await expect(source.forClient('client-3')).resolves.toBeUndefined();
     // One read of each version: both are cached for the max age.
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    // An unknown client makes one forced read of both, then no more within the interval.
+    await expect(source.forClient('client-3')).resolves.toBeUndefined();
+    await expect(source.forClient('client-3')).resolves.toBeUndefined();
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(4);
   });
 
-  it('forClient() finds no previous registration when the secret has none', async () => {
-    const { sm, source } = setup();
+  it('forClient() remembers that the secret has no previous version, and reads again only rate-limited', async () => {
+    const { sm, source, advance } = setup();
     sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' }).resolves({ SecretString: JSON.stringify(second) });
     sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).rejects(
       Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }),
     );
-    await expect(source.forClient('client-1')).resolves.toBeUndefined();
+    // Made-up client ids from anonymous callers: 1 current read, then 1 previous read, then one
+    // forced pair; after that nothing until the interval has passed.
+    for (let i = 0; i < 5; i += 1) await expect(source.forClient(`made-up-${i}`)).resolves.toBeUndefined();
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(4);
+    advance(5_000);
+    await expect(source.forClient('made-up')).resolves.toBeUndefined();
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(6);
+  });
+
+  it('forClient() finds a client a fresher instance already serves by reading the secret again', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' })
+      .resolvesOnce({ SecretString: JSON.stringify(first) })
+      .resolves({ SecretString: JSON.stringify(second) });
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).rejects(
+      Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }),
+    );
+    await expect(source.get()).resolves.toEqual(first);
+    await expect(source.forClient('client-2')).resolves.toEqual(second);
+  });
+
+  it('forClient() answers a failed read of the previous version with a 500, not a 401', async () => {
+    const { sm, source } = setup();
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' }).resolves({ SecretString: JSON.stringify(second) });
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).rejects(
+      Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(source.forClient('client-1')).rejects.toMatchObject({
+      status: 500,
+      logDetail: 'previous client registration could not be read: ThrottlingException 400',
+    });
   });
 
   it('reads a malformed secret again instead of serving it from the cache for the max age', async () => {
