@@ -86,6 +86,20 @@ function isToken(result) {
  * carries over the parent's RSS through fork and exec, so a child of a 100 MB parent never reports
  * less than 100 MB; /proc's VmHWM belongs to this process's own address space.
  */
+/** `n` calls of one arm back to back; the number that did not answer with tokens. */
+async function callsBackToBack(n, arm) {
+  let failures = 0;
+  for (let i = 0; i < n; i += 1) {
+    const { event, context } = nextInvocation();
+    try {
+      if (!isToken(arm === 'direct' ? await createToken(input.direct) : await handler(event, context))) failures += 1;
+    } catch {
+      failures += 1;
+    }
+  }
+  return failures;
+}
+
 function peakRssKb() {
   try {
     const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -153,15 +167,7 @@ if (mode === 'cold') {
       case 'calls': {
         // `n` calls back to back (the work-per-request run); only failures and CPU are reported.
         const cpuBefore = cpuMs();
-        let failures = 0;
-        for (let i = 0; i < message.n; i += 1) {
-          const { event, context } = nextInvocation();
-          try {
-            if (!isToken(message.arm === 'direct' ? await createToken(input.direct) : await handler(event, context))) failures += 1;
-          } catch {
-            failures += 1;
-          }
-        }
+        const failures = await callsBackToBack(message.n, message.arm);
         process.send({ failures, cpuMs: cpuMs() - cpuBefore });
         break;
       }
@@ -185,15 +191,7 @@ if (mode === 'cold') {
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: message.intervalUs });
         await session.post('Profiler.start');
-        let failures = 0;
-        for (let i = 0; i < message.n; i += 1) {
-          const { event, context } = nextInvocation();
-          try {
-            if (!isToken(message.arm === 'direct' ? await createToken(input.direct) : await handler(event, context))) failures += 1;
-          } catch {
-            failures += 1;
-          }
-        }
+        const failures = await callsBackToBack(message.n, message.arm);
         const { profile } = await session.post('Profiler.stop');
         session.disconnect();
         writeFileSync(message.file, JSON.stringify(profile));

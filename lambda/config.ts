@@ -132,6 +132,11 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   };
 }
 
+/** The region an ARN names (a secret named by ARN is read there), or undefined for a plain name. */
+export function regionOfArn(id: string): string | undefined {
+  return id.startsWith('arn:') ? id.split(':')[3] || undefined : undefined;
+}
+
 function isOrigin(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);

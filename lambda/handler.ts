@@ -10,7 +10,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describeClient, exchangeToken, startDeviceAuthorization, type BrokerDeps } from './broker.js';
-import { loadConfig } from './config.js';
+import { loadConfig, regionOfArn } from './config.js';
 import { brokerHttp, type BrokerContext, type RouteResult } from './middleware.js';
 import { RegistrationSource } from './registration.js';
 import { ROUTES, routeKeysFor } from './routes.js';
@@ -20,7 +20,7 @@ import { createUpstream } from './upstream.js';
 // Cold start: configuration is validated and the secret read begins before the first request.
 const config = loadConfig();
 // A secret named by its ARN is read in the ARN's region, which need not be the function's.
-const secretRegion = config.secretId.startsWith('arn:') ? config.secretId.split(':')[3] : undefined;
+const secretRegion = regionOfArn(config.secretId);
 const secretsClient = new SecretsManagerClient({
   ...(secretRegion ? { region: secretRegion } : {}),
   // One attempt: RegistrationSource bounds each read as a whole, and a failed read is retried by

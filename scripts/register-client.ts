@@ -14,7 +14,7 @@ import {
   registerClient,
   type RegistrationRequest,
 } from '../lambda/client-registration.js';
-import { ENV } from '../lambda/config.js';
+import { ENV, regionOfArn } from '../lambda/config.js';
 
 const HELP = `Usage: npm run register-client -- [options]
 
@@ -102,7 +102,7 @@ export async function runRegisterClient(argv: string[], env: NodeJS.ProcessEnv =
 
     const oidc = new SSOOIDCClient({ region });
     // A secret named by ARN lives in the ARN's region; a name, in the SDK's default region.
-    const secretRegion = secretId.startsWith('arn:') ? secretId.split(':')[3] : undefined;
+    const secretRegion = regionOfArn(secretId);
     const secrets = new SecretsManagerClient(secretRegion ? { region: secretRegion } : {});
     try {
       const registration = await registerClient(oidc, request);

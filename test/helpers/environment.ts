@@ -8,6 +8,7 @@ import {
   type SsoOidcEmulatorOptions,
 } from '../../local/emulators/sso-oidc.js';
 import { startBroker, type BrokerProcess, type StartOptions } from './broker-process.js';
+import { pkcePair } from './pkce.js';
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export const ALL_GRANTS = ['authorization_code', 'refresh_token', DEVICE_GRANT];
@@ -32,6 +33,8 @@ export interface Environment {
   readonly broker: BrokerProcess;
   /** The variables the broker was started with, for starting another one like it. */
   readonly brokerEnv: Record<string, string>;
+  /** A fresh authorization code for the registered client and the /token body that exchanges it. */
+  codeExchange(): { body: Record<string, string>; code: string; verifier: string };
   stop(): Promise<void>;
 }
 
@@ -64,6 +67,12 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
     secretId,
     broker,
     brokerEnv,
+    codeExchange() {
+      const { verifier, challenge } = pkcePair();
+      const code = oidc.authorize({ clientId: registration.clientId, redirectUri: options.redirectUri, codeChallenge: challenge });
+      const body = { grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: options.redirectUri };
+      return { body, code, verifier };
+    },
     async stop() {
       await broker.stop();
       await oidc.stop();

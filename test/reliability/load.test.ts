@@ -14,7 +14,6 @@ import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manag
 import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
 import type { BrokerProcess } from '../helpers/broker-process.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
-import { pkcePair } from '../helpers/pkce.js';
 import { LeakWatch } from './support/leaks.js';
 import { liveHeapBytes, postJson, rssBytes } from './support/net.js';
 
@@ -31,7 +30,6 @@ const watch = new LeakWatch();
 let oidc: SsoOidcEmulator;
 let secrets: SecretsManagerEmulator;
 let broker: BrokerProcess;
-let clientId: string;
 let brokerStartedAt: number;
 const refreshTokens: string[] = [];
 
@@ -46,7 +44,6 @@ beforeAll(async () => {
     brokerOptions: { nodeArgs: ['--inspect=127.0.0.1:0'] },
   });
   ({ oidc, secrets, broker } = environment);
-  clientId = environment.registration.clientId;
   watch.remember(environment.registration.clientSecret);
   // Refresh tokens to refresh with under load (the emulator does not rotate them).
   for (let i = 0; i < 16; i++) {
@@ -62,10 +59,9 @@ afterAll(async () => {
 });
 
 function codeExchange(): Record<string, string> {
-  const { verifier, challenge } = pkcePair();
-  const code = oidc.authorize({ clientId, redirectUri: REDIRECT, codeChallenge: challenge });
+  const { body, code, verifier } = environment.codeExchange();
   watch.remember(code, verifier);
-  return { grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT };
+  return body;
 }
 
 interface Kind {

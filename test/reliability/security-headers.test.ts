@@ -8,7 +8,6 @@ import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manag
 import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
 import type { BrokerProcess } from '../helpers/broker-process.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
-import { pkcePair } from '../helpers/pkce.js';
 import { seen, toAnswer, type Answer } from './support/answers.js';
 import { LeakWatch } from './support/leaks.js';
 import { postJson } from './support/net.js';
@@ -20,7 +19,6 @@ const watch = new LeakWatch();
 let oidc: SsoOidcEmulator;
 let secrets: SecretsManagerEmulator;
 let broker: BrokerProcess;
-let clientId: string;
 let registration: ReturnType<SsoOidcEmulator['registerClient']>;
 
 let environment: Environment;
@@ -38,7 +36,6 @@ beforeAll(async () => {
   });
   ({ oidc, secrets, broker } = environment);
   registration = environment.registration;
-  clientId = environment.registration.clientId;
   watch.remember(environment.registration.clientSecret);
 });
 
@@ -47,10 +44,9 @@ afterAll(async () => {
 });
 
 function codeExchange(): Record<string, string> {
-  const { verifier, challenge } = pkcePair();
-  const code = oidc.authorize({ clientId, redirectUri: REDIRECT, codeChallenge: challenge });
+  const { body, code, verifier } = environment.codeExchange();
   watch.remember(code, verifier);
-  return { grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri: REDIRECT };
+  return body;
 }
 
 const token = (body: unknown, headers: Record<string, string> = {}) => postJson(`${broker.url}/token`, body, headers);

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS, GRANT_TYPES, loadConfig } from '../../lambda/config.js';
+import { ConfigError, DEFAULTS, GRANT_TYPES, loadConfig, regionOfArn } from '../../lambda/config.js';
 
 const base = { TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'eu-west-1' };
 
@@ -57,5 +57,13 @@ describe('loadConfig', () => {
 
   it('rejects an empty grant type list', () => {
     expect(() => loadConfig({ ...base, TOKEN_BROKER_GRANT_TYPES: ' , ' })).toThrow(/at least one grant type/);
+  });
+});
+
+describe('regionOfArn', () => {
+  it('is the region of an ARN and undefined for a name', () => {
+    expect(regionOfArn('arn:aws:secretsmanager:eu-west-1:111122223333:secret:broker-AbC123')).toBe('eu-west-1');
+    expect(regionOfArn('broker/registration')).toBeUndefined();
+    expect(regionOfArn('arn:aws:secretsmanager::111122223333:secret:x')).toBeUndefined();
   });
 });
