@@ -142,6 +142,14 @@ export interface TokenBrokerProps {
   readonly customDomain?: { readonly domainName: string; readonly certificate: ICertificate };
   /** Default: 1,024 MB (see DEFAULT_MEMORY_MB). */
   readonly memorySize?: number;
+  /**
+   * Reserved concurrency of the broker function: at most this many requests run at once, and the
+   * rest are throttled (API Gateway answers 503 to them). A cap protects the rest of the account,
+   * whose functions share one concurrency quota, and SSO OIDC's per-account rate limits from a flood
+   * of requests (a burst past the API's throttle, or a client in a retry loop); it also reserves that
+   * much of the quota for the broker. A whole number of at least 1. Default: none (unreserved).
+   */
+  readonly reservedConcurrency?: number;
   /** Whole-call deadline of one SSO OIDC request. Default: 8 s (the core's default). */
   readonly upstreamTimeout?: Duration;
   /** Deadline of one Secrets Manager read. Default: 3 s. */
@@ -305,6 +313,7 @@ export class TokenBroker extends Construct {
       entry: HANDLER_ENTRY,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: FUNCTION_TIMEOUT,
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: reservedConcurrencyOf(props) }),
       role,
       logGroup: this.functionLogGroup,
       environment: this.environment(props),
@@ -451,8 +460,8 @@ export class TokenBroker extends Construct {
     // created here; an imported secret's resource policy is left alone). The secret is retained anyway.
     this.secret.denyAccountRootDelete();
 
-    // AWS recommends aws:SourceAccount on a rotation function's resource policy (confused deputy):
-    // only Secrets Manager acting for the secret's account may invoke it.
+    // AWS recommends aws:SourceAccount and aws:SourceArn on a rotation function's resource policy
+    // (confused deputy): only Secrets Manager acting for this one secret, in its account, may invoke it.
     const invokePermissions = fn.node.children.filter(
       (child): child is CfnPermission => child instanceof CfnPermission && child.principal === SECRETS_MANAGER_PRINCIPAL,
     );
@@ -460,6 +469,8 @@ export class TokenBroker extends Construct {
       throw new Error(`TokenBroker: expected the rotation schedule to add one invoke permission, found ${invokePermissions.length}`);
     }
     invokePermissions[0]!.sourceAccount = this.secret.env.account;
+    // Lambda matches SourceArn with ArnLike: a secret known by its partial ARN ends in `-??????`.
+    invokePermissions[0]!.sourceArn = this.secretResourceArn();
 
     return { function: fn, logGroup, schedule, interval };
   }
@@ -643,6 +654,15 @@ const PUBLIC_ROUTE_REASONS: Partial<Record<RouteName, string>> = {
  * The rotation interval from the props, checked: undefined when rotation is off. Whole days (Secrets
  * Manager's `rate(n days)`), and short enough to renew a registration before its expiry warning.
  */
+function reservedConcurrencyOf(props: TokenBrokerProps): number {
+  const value = props.reservedConcurrency!;
+  // 0 would reserve nothing and throttle every request: a stopped broker, not a cap.
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`TokenBroker: reservedConcurrency must be a whole number of at least 1, got ${value}`);
+  }
+  return value;
+}
+
 function rotationIntervalOf(props: TokenBrokerProps): Duration | undefined {
   if (props.rotation === false) {
     if (props.rotationSchedule !== undefined) throw new Error('TokenBroker: rotationSchedule is given but rotation is false');

@@ -59,13 +59,13 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, option
     reply(res, 413, { 'content-type': 'application/json', 'apigw-requestid': requestId }, '{"message":"Request Entity Too Large"}');
     return;
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const routeKey = matchRoute(req.method ?? 'GET', url.pathname, options.routes);
-  if (routeKey === undefined) {
+  const target = requestTarget(req.url ?? '');
+  const routeKey = target === undefined ? undefined : matchRoute(req.method ?? 'GET', target.pathname, options.routes);
+  if (target === undefined || routeKey === undefined) {
     reply(res, 404, { 'content-type': 'application/json', 'apigw-requestid': requestId }, '{"message":"Not Found"}');
     return;
   }
-  const event = toEvent(req, url, routeKey, body, requestId);
+  const event = toEvent(req, target, routeKey, body, requestId);
   const result = (await options.handler(event, toContext(requestId, options.timeoutMs ?? 25_000))) as
     | APIGatewayProxyStructuredResultV2
     | undefined;
@@ -93,10 +93,31 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> 
   return tooLarge ? undefined : Buffer.concat(chunks);
 }
 
+/** The path and query of a request, as sent (a URL object has both too). */
+export interface RequestTarget {
+  /** The raw path: not decoded, `//` and `..` segments kept. */
+  readonly pathname: string;
+  /** `?` and the raw query, or '' when there is none. */
+  readonly search: string;
+}
+
+/**
+ * The request target split as API Gateway splits it: the path exactly as sent, so that
+ * `//evil.example/token` or `/token/../token` match no route (WHATWG URL parsing would read the first
+ * as a host and resolve the second to `/token`). Undefined for a target that is not a path
+ * (absolute-form `http://…`, asterisk-form `*`): those match nothing either.
+ */
+export function requestTarget(raw: string): RequestTarget | undefined {
+  if (!raw.startsWith('/')) return undefined;
+  const query = raw.indexOf('?');
+  // A fragment is never sent by a client; anything after `#` is kept in the path, unmatched.
+  return query === -1 ? { pathname: raw, search: '' } : { pathname: raw.slice(0, query), search: raw.slice(query) };
+}
+
 /** Builds the payload format 2.0 event, including API Gateway's base64 encoding of non-text bodies. */
 export function toEvent(
   req: http.IncomingMessage,
-  url: URL,
+  url: RequestTarget,
   routeKey: string,
   body: Buffer,
   requestId: string,
@@ -111,7 +132,7 @@ export function toEvent(
   const isText = body.length === 0 || (TEXT_TYPES.test(contentType) && isUtf8(body));
   const now = Date.now();
   const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  for (const [key, value] of new URLSearchParams(url.search)) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
 
   return {
     version: '2.0',

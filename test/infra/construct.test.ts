@@ -144,6 +144,36 @@ it('rotates an imported secret too, and leaves it out with rotation: false', () 
   off.template().resourceCountIs('AWS::Lambda::Function', 1);
 });
 
+it('lets only Secrets Manager acting for this one secret invoke the rotation function (SourceAccount and SourceArn)', () => {
+  const created = brokerIn({});
+  created.template().hasResourceProperties('AWS::Lambda::Permission', {
+    Principal: 'secretsmanager.amazonaws.com',
+    SourceAccount: '111122223333',
+    SourceArn: created.stack.resolve(created.broker.secret.secretArn),
+  });
+  const complete = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:broker/registration-AbC123';
+  brokerIn((scope) => ({ secret: Secret.fromSecretCompleteArn(scope, 'Complete', complete) }))
+    .template()
+    .hasResourceProperties('AWS::Lambda::Permission', { SourceArn: complete });
+  // Known by name only: the six-character suffix Secrets Manager adds, matched with ArnLike.
+  const byName = brokerIn((scope) => ({ secret: Secret.fromSecretNameV2(scope, 'ByName', 'broker/registration') }));
+  const sourceArn = JSON.stringify(Object.values(byName.template().findResources('AWS::Lambda::Permission'))[0]!.Properties.SourceArn);
+  expect(sourceArn).toContain(':secret:broker/registration-??????');
+});
+
+it('sets reserved concurrency only when asked, and refuses a value that is not a whole number of at least 1', () => {
+  const capped = brokerIn({ reservedConcurrency: 20 });
+  capped.template().hasResourceProperties('AWS::Lambda::Function', { Description: 'SSO OIDC token broker', ReservedConcurrentExecutions: 20 });
+  const unset = brokerIn({});
+  unset.template().hasResourceProperties('AWS::Lambda::Function', {
+    Description: 'SSO OIDC token broker',
+    ReservedConcurrentExecutions: Match.absent(),
+  });
+  for (const value of [0, -1, 2.5, Number.NaN]) {
+    expect(() => brokerIn({ reservedConcurrency: value })).toThrow(/reservedConcurrency must be a whole number of at least 1/);
+  }
+});
+
 it('refuses a rotation schedule that is not whole days, or that reaches the expiry warning first', () => {
   expect(() => brokerIn({ rotation: false, rotationSchedule: Duration.days(30) })).toThrow(/rotationSchedule is given but rotation is false/);
   expect(() => brokerIn({ rotationSchedule: Duration.days(76) })).toThrow(

@@ -263,8 +263,9 @@ describe('default configuration (no context)', () => {
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': [ids.rotationFn, 'Arn'] },
         Principal: 'secretsmanager.amazonaws.com',
-        // Secrets Manager acting for this account only (AWS's advice against the confused deputy).
+        // Secrets Manager acting for this account and this secret only (AWS's advice against the confused deputy).
         SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: { Ref: ids.secret },
       },
     ]);
     expect(resourcesOf(s.json, 'AWS::SecretsManager::RotationSchedule')).toEqual({
@@ -485,7 +486,7 @@ describe('full configuration (every context value)', () => {
     });
     // Invoked only by Secrets Manager acting for the secret's account.
     expect(Object.values(permissionsFor(s.json, ids.rotationFn)).map((permission) => permission.Properties)).toEqual([
-      expect.objectContaining({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: '111122223333' }),
+      expect.objectContaining({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: '111122223333', SourceArn: SECRET_ARN }),
     ]);
     // An imported secret's resource policy is not the stack's to change.
     expect(resourcesOf(s.json, 'AWS::SecretsManager::ResourcePolicy')).toEqual({});
