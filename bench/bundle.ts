@@ -34,12 +34,18 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     'bundleAwsSDK',
     'forceDockerBundling',
     'esbuildArgs',
+    'commandHooks',
   ]);
   const unknown = Object.keys(bundling).filter((key) => !translated.has(key));
   const { '--alias': aliasArgs, ...otherArgs } = bundling.esbuildArgs ?? {};
   unknown.push(...Object.keys(otherArgs).map((key) => `esbuildArgs ${key}`));
   if (unknown.length > 0) throw new Error(`bench/bundle.ts does not translate the bundling option(s) ${unknown.join(', ')}`);
   if (bundling.bundleAwsSDK !== true) throw new Error('the benchmark expects the SDK bundled (bundleAwsSDK: true)');
+  // Hooks may check things (the substitutes' check throws, as it fails the real build) but must not
+  // add shell commands, which a rebuild here would not run.
+  const hooks = bundling.commandHooks;
+  const commands = hooks === undefined ? [] : [...hooks.beforeInstall('', ''), ...hooks.beforeBundling('', ''), ...hooks.afterBundling('', '')];
+  if (commands.length > 0) throw new Error(`bench/bundle.ts cannot run the bundling hooks' commands: ${commands.join('; ')}`);
   // `--alias` items are "from=to", as NodejsFunction passes them (`--alias:from=to`).
   const aliases = (typeof aliasArgs === 'string' ? [aliasArgs] : Array.isArray(aliasArgs) ? aliasArgs : []).map((item) => {
     const at = item.indexOf('=');

@@ -39,6 +39,7 @@ import { Construct } from 'constructs';
 import { ConfigError, DEFAULTS, ENV, loadConfig, type GrantType } from '../lambda/config.js';
 import { ROUTES, routeKeysFor, type RouteKey } from '../lambda/routes.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names.js';
+import { ALIASES, checkSubstitutes } from './substitutes.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
@@ -50,7 +51,9 @@ export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   target: 'node24',
   minify: true,
-  // Mappings only: enough for --enable-source-maps stack traces, without shipping the sources.
+  // index.mjs.map, mappings only (no sources), is written beside index.mjs and deployed with it, but
+  // never read at run time: --enable-source-maps would cost about a tenth of a cold start. A logged
+  // stack is mapped afterwards with scripts/map-stack.ts (docs/performance.md).
   sourceMap: true,
   sourcesContent: false,
   // ESM entry points of dependencies first (Middy 7 is ESM-only).
@@ -61,6 +64,19 @@ export const BUNDLING: BundlingOptions = {
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   // The local esbuild dev dependency; never Docker.
   forceDockerBundling: false,
+  // Two substitutes (infra/substitutes.ts): the SDK's credential chain cut to the environment and
+  // container providers, and node:http without the ESM facade that loads undici. Together about 113 KB
+  // and a fifth of the cold start (docs/performance.md).
+  esbuildArgs: { '--alias': [...ALIASES] },
+  // The build fails, loudly, when the SDK no longer matches what the substitutes replace.
+  commandHooks: {
+    beforeBundling: () => {
+      checkSubstitutes();
+      return [];
+    },
+    beforeInstall: () => [],
+    afterBundling: () => [],
+  },
 };
 
 /** What both functions share: Node 24 on arm64, the `handler` export, the bundling above. */
@@ -349,8 +365,8 @@ export class TokenBroker extends Construct {
     if (props.allowedOrigins?.length) env[ENV.allowedOrigins] = props.allowedOrigins.join(',');
     if (props.redirectUris?.length) env[ENV.redirectUris] = props.redirectUris.join(',');
     checkWithCore(env);
-    // Stack traces in the logs point at lambda/*.ts lines, through the bundle's source map.
-    return { ...env, NODE_OPTIONS: '--enable-source-maps' };
+    // No NODE_OPTIONS=--enable-source-maps: it reads the map at every cold start (BUNDLING).
+    return env;
   }
 
   /**
@@ -437,7 +453,7 @@ export class TokenBroker extends Construct {
       role: role.withoutPolicyUpdates(),
       logGroup,
       // The rotation handler reads only the Identity Center region (the secret comes in each event).
-      environment: { [ENV.oidcRegion]: this.oidcRegion(props), NODE_OPTIONS: '--enable-source-maps' },
+      environment: { [ENV.oidcRegion]: this.oidcRegion(props) },
     });
 
     // In this construct, whatever stack the secret comes from. Not at once: a new secret holds `{}`

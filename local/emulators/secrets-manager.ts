@@ -1,6 +1,8 @@
 // A local stand-in for AWS Secrets Manager, speaking its awsJson1_1 protocol (POST / with
 // `x-amz-target: secretsmanager.<Action>`) for the few actions the broker and its rotation use.
-// Requests are not SigV4-verified. Versions and staging labels behave as the service's do:
+// Signatures are not verified; with `accessKeyIds` set, a request must carry a SigV4 Authorization
+// header whose credential names one of those keys (what proves which credentials a client signed
+// with), else it is refused as the service refuses an unknown key. Versions and staging labels behave as the service's do:
 // AWSCURRENT moves to the newest version, and the version it left becomes AWSPREVIOUS.
 
 import { randomInt, randomUUID } from 'node:crypto';
@@ -11,6 +13,12 @@ export interface SecretsManagerEmulatorOptions {
   port?: number;
   region?: string;
   accountId?: string;
+  /**
+   * When set, only requests signed (SigV4 `Authorization: AWS4-HMAC-SHA256 Credential=<key>/...`)
+   * with one of these access key ids are served; others get 400 UnrecognizedClientException, or
+   * MissingAuthenticationTokenException without the header. Default: anything is served.
+   */
+  accessKeyIds?: readonly string[];
 }
 
 /** A fault applies to the next request, whatever its action; faults queue up. */
@@ -22,6 +30,8 @@ export type SecretsManagerFault =
 export interface SecretsManagerCall {
   readonly action: string;
   readonly secretId?: string;
+  /** The access key id of the request's SigV4 Authorization header, when it has one. */
+  readonly accessKeyId?: string;
   readonly at: number;
 }
 
@@ -29,6 +39,8 @@ const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const PENDING = 'AWSPENDING';
 const TARGET_PREFIX = 'secretsmanager.';
+/** `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/secretsmanager/aws4_request, SignedHeaders=…, Signature=…` */
+const SIGV4_CREDENTIAL = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/\d{8}\/[^/]+\/secretsmanager\/aws4_request,/;
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ARN_SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -72,6 +84,7 @@ export class SecretsManagerEmulator extends HostedEmulator {
   readonly calls: SecretsManagerCall[] = [];
   readonly #region: string;
   readonly #accountId: string;
+  readonly #accessKeyIds: ReadonlySet<string> | undefined;
   readonly #secrets = new Map<string, Secret>();
   readonly #faults: SecretsManagerFault[] = [];
   readonly #actions: Record<string, (input: Input) => Record<string, unknown>> = {
@@ -87,6 +100,7 @@ export class SecretsManagerEmulator extends HostedEmulator {
     super(host);
     this.#region = options.region ?? 'us-east-1';
     this.#accountId = options.accountId ?? '123456789012';
+    this.#accessKeyIds = options.accessKeyIds === undefined ? undefined : new Set(options.accessKeyIds);
   }
 
   static async start(options: SecretsManagerEmulatorOptions = {}): Promise<SecretsManagerEmulator> {
@@ -139,7 +153,18 @@ export class SecretsManagerEmulator extends HostedEmulator {
     const action = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : target;
     const input = parseJsonObject(text);
     const secretId = input?.['SecretId'] ?? input?.['Name'];
-    this.calls.push({ action, ...(typeof secretId === 'string' ? { secretId } : {}), at: Date.now() });
+    const accessKeyId = SIGV4_CREDENTIAL.exec(String(req.headers.authorization ?? ''))?.[1];
+    this.calls.push({
+      action,
+      ...(typeof secretId === 'string' ? { secretId } : {}),
+      ...(accessKeyId === undefined ? {} : { accessKeyId }),
+      at: Date.now(),
+    });
+    if (this.#accessKeyIds !== undefined && (accessKeyId === undefined || !this.#accessKeyIds.has(accessKeyId))) {
+      const type = accessKeyId === undefined ? 'MissingAuthenticationTokenException' : 'UnrecognizedClientException';
+      reply(res, 400, { __type: type, message: 'The security token included in the request is invalid.' }, type);
+      return;
+    }
 
     const fault = this.#faults.shift();
     switch (fault?.kind) {

@@ -265,3 +265,35 @@ describe('bookkeeping', () => {
     client.destroy();
   });
 });
+
+describe('with accessKeyIds: which credentials signed a request', () => {
+  it('serves requests signed with a listed access key, refuses others as the service does, and records the key', async () => {
+    const strict = await SecretsManagerEmulator.start({ accessKeyIds: ['AKIDEXAMPLE'] });
+    const client = sdkFor(strict);
+    const stranger = new SecretsManagerClient({
+      endpoint: strict.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDSTRANGER', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    });
+    try {
+      strict.putSecret('broker/signed', '{"a":1}');
+      expect((await client.send(new GetSecretValueCommand({ SecretId: 'broker/signed' }))).SecretString).toBe('{"a":1}');
+      const refused = await failure(stranger.send(new GetSecretValueCommand({ SecretId: 'broker/signed' })));
+      expect(refused.name).toBe('UnrecognizedClientException');
+      expect((refused.$metadata as { httpStatusCode: number }).httpStatusCode).toBe(400);
+      const unsigned = await fetch(strict.url, {
+        method: 'POST',
+        headers: { 'x-amz-target': 'secretsmanager.GetSecretValue', 'content-type': 'application/x-amz-json-1.1' },
+        body: JSON.stringify({ SecretId: 'broker/signed' }),
+      });
+      expect(unsigned.status).toBe(400);
+      expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+      expect(strict.calls.map((call) => call.accessKeyId)).toEqual(['AKIDEXAMPLE', 'AKIDSTRANGER', undefined]);
+    } finally {
+      client.destroy();
+      stranger.destroy();
+      await strict.stop();
+    }
+  });
+});

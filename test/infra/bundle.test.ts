@@ -7,7 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -26,6 +27,7 @@ import { toEvent } from '../../local/adapter.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
 import { pkcePair } from '../helpers/pkce.js';
+import { loadSourceMap, mapStack } from '../../scripts/map-stack.js';
 import { resourcesOf, ROOT, synthesize, type Synthesis } from './synth.js';
 
 const ORIGIN = 'https://app.example.com';
@@ -35,6 +37,10 @@ const HOST = 'abc123.execute-api.us-east-1.amazonaws.com';
 const DRIVER = fileURLToPath(new URL('./lambda-driver.mjs', import.meta.url));
 // Short enough that the days-to-expiry metric is below the alarm threshold, to compare the two.
 const REGISTRATION_DAYS = 10;
+/** The access key of the environment credentials every function process gets (startLambda). */
+const ENV_ACCESS_KEY = 'AKIDLOCAL';
+/** The access key the container credentials endpoint hands out (as Lambda SnapStart functions get them). */
+const CONTAINER_ACCESS_KEY = 'ASIACONTAINERLOCAL';
 
 let s: Synthesis;
 /** The broker function's template properties. */
@@ -55,7 +61,8 @@ beforeAll(async () => {
   routeKeys = Object.values(resourcesOf(s.json, 'AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey);
 
   oidc = await SsoOidcEmulator.start({ registrationLifetimeSeconds: REGISTRATION_DAYS * 86_400 });
-  secrets = await SecretsManagerEmulator.start({ region: 'us-east-1' });
+  // Only requests signed with one of these access keys are served: which credentials signed is checked.
+  secrets = await SecretsManagerEmulator.start({ region: 'us-east-1', accessKeyIds: [ENV_ACCESS_KEY, CONTAINER_ACCESS_KEY] });
   const registration = oidc.registerClient({
     clientName: 'bundle-test',
     clientType: 'public',
@@ -68,15 +75,48 @@ beforeAll(async () => {
   sensitive.add(registration.clientSecret);
   secrets.putSecret(SECRET_NAME, JSON.stringify(registration));
 
-  // The template's variables as deployed; only the secret's ARN is a deploy-time reference.
+  lambda = await startLambda(fn, bundle, brokerEnv());
+}, 90_000);
+
+/** The template's variables as deployed (only the secret's ARN is a deploy-time reference), pointed at the emulators. */
+function brokerEnv(): Record<string, string> {
   const { [ENV.secretId]: _secretRef, ...templateEnv } = fn.Environment.Variables as Record<string, unknown>;
-  lambda = await startLambda(fn, bundle, {
+  return {
     ...literals(templateEnv),
     [ENV.secretId]: SECRET_NAME,
     AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+  };
+}
+
+/** The rotation function's index.mjs (a bundle of its own, with the same BUNDLING). */
+function rotationBundleOf(): string {
+  return bundleOf(s.json.Resources[s.logicalId(s.stack.broker.rotation!.function)]!.Properties!);
+}
+
+/** A container credentials endpoint on 127.0.0.1, answering as Lambda's does when `authorized` says yes. */
+async function credentialsEndpoint(authorized: (authorization: string | undefined) => boolean): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (!authorized(req.headers.authorization)) {
+      res.writeHead(401).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        AccessKeyId: CONTAINER_ACCESS_KEY,
+        SecretAccessKey: 'container-secret-key',
+        Token: 'container-session-token',
+        Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    );
   });
-}, 90_000);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 afterAll(async () => {
   await lambda?.stop();
@@ -112,6 +152,118 @@ describe('the artifact synthesis wrote', () => {
     expect(fn.Runtime).toBe('nodejs24.x');
     expect(lambda.node).toMatch(/^v24\./);
     expect(lambda.handlerType).toBe('function');
+  });
+});
+
+describe('the substitutes (infra/substitutes.ts): what they keep out and what must keep working', () => {
+  /** Sources of a bundle's map (mappings only: the file names of everything bundled). */
+  const sourcesOf = (path: string) => (JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[] }).sources;
+  /** The SDK default chain's own packages: none may be bundled. */
+  const CHAIN = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\//;
+
+  it('bundles the environment and container providers instead of the default chain, and no ESM import of node:http', () => {
+    for (const path of [bundle, rotationBundleOf()]) {
+      const sources = sourcesOf(path);
+      expect(sources.filter((source) => CHAIN.test(source))).toEqual([]);
+      for (const kept of ['lambda/bundle/credential-provider.ts', '@aws-sdk/credential-provider-env/', '@aws-sdk/credential-provider-http/']) {
+        expect(sources.some((source) => source.includes(kept))).toBe(true);
+      }
+      const code = readFileSync(path, 'utf8');
+      // An ESM import of node:http (static or dynamic) in the output is what loads undici.
+      expect(code).not.toMatch(/from\s*["'](node:)?http["']|import\(\s*["'](node:)?http["']\s*\)/);
+    }
+    // The broker's HTTP code (Middy, the SDK's handler) does use node:http, through the substitute.
+    expect(sourcesOf(bundle).some((source) => source.endsWith('lambda/bundle/node-http.ts'))).toBe(true);
+  });
+
+  it('never loads undici in the function process, after real requests (an ESM import of node:http would)', async () => {
+    const { response } = await exchange();
+    expect(response.status).toBe(200);
+    const loaded = await lambda.modules();
+    expect(loaded.length).toBeGreaterThan(0);
+    expect(loaded.filter((name) => /undici/i.test(name))).toEqual([]);
+    // The control: on the same Node, one ESM import of node:http does load it.
+    const control = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      "import 'node:http'; process.stdout.write(String(process.moduleLoadList.some((m) => /undici/.test(m))))",
+    ]);
+    let out = '';
+    control.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await new Promise((resolve) => control.once('close', resolve));
+    expect(out).toBe('true');
+  });
+
+  it('signs Secrets Manager requests with the environment credentials (the emulator checks the access key)', () => {
+    const reads = secrets.calls.filter((call) => call.action === 'GetSecretValue');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.map((call) => call.accessKeyId)).toEqual(reads.map(() => ENV_ACCESS_KEY));
+  });
+
+  it('signs with container credentials when the environment has none (AWS_CONTAINER_CREDENTIALS_FULL_URI, as under SnapStart)', async () => {
+    const token = `container-token-${randomUUID()}`;
+    const seen: (string | undefined)[] = [];
+    const endpoint = await credentialsEndpoint((authorization) => {
+      seen.push(authorization);
+      return authorization === token;
+    });
+    const before = secrets.calls.length;
+    const containerLambda = await startLambda(fn, bundle, brokerEnv(), 'token-broker-container-credentials', {
+      unset: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'],
+      extra: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${endpoint.url}/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN: token },
+    });
+    try {
+      const { response } = await exchange(containerLambda);
+      expect(response.status).toBe(200);
+      expect(response.body.accessToken).toEqual(expect.any(String));
+      // The endpoint was asked with the token, and every read since was signed with its key.
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((authorization) => authorization === token)).toBe(true);
+      const reads = secrets.calls.slice(before).filter((call) => call.action === 'GetSecretValue');
+      expect(reads.length).toBeGreaterThan(0);
+      expect(reads.map((call) => call.accessKeyId)).toEqual(reads.map(() => CONTAINER_ACCESS_KEY));
+      expect(containerLambda.output()).not.toContain(token);
+    } finally {
+      await containerLambda.stop();
+      await endpoint.close();
+    }
+  });
+
+  it('fails cleanly without any credentials: 500 InternalServerException, and nothing unsigned reaches Secrets Manager', async () => {
+    const before = secrets.calls.length;
+    const bare = await startLambda(fn, bundle, brokerEnv(), 'token-broker-no-credentials', {
+      unset: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'],
+    });
+    try {
+      const { code, verifier } = newCode();
+      const response = await invoke('POST', '/token', tokenBody(code, verifier), {}, bare);
+      expect(response.status).toBe(500);
+      expect(response.body).toMatchObject({ __type: 'InternalServerException' });
+      expect(secrets.calls.slice(before)).toEqual([]);
+    } finally {
+      await bare.stop();
+    }
+  });
+});
+
+describe('stack traces without --enable-source-maps', () => {
+  it('are mapped back to lambda/*.ts by scripts/map-stack.ts, with the map kept beside the shipped index.mjs', async () => {
+    // Nothing reads the map at start-up: the template sets no NODE_OPTIONS.
+    expect(fn.Environment.Variables).not.toHaveProperty('NODE_OPTIONS');
+    // An event the handler cannot read makes bundle code throw: the "unexpected error" log line carries its frames.
+    await lambda.invoke(null).catch(() => undefined);
+    const line = await lambda.waitFor(() =>
+      lambda
+        .output()
+        .split('\n')
+        .find((text) => text.includes('"unexpected error"')),
+    );
+    expect(line).toMatch(/index\.mjs:\d+:\d+/);
+    // Not mapped in the log itself: the minified frames only.
+    expect(line).not.toMatch(/lambda\/[a-z-]+\.ts/);
+    const mapped = mapStack(line!, loadSourceMap(bundle));
+    expect(mapped).toMatch(/lambda\/middleware\.ts:\d+:\d+/);
+    expect(mapped).not.toMatch(/index\.mjs:\d+:\d+/);
   });
 });
 
@@ -230,7 +382,7 @@ describe('the rotation function artifact, driven with rotation events against th
     sm = new SecretsManagerClient({
       region: 'us-east-1',
       endpoint: secrets.url,
-      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret-key' },
+      credentials: { accessKeyId: ENV_ACCESS_KEY, secretAccessKey: 'local-secret-key' },
     });
   }, 30_000);
 
@@ -400,9 +552,9 @@ const tokenBody = (code: string, verifier: string) => ({
   redirectUri: REDIRECT,
 });
 
-async function exchange(): Promise<{ code: string; verifier: string; response: Answer }> {
+async function exchange(target: LambdaProcess = lambda): Promise<{ code: string; verifier: string; response: Answer }> {
   const { code, verifier } = newCode();
-  const response = await invoke('POST', '/token', tokenBody(code, verifier), { origin: ORIGIN });
+  const response = await invoke('POST', '/token', tokenBody(code, verifier), { origin: ORIGIN }, target);
   for (const member of ['accessToken', 'refreshToken', 'idToken']) {
     if (typeof response.body[member] === 'string') sensitive.add(response.body[member] as string);
   }
@@ -410,7 +562,13 @@ async function exchange(): Promise<{ code: string; verifier: string; response: A
 }
 
 /** Routes a request by the template's routes, builds the event as the local adapter does, invokes the bundle. */
-async function invoke(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function invoke(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  target: LambdaProcess = lambda,
+): Promise<Answer> {
   const routeKey = matchRoute(method, path, routeKeys);
   if (routeKey === undefined) throw new Error(`API Gateway has no route for ${method} ${path}`);
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
@@ -427,7 +585,7 @@ async function invoke(method: string, path: string, body?: unknown, headers: Rec
     socket: { remoteAddress: '203.0.113.7' },
   } as unknown as IncomingMessage;
   const event: APIGatewayProxyEventV2 = toEvent(request, new URL(path, `https://${HOST}`), routeKey, payload, randomUUID());
-  const result = await lambda.invoke<APIGatewayProxyStructuredResultV2>(event);
+  const result = await target.invoke<APIGatewayProxyStructuredResultV2>(event);
   const text = result.body ?? '';
   return {
     status: result.statusCode ?? 200,
@@ -467,6 +625,8 @@ interface LambdaProcess {
   readonly handlerType: string;
   /** Invokes `handler(event, context)`; resolves with what it returned, rejects with what it threw. */
   invoke<T = unknown>(event: unknown): Promise<T>;
+  /** The names of the Node built-in modules the process has loaded (process.moduleLoadList). */
+  modules(): Promise<string[]>;
   /** Everything the function wrote (stdout and stderr) so far. */
   output(): string;
   /** Polls `find` until it returns something (output arrives on a pipe, after the IPC answer). */
@@ -482,24 +642,28 @@ async function startLambda(
   bundlePath: string,
   env: Record<string, string>,
   functionName = 'token-broker-bundle-test',
+  variables: { unset?: readonly string[]; extra?: Record<string, string> } = {},
 ): Promise<LambdaProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SCRUBBED.test(name)));
+  const childEnv: Record<string, string | undefined> = {
+    ...inherited,
+    // What the Lambda runtime sets, plus environment credentials (the emulator checks their key).
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: ENV_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: 'local-secret-key',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fnProps.MemorySize),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fnProps.Runtime}`,
+    ...env,
+    ...variables.extra,
+  };
+  for (const name of variables.unset ?? []) delete childEnv[name];
   // process.execPath is the project's Node 24 (npm scripts put node_modules/.bin first on PATH).
   const child = spawn(process.execPath, [DRIVER, bundlePath, functionName, String(fnProps.MemorySize), String(fnProps.Timeout)], {
-    env: {
-      ...inherited,
-      // What the Lambda runtime sets, plus credentials the emulators do not check.
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-      AWS_SECRET_ACCESS_KEY: 'local-secret-key',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_LAMBDA_FUNCTION_NAME: functionName,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fnProps.MemorySize),
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_EXECUTION_ENV: `AWS_Lambda_${fnProps.Runtime}`,
-      ...env,
-    },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
@@ -530,6 +694,12 @@ async function startLambda(
         const id = randomUUID();
         pending.set(id, (message) => (message.error === undefined ? resolve(message.result as T) : reject(new Error(message.error))));
         child.send({ id, event });
+      }),
+    modules: () =>
+      new Promise<string[]>((resolve) => {
+        const id = randomUUID();
+        pending.set(id, (message) => resolve(message.result as string[]));
+        child.send({ id, op: 'modules' });
       }),
     output: () => output,
     waitFor: async (find, timeoutMs = 5000) => {

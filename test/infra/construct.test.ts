@@ -123,7 +123,7 @@ it('rotates every 60 days by default, or on the schedule given, in the stack reg
   });
   template().hasResourceProperties('AWS::Lambda::Function', {
     MemorySize: 256,
-    Environment: { Variables: { [ENV.oidcRegion]: 'eu-west-1', NODE_OPTIONS: '--enable-source-maps' } },
+    Environment: { Variables: { [ENV.oidcRegion]: 'eu-west-1', NODE_OPTIONS: Match.absent() } },
   });
   template().hasResourceProperties('AWS::Lambda::Permission', { Principal: 'secretsmanager.amazonaws.com', SourceAccount: '111122223333' });
 

@@ -28,7 +28,9 @@ function lambdaContext(requestId) {
   };
 }
 
-process.on('message', async ({ id, event }) => {
+process.on('message', async ({ id, event, op }) => {
+  // Which of Node's own modules this process has loaded (the bundle tests look for undici).
+  if (op === 'modules') return process.send({ id, result: process.moduleLoadList });
   try {
     // An API Gateway event carries its request id; other events get one, as Lambda gives every invocation.
     const result = await handler(event, lambdaContext(event?.requestContext?.requestId ?? randomUUID()));

@@ -129,7 +129,6 @@ describe('default configuration (no context)', () => {
       [ENV.secretTimeoutMs]: '3000',
       [ENV.secretMaxAgeSeconds]: '300',
       [ENV.expiryWarningDays]: '14',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
@@ -224,8 +223,9 @@ describe('default configuration (no context)', () => {
       Code: expect.any(Object),
       LoggingConfig: { LogGroup: { Ref: ids.rotationLogs } },
       Role: { 'Fn::GetAtt': [ids.rotationRole, 'Arn'] },
-      // Exactly these: the Identity Center region (as the broker's) and source-mapped stack traces.
-      Environment: { Variables: { [ENV.oidcRegion]: { Ref: 'AWS::Region' }, NODE_OPTIONS: '--enable-source-maps' } },
+      // Exactly this: the Identity Center region (as the broker's). No NODE_OPTIONS: source maps are
+      // not loaded at start-up (docs/performance.md).
+      Environment: { Variables: { [ENV.oidcRegion]: { Ref: 'AWS::Region' } } },
     });
     expect(fn.Environment.Variables[ENV.oidcRegion]).toEqual(functionOf(s).Environment.Variables[ENV.oidcRegion]);
     // Its own role, and it waits for that role's policy.
@@ -435,7 +435,6 @@ describe('full configuration (every context value)', () => {
       [ENV.secretTimeoutMs]: '3000',
       [ENV.secretMaxAgeSeconds]: '300',
       [ENV.expiryWarningDays]: '14',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
@@ -476,7 +475,6 @@ describe('full configuration (every context value)', () => {
     ]);
     expect(s.json.Resources[ids.rotationFn]!.Properties!.Environment.Variables).toEqual({
       [ENV.oidcRegion]: 'eu-west-1',
-      NODE_OPTIONS: '--enable-source-maps',
     });
     expect(onlyResource(s.json, 'AWS::SecretsManager::RotationSchedule').resource.Properties).toEqual({
       SecretId: SECRET_ARN,

@@ -1,0 +1,117 @@
+// The bundle's two substitutes (lambda/bundle/), as esbuild aliases, and the check that keeps them
+// honest: it runs when NodejsFunction bundles (BUNDLING's beforeBundling hook, infra/token-broker.ts)
+// and fails the build, loudly, when the SDK no longer matches what a substitute replaces. Without it an
+// SDK upgrade could leave an alias pointing at a package nobody imports any more (silently doing
+// nothing) or hand the SDK a stand-in for an API it has changed.
+// Why each substitute exists and how to remove them: docs/performance.md.
+
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Substitute {
+  /** The import specifier esbuild replaces. */
+  readonly replaces: string;
+  /** The module that stands in for it, relative to the project root (esbuild runs there). */
+  readonly module: string;
+  /** Every name the substitute exports (test/infra/bundle.test.ts checks this list against the module). */
+  readonly exports: readonly string[];
+}
+
+const CREDENTIAL_PROVIDER: Substitute = {
+  replaces: '@aws-sdk/credential-provider-node',
+  module: './lambda/bundle/credential-provider.ts',
+  exports: ['credentialsTreatedAsExpired', 'credentialsWillNeedRefresh', 'defaultProvider'],
+};
+
+const HTTP_EXPORTS = [
+  'Agent',
+  'ClientRequest',
+  'IncomingMessage',
+  'METHODS',
+  'OutgoingMessage',
+  'STATUS_CODES',
+  'Server',
+  'ServerResponse',
+  'createServer',
+  'default',
+  'get',
+  'globalAgent',
+  'maxHeaderSize',
+  'request',
+  'setMaxIdleHTTPParsers',
+  'validateHeaderName',
+  'validateHeaderValue',
+];
+
+export const SUBSTITUTES: readonly Substitute[] = [
+  CREDENTIAL_PROVIDER,
+  // Both spellings: bundled code imports `node:http` today, and may write `http` tomorrow.
+  { replaces: 'node:http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
+  { replaces: 'http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
+];
+
+/** The SDK clients the functions bundle: the packages whose credential chain is replaced. */
+const SDK_CLIENTS = ['@aws-sdk/client-sso-oidc', '@aws-sdk/client-secrets-manager'];
+/** The providers the credential substitute imports: pinned direct dependencies of this project. */
+const KEPT_PROVIDERS = ['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http'];
+
+/** esbuild `--alias` values ("from=to"), as NodejsFunction's esbuildArgs takes them. */
+export const ALIASES: readonly string[] = SUBSTITUTES.map((s) => `${s.replaces}=${s.module}`);
+
+export class SubstituteMismatch extends Error {
+  constructor(problems: readonly string[]) {
+    super(
+      `The bundle's substitutes no longer match the AWS SDK (infra/substitutes.ts; docs/performance.md, ` +
+        `"Removing the substitutes"):\n- ${problems.join('\n- ')}`,
+    );
+    this.name = 'SubstituteMismatch';
+  }
+}
+
+/** The directory of an installed package, resolved from `from` as Node would. */
+function packageDir(name: string, from: string): string {
+  return dirname(createRequire(join(from, 'noop.js')).resolve(`${name}/package.json`));
+}
+
+/**
+ * Throws SubstituteMismatch listing every problem, when:
+ * - an SDK client no longer imports `defaultProvider` from @aws-sdk/credential-provider-node in its
+ *   ESM runtime config (the alias would then do nothing, or replace something else);
+ * - @aws-sdk/credential-provider-node's exports differ from the substitute's (a name gone, or a new one);
+ * - the providers the substitute bundles are not the versions the SDK's own chain would use;
+ * - node:http lacks a name the http substitute re-exports.
+ */
+export function checkSubstitutes(root: string = PROJECT_ROOT): void {
+  const problems: string[] = [];
+  for (const client of SDK_CLIENTS) {
+    const clientDir = packageDir(client, root);
+    const runtimeConfig = readFileSync(join(clientDir, 'dist-es/runtimeConfig.js'), 'utf8');
+    if (!/import\s*\{\s*defaultProvider\b[^}]*\}\s*from\s*["']@aws-sdk\/credential-provider-node["']/.test(runtimeConfig)) {
+      problems.push(`${client} no longer imports defaultProvider from @aws-sdk/credential-provider-node (dist-es/runtimeConfig.js)`);
+    }
+    const chainDir = packageDir(CREDENTIAL_PROVIDER.replaces, clientDir);
+    const real = Object.keys(createRequire(join(chainDir, 'package.json'))(chainDir) as object)
+      .filter((name) => name !== '__esModule')
+      .sort();
+    const ours = [...CREDENTIAL_PROVIDER.exports].sort();
+    if (JSON.stringify(real) !== JSON.stringify(ours)) {
+      problems.push(`${CREDENTIAL_PROVIDER.replaces} (for ${client}) exports [${real.join(', ')}], the substitute [${ours.join(', ')}]`);
+    }
+    for (const provider of KEPT_PROVIDERS) {
+      const sdkCopy = packageDir(provider, chainDir);
+      const ourCopy = packageDir(provider, root);
+      if (sdkCopy !== ourCopy) {
+        const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+        problems.push(`${provider}: the SDK's chain uses ${version(sdkCopy)}, the substitute ${version(ourCopy)}: pin ${version(sdkCopy)} in package.json`);
+      }
+    }
+  }
+  const http = createRequire(join(root, 'noop.js'))('node:http') as Record<string, unknown>;
+  const missing = HTTP_EXPORTS.filter((name) => name !== 'default' && !(name in http));
+  if (missing.length > 0) problems.push(`node:http no longer exports ${missing.join(', ')}`);
+  if (problems.length > 0) throw new SubstituteMismatch([...new Set(problems)]);
+}
