@@ -77,6 +77,13 @@ export class RegistrationSource {
   private cachedIsBad = false;
   /** Until when the secret is known to have no AWSPREVIOUS version (Powertools caches no absence). */
   private noPreviousUntil = Number.NEGATIVE_INFINITY;
+  /** The current registration last read, to notice a rotation whichever read finds it. */
+  private known: Registration | undefined;
+  /**
+   * Set when a read of the current version found another registration: what is cached (or
+   * remembered absent) for AWSPREVIOUS is from before that rotation, and the next read bypasses it.
+   */
+  private previousStale = false;
 
   constructor(private readonly options: RegistrationSourceOptions) {}
 
@@ -97,7 +104,7 @@ export class RegistrationSource {
    */
   async refresh(used: Registration): Promise<RegistrationRead> {
     const registration = this.mayForce() ? await this.forced() : await this.get();
-    const changed = used.clientId !== registration.clientId || used.clientSecret !== registration.clientSecret;
+    const changed = !sameRegistration(used, registration);
     return { registration, changed };
   }
 
@@ -162,13 +169,18 @@ export class RegistrationSource {
    */
   private async previous(forceFetch: boolean): Promise<Registration | undefined> {
     if (this.options.previousProvider === undefined) return undefined;
-    if (!forceFetch && this.now() < this.noPreviousUntil) return undefined;
+    // After a rotation the registration it replaced is AWSPREVIOUS: a session begun before it must be
+    // served at once, not after the forced-read interval or the max age.
+    const stale = this.previousStale;
+    if (!forceFetch && !stale && this.now() < this.noPreviousUntil) return undefined;
+    // Cleared before the read: a rotation noticed while it is under way sets it again.
+    this.previousStale = false;
     let secretString: unknown;
     try {
       secretString = await withDeadline(
         this.options.previousProvider.get(this.options.secretId, {
           maxAge: this.options.maxAgeSeconds,
-          forceFetch,
+          forceFetch: forceFetch || stale,
           sdkOptions: { VersionStage: 'AWSPREVIOUS' },
         }),
         this.options.timeoutMs,
@@ -178,6 +190,7 @@ export class RegistrationSource {
         this.noPreviousUntil = this.now() + this.options.maxAgeSeconds * 1000;
         return undefined;
       }
+      if (stale) this.previousStale = true;
       throw internalError(`previous client registration could not be read: ${describeReadError(error)}`);
     }
     try {
@@ -200,6 +213,11 @@ export class RegistrationSource {
     try {
       const registration = parseRegistration(secretString);
       this.cachedIsBad = false;
+      if (this.known !== undefined && !sameRegistration(this.known, registration)) {
+        this.previousStale = true;
+        this.noPreviousUntil = Number.NEGATIVE_INFINITY;
+      }
+      this.known = registration;
       return registration;
     } catch (error) {
       this.cachedIsBad = true;
@@ -207,6 +225,9 @@ export class RegistrationSource {
     }
   }
 }
+
+const sameRegistration = (a: Registration, b: Registration): boolean =>
+  a.clientId === b.clientId && a.clientSecret === b.clientSecret;
 
 class ReadTimeout extends Error {
   override readonly name = 'ReadTimeout';

@@ -227,3 +227,83 @@ describe('RegistrationSource', () => {
     });
   });
 });
+
+describe('RegistrationSource across rotations: a session begun before a rotation is served at once', () => {
+  const third = { clientId: 'client-3', clientSecret: 'secret-3' };
+  const notFound = () => Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
+
+  /** A secret whose versions move as Secrets Manager moves them: each rotation makes AWSCURRENT AWSPREVIOUS. */
+  function rotatingSecret(sm: ReturnType<typeof setup>['sm'], versions: Record<string, unknown>[]) {
+    let current = 0;
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' }).callsFake(() => ({ SecretString: JSON.stringify(versions[current]) }));
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).callsFake(() => {
+      if (current === 0) throw notFound();
+      return { SecretString: JSON.stringify(versions[current - 1]) };
+    });
+    return { rotate: () => (current += 1) };
+  }
+
+  it('two rotations in a row: after each, the client it replaced is found without waiting', async () => {
+    const { sm, source, advance } = setup();
+    const secret = rotatingSecret(sm, [first, second, third]);
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+
+    secret.rotate();
+    // A request naming the new client (as a fresher instance's GET /client hands out) forces a read...
+    await expect(source.forClient('client-2')).resolves.toEqual(second);
+    // ...and a session begun before the rotation keeps working at once.
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+
+    advance(5_000);
+    secret.rotate();
+    await expect(source.forClient('client-3')).resolves.toEqual(third);
+    // client-1 was cached as AWSPREVIOUS: without the fix this is undefined (a 401) until the max age.
+    await expect(source.forClient('client-2')).resolves.toEqual(second);
+    // client-1 is two rotations old: neither version holds it any more.
+    advance(5_000);
+    await expect(source.forClient('client-1')).resolves.toBeUndefined();
+  });
+
+  it('the first rotation after a made-up client id: the memory of "no previous version" does not outlive it', async () => {
+    const { sm, source, advance } = setup();
+    const secret = rotatingSecret(sm, [first, second]);
+    await expect(source.forClient('made-up')).resolves.toBeUndefined();
+    advance(5_000);
+
+    secret.rotate();
+    await expect(source.forClient('client-2')).resolves.toEqual(second);
+    // Without the fix: undefined (a 401) for the max age, although client-1 is now AWSPREVIOUS.
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+  });
+
+  it('a rotation found by refresh() (SSO OIDC rejected the old client) also renews what is known of the previous one', async () => {
+    const { sm, source, advance } = setup();
+    const secret = rotatingSecret(sm, [first, second]);
+    const used = await source.get();
+    await expect(source.forClient('made-up')).resolves.toBeUndefined();
+    advance(5_000);
+    secret.rotate();
+    await expect(source.refresh(used)).resolves.toEqual({ registration: second, changed: true });
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+  });
+
+  it('a failed read of the previous version after a rotation is tried again by the next request', async () => {
+    const { sm, source, advance } = setup();
+    let current: Record<string, unknown> = first;
+    let previousFails = false;
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration' }).callsFake(() => ({ SecretString: JSON.stringify(current) }));
+    sm.on(GetSecretValueCommand, { SecretId: 'token-broker/registration', VersionStage: 'AWSPREVIOUS' }).callsFake(() => {
+      if (previousFails) throw Object.assign(new Error('slow down'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+      if (current === first) throw notFound();
+      return { SecretString: JSON.stringify(first) };
+    });
+    await expect(source.forClient('made-up')).resolves.toBeUndefined();
+    advance(5_000);
+    current = second;
+    await expect(source.forClient('client-2')).resolves.toEqual(second);
+    previousFails = true;
+    await expect(source.forClient('client-1')).rejects.toMatchObject({ status: 500 });
+    previousFails = false;
+    await expect(source.forClient('client-1')).resolves.toEqual(first);
+  });
+});
