@@ -4,7 +4,7 @@
 // `clientSecret` is accepted (AWS SDK models require it) and ignored; `clientId` is read separately
 // (requestedClientId) and never overrides the registration's.
 
-import { GRANT_TYPES, type BrokerConfig, type GrantType } from './config.js';
+import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from './config.js';
 import { brokerError, invalidRequest } from './errors.js';
 
 export interface TokenRequest {
@@ -59,14 +59,45 @@ function optionalScopes(body: Body): string[] | undefined {
   return [...(scope as string[])];
 }
 
+// The OAuth 2.0 form members (RFC 6749 section 4.1.3) a caller may have sent in place of
+// CreateToken's camelCase ones: a body with these and no grantType was written for another dialect.
+const SNAKE_CASE_MEMBERS: Readonly<Record<string, string>> = {
+  grant_type: 'grantType',
+  client_id: 'clientId',
+  client_secret: 'clientSecret',
+  redirect_uri: 'redirectUri',
+  code_verifier: 'codeVerifier',
+  refresh_token: 'refreshToken',
+  device_code: 'deviceCode',
+};
+
+/** Names the camelCase members when the body looks like an OAuth 2.0 (snake_case) token request. */
+function dialectHint(body: Body): string {
+  const found = Object.keys(SNAKE_CASE_MEMBERS).filter((member) => Object.hasOwn(body, member));
+  if (found.length === 0) return '';
+  const renamed = found.map((member) => `"${member}" -> "${SNAKE_CASE_MEMBERS[member]}"`).join(', ');
+  return ` This endpoint takes SSO OIDC CreateToken's camelCase JSON members, not OAuth 2.0 form names: ${renamed}.`;
+}
+
+/**
+ * A hint for a grant type spelled the short way: `device_code` is how the CDK setting and the logs
+ * name the device grant, but on the wire it is the RFC 8628 section 3.4 URN.
+ */
+function grantTypeHint(grant: string, config: BrokerConfig): string {
+  if (grant !== 'device_code') return '';
+  return config.grantTypes.has(GRANT_TYPES.deviceCode)
+    ? ` The device grant's grantType is the URN "${GRANT_TYPES.deviceCode}" (RFC 8628 section 3.4).`
+    : ` The device grant's grantType is the URN "${GRANT_TYPES.deviceCode}" (RFC 8628 section 3.4); it is not enabled on this broker either (${ENV.grantTypes}).`;
+}
+
 export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequest {
   const body = asBody(raw);
   const grant = optionalString(body, 'grantType');
-  if (grant === undefined) throw invalidRequest('The member "grantType" is required.');
+  if (grant === undefined) throw invalidRequest(`The member "grantType" is required.${dialectHint(body)}`);
   if (!(config.grantTypes as ReadonlySet<string>).has(grant)) {
     // The name is echoed, cut short: an answer should not mirror kilobytes of input.
     const named = grant.length > 64 ? `${grant.slice(0, 64)}…` : grant;
-    throw brokerError('UnsupportedGrantTypeException', `The grant type "${named}" is not enabled on this broker.`);
+    throw brokerError('UnsupportedGrantTypeException', `The grant type "${named}" is not enabled on this broker.${grantTypeHint(grant, config)}`);
   }
   const grantType = grant as GrantType;
   const scope = optionalScopes(body);

@@ -68,6 +68,39 @@ describe('parseTokenRequest', () => {
     }
   });
 
+  it('names the URN when the device grant is sent as "device_code" (RFC 8628 section 3.4), enabled or not', () => {
+    const device = loadConfig({
+      TOKEN_BROKER_SECRET_ID: 's',
+      AWS_REGION: 'us-east-1',
+      TOKEN_BROKER_GRANT_TYPES: 'authorization_code,refresh_token,urn:ietf:params:oauth:grant-type:device_code',
+    });
+    const enabled = rejection(() => parseTokenRequest({ grantType: 'device_code', deviceCode: 'd' }, device));
+    expect([enabled.status, enabled.type, enabled.error]).toEqual([400, 'UnsupportedGrantTypeException', 'unsupported_grant_type']);
+    expect(enabled.description).toBe(
+      'The grant type "device_code" is not enabled on this broker. The device grant\'s grantType is the URN ' +
+        '"urn:ietf:params:oauth:grant-type:device_code" (RFC 8628 section 3.4).',
+    );
+    const disabled = rejection(() => parseTokenRequest({ grantType: 'device_code', deviceCode: 'd' }, config));
+    expect(disabled.description).toContain('"urn:ietf:params:oauth:grant-type:device_code" (RFC 8628 section 3.4); it is not enabled on this broker either (TOKEN_BROKER_GRANT_TYPES)');
+    // Other unknown grants get no hint.
+    expect(rejection(() => parseTokenRequest({ grantType: 'client_credentials' }, device)).description).toBe(
+      'The grant type "client_credentials" is not enabled on this broker.',
+    );
+  });
+
+  it('says which dialect it speaks when an OAuth 2.0 snake_case body arrives (RFC 6749 section 4.1.3 names)', () => {
+    const error = rejection(() =>
+      parseTokenRequest({ grant_type: 'authorization_code', code: 'c', redirect_uri: 'https://app.example.com/callback', code_verifier: verifier }, config),
+    );
+    expect([error.status, error.type, error.error]).toEqual([400, 'InvalidRequestException', 'invalid_request']);
+    expect(error.description).toBe(
+      'The member "grantType" is required. This endpoint takes SSO OIDC CreateToken\'s camelCase JSON members, not OAuth 2.0 ' +
+        'form names: "grant_type" -> "grantType", "redirect_uri" -> "redirectUri", "code_verifier" -> "codeVerifier".',
+    );
+    // A body with no snake_case member keeps the plain message.
+    expect(rejection(() => parseTokenRequest({ code: 'c' }, config)).description).toBe('The member "grantType" is required.');
+  });
+
   it('accepts any redirect URI when no allow list is configured', () => {
     const open = loadConfig({ TOKEN_BROKER_SECRET_ID: 's', AWS_REGION: 'us-east-1' });
     expect(parseTokenRequest({ ...codeBody, redirectUri: 'http://127.0.0.1:8080/cb' }, open).redirectUri).toBe(
