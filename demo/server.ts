@@ -15,8 +15,12 @@ import type { DemoConfig } from './config.js';
 export interface DemoFrontend {
   /** Where this server listens, e.g. http://127.0.0.1:3001. */
   readonly url: string;
-  /** Makes /config.json available; the Content-Security-Policy then lets the page call the broker. */
-  configure(config: DemoConfig): void;
+  /**
+   * Makes /config.json available; the Content-Security-Policy then lets the page call the broker.
+   * `redirectUris` are the page's redirect URIs on every origin it may be opened at: a page opened
+   * at one of them is told that one (the default is `config.redirectUri`).
+   */
+  configure(config: DemoConfig, redirectUris?: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -47,10 +51,21 @@ async function loadAssets(): Promise<Record<string, Asset>> {
   };
 }
 
+/**
+ * The configuration for a page opened at `host` (the Host header: the page's own origin, on this
+ * plain-http server): the redirect URI on that origin when there is one, so that a page opened at
+ * http://localhost:3001 signs in there as well as at http://127.0.0.1:3001.
+ */
+function configFor(config: DemoConfig, redirectUris: readonly string[], host: string | undefined): DemoConfig {
+  const here = redirectUris.find((uri) => host !== undefined && new URL(uri).host === host.toLowerCase());
+  return here === undefined ? config : { ...config, redirectUri: here };
+}
+
 export async function startDemoFrontend(options: { port: number; host?: string }): Promise<DemoFrontend> {
   const assets = await loadAssets();
   const host = options.host ?? '127.0.0.1';
   let config: DemoConfig | undefined;
+  let redirectUris: readonly string[] = [];
 
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://demo').pathname;
@@ -73,7 +88,7 @@ export async function startDemoFrontend(options: { port: number; host?: string }
       reply(405, 'text/plain; charset=utf-8', 'Method Not Allowed\n');
     } else if (path === '/config.json') {
       if (config === undefined) reply(503, 'application/json', '{"message":"The demo is still starting."}');
-      else reply(200, 'application/json', JSON.stringify(config));
+      else reply(200, 'application/json', JSON.stringify(configFor(config, redirectUris, req.headers.host)));
     } else if (path === '/favicon.ico') {
       reply(204, 'text/plain', '');
     } else {
@@ -93,8 +108,9 @@ export async function startDemoFrontend(options: { port: number; host?: string }
 
   return {
     url: `http://${host}:${port}`,
-    configure(next) {
+    configure(next, uris = []) {
       config = next;
+      redirectUris = uris;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -10,6 +10,7 @@ import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
 import { ConfigError, ENV, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/config.js';
 import { routeKeysFor } from '../lambda/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
+import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
 import { SsoOidcEmulator } from './emulators/sso-oidc.js';
 
@@ -31,8 +32,30 @@ interface Demo {
   readonly oidc: SsoOidcEmulator;
   readonly secrets: SecretsManagerEmulator;
   readonly frontend: DemoFrontend;
-  readonly origin: string;
-  readonly redirectUri: string;
+  /** The origins the demo page may be opened at (both loopback spellings unless one is configured). */
+  readonly origins: readonly string[];
+  /** The page's redirect URI on each of those origins; the first is the one the banner shows. */
+  readonly redirectUris: readonly string[];
+  /** The redirect URIs and origins the developer configured for their own app, kept alongside the demo's. */
+  readonly ownRedirectUris: readonly string[];
+  readonly ownOrigins: readonly string[];
+}
+
+const commaList = (value: string | undefined): string[] =>
+  (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+
+const union = (...lists: (readonly string[])[]): string[] => [...new Set(lists.flat())];
+
+/**
+ * Where a developer may open the demo: the configured origin, or the frontend's own URL under both
+ * loopback spellings (browsers treat http://127.0.0.1:3001 and http://localhost:3001 as different
+ * origins, and people type either).
+ */
+function demoOrigins(frontendUrl: string): string[] {
+  const configured = process.env[DEMO_ENV.origin];
+  if (configured !== undefined && configured !== '') return [new URL(configured).origin];
+  const url = new URL(frontendUrl);
+  return [url.origin, `${url.protocol}//localhost:${url.port}`];
 }
 
 function demoDeviceInterval(): number {
@@ -54,8 +77,12 @@ async function startDemo(): Promise<Demo> {
   const oidc = await SsoOidcEmulator.start({ port: portAt(2), deviceIntervalSeconds: demoDeviceInterval() });
   const secrets = await SecretsManagerEmulator.start({ port: portAt(3), region });
   const frontend = await startDemoFrontend({ port: portAt(1) });
-  const origin = process.env[DEMO_ENV.origin] ?? frontend.url;
-  const redirectUri = `${origin}/callback`;
+  const origins = demoOrigins(frontend.url);
+  const redirectUris = origins.map((origin) => `${origin}/callback`);
+  // A developer's own app, configured as for a deployment, signs in next to the demo: its redirect
+  // URIs are registered with the emulator and allowed by the broker, and so are the demo's.
+  const ownRedirectUris = commaList(process.env[ENV.redirectUris]);
+  const ownOrigins = commaList(process.env[ENV.allowedOrigins]);
 
   // The registration is made the way an operator would make it: RegisterClient over HTTP.
   const client = new SSOOIDCClient({ region, endpoint: oidc.url });
@@ -64,7 +91,7 @@ async function startDemo(): Promise<Demo> {
       clientName: 'token-broker-local',
       clientType: 'public',
       grantTypes: Object.values(GRANT_TYPES),
-      redirectUris: [redirectUri],
+      redirectUris: union(redirectUris, ownRedirectUris),
       issuerUrl: oidc.url,
       scopes: DEMO_SCOPES,
     }),
@@ -82,14 +109,14 @@ async function startDemo(): Promise<Demo> {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     [ENV.secretId]: 'token-broker/registration',
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
-    [ENV.allowedOrigins]: origin,
-    [ENV.redirectUris]: redirectUri,
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
+  process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
+  process.env[ENV.redirectUris] = union(ownRedirectUris, redirectUris).join(',');
   // The emulators' endpoints always win in demo mode: real AWS is never called from it.
   process.env.AWS_ENDPOINT_URL_SSO_OIDC = oidc.url;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-  return { oidc, secrets, frontend, origin, redirectUri };
+  return { oidc, secrets, frontend, origins, redirectUris, ownRedirectUris, ownOrigins };
 }
 
 /**
@@ -99,40 +126,76 @@ async function startDemo(): Promise<Demo> {
 function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string): void {
   demo.frontend.configure({
     brokerUrl,
-    redirectUri: demo.redirectUri,
+    redirectUri: demo.redirectUris[0]!,
     scopes: DEMO_SCOPES,
     deviceStartUrl: config.grantTypes.has(GRANT_TYPES.deviceCode) ? DEMO_START_URL : null,
+  }, demo.redirectUris);
+}
+
+/** What each route is for, in the banner; a route not listed here is still printed. */
+const ROUTE_NOTES: Readonly<Record<string, string>> = {
+  'POST /token': 'CreateToken without the secret (JSON, camelCase members)',
+  'POST /device_authorization': 'StartDeviceAuthorization (device grant)',
+  'GET /client': 'the client id and authorize endpoint, for frontends',
+  'OPTIONS /{proxy+}': 'CORS preflight, any path',
+};
+
+/** One line per route the configuration enables: the same list the adapter (and API Gateway) serves. */
+function routeLines(apiUrl: string, routes: readonly string[]): string[] {
+  const width = Math.max(...routes.map((route) => route.length)) + apiUrl.length;
+  return routes.map((route) => {
+    const [method, path] = route.split(' ') as [string, string];
+    const shown = `${method} ${apiUrl}${path === '/{proxy+}' ? '/*' : path}`;
+    const note = ROUTE_NOTES[route];
+    return `  ${note === undefined ? shown : `${shown.padEnd(width)}  ${note}`}`;
   });
 }
 
-function banner(apiUrl: string, config: BrokerConfig, demo: Demo | undefined): string[] {
+function banner(apiUrl: string, routes: readonly string[], config: BrokerConfig, demo: Demo | undefined, logs: LogFormat): string[] {
   const device = config.grantTypes.has(GRANT_TYPES.deviceCode);
-  const lines = [
-    `token broker listening on ${apiUrl}`,
-    `  POST ${apiUrl}/token`,
-    ...(device ? [`  POST ${apiUrl}/device_authorization`] : []),
-  ];
+  const lines = [`token broker listening on ${apiUrl}`, ...routeLines(apiUrl, routes)];
   if (demo === undefined) {
     lines.push(`using secret ${config.secretId} and SSO OIDC in ${config.oidcRegion}`);
-    return lines;
-  }
-  lines.push(
-    `embedded SSO OIDC emulator on ${demo.oidc.url}, Secrets Manager emulator on ${demo.secrets.url}`,
-    `demo frontend: ${demo.origin}${demo.origin === demo.frontend.url ? '' : ` (served on ${demo.frontend.url})`}`,
-    `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
-  );
-  if (device) {
+  } else {
+    const [primary, ...others] = demo.origins;
+    const served = primary === demo.frontend.url || others.includes(demo.frontend.url) ? '' : ` (served on ${demo.frontend.url})`;
     lines.push(
-      `or try the device flow with curl:`,
-      `  curl -s -X POST ${apiUrl}/device_authorization -H 'content-type: application/json' -d '{"startUrl":"${DEMO_START_URL}"}'`,
+      `embedded SSO OIDC emulator on ${demo.oidc.url}, Secrets Manager emulator on ${demo.secrets.url}`,
+      `demo frontend: ${primary}${served}${others.length === 0 ? '' : ` (or ${others.join(', ')})`}`,
+      `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
+    );
+    if (demo.ownRedirectUris.length > 0 || demo.ownOrigins.length > 0) {
+      lines.push(
+        `your app: redirect URIs ${demo.ownRedirectUris.join(', ') || '(none)'} registered with the emulator;` +
+          ` origins ${demo.ownOrigins.join(', ') || '(none)'} allowed, next to the demo's`,
+      );
+    }
+  }
+  const json = `-H 'content-type: application/json'`;
+  lines.push(
+    `try it with curl:`,
+    `  curl -s ${apiUrl}/client`,
+    `  curl -s -X POST ${apiUrl}/token ${json} -d '{"grantType":"refresh_token","refreshToken":"not-a-real-one"}'   (an error, as SSO OIDC says it)`,
+  );
+  if (device && demo !== undefined) {
+    lines.push(
+      `the device flow with curl:`,
+      `  curl -s -X POST ${apiUrl}/device_authorization ${json} -d '{"startUrl":"${DEMO_START_URL}"}'`,
       `  then open the verificationUriComplete it prints, approve, and exchange the deviceCode:`,
-      `  curl -s -X POST ${apiUrl}/token -H 'content-type: application/json' -d '{"grantType":"${GRANT_TYPES.deviceCode}","deviceCode":"<deviceCode>"}'`,
+      `  curl -s -X POST ${apiUrl}/token ${json} -d '{"grantType":"${GRANT_TYPES.deviceCode}","deviceCode":"<deviceCode>"}'`,
     );
   }
+  lines.push(
+    logs === 'human'
+      ? `one line per request below; ${LOCAL_LOGS_ENV}=json prints the Lambda's JSON log and metric lines instead`
+      : `printing the Lambda's JSON log and metric lines (${LOCAL_LOGS_ENV}=json)`,
+  );
   return lines;
 }
 
 async function main(): Promise<void> {
+  const logs = logFormat(process.env[LOCAL_LOGS_ENV]);
+  if (logs === 'human') useHumanLogs();
   const demo = process.env[ENV.secretId] ? undefined : await startDemo();
   const config = loadConfig();
   // As the Lambda runtime sets it: Powertools reports the first invocation as a cold start.
@@ -141,10 +204,11 @@ async function main(): Promise<void> {
   const { handler } = await import('../lambda/handler.js');
   // Middy types the context as its handler sees it (with the audit record its middleware adds); the
   // caller, like Lambda, passes a plain Context.
-  const api = await startLocalApi({ handler: handler as unknown as LambdaHandler, routes: routeKeysFor(config.grantTypes), port: basePort });
+  const routes = routeKeysFor(config.grantTypes);
+  const api = await startLocalApi({ handler: handler as unknown as LambdaHandler, routes, port: basePort });
   if (demo) configureFrontend(demo, config, api.url);
   // One write, so that whoever reads the banner (the tests do) gets it whole.
-  process.stderr.write(`${banner(api.url, config, demo).join('\n')}\n`);
+  process.stderr.write(`${banner(api.url, routes, config, demo, logs).join('\n')}\n`);
 
   const stop = async (): Promise<void> => {
     await api.close();
@@ -159,7 +223,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(
-    error instanceof ConfigError ? `${error.message}\n` : `token broker failed to start: ${String(error)}\n`,
+    error instanceof ConfigError ? `${error.message}\n` : `token broker failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );
   process.exit(1);
 });

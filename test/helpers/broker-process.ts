@@ -40,6 +40,8 @@ export async function startBroker(env: Record<string, string>, options: StartOpt
       AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
       AWS_SECRET_ACCESS_KEY: 'local-secret-key',
       AWS_EC2_METADATA_DISABLED: 'true',
+      // The Lambda's JSON log lines, which logs() parses (npm start's default is one human line per request).
+      TOKEN_BROKER_LOCAL_LOGS: 'json',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,144 @@
+// `npm start` as a newcomer meets it: the banner names every route the configuration enables (the
+// adapter's own route table is the judge), the console gets one human line per request, and a
+// developer's own redirect URIs and origins work next to the demo's.
+
+import { ROUTES } from '../../lambda/routes.js';
+import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+
+const brokers: BrokerProcess[] = [];
+afterAll(async () => {
+  await Promise.all(brokers.map((broker) => broker.stop()));
+});
+
+async function start(env: Record<string, string>): Promise<BrokerProcess> {
+  const broker = await startBroker(env, { demo: true });
+  brokers.push(broker);
+  return broker;
+}
+
+/** The banner: everything before the first request (nothing has been asked yet when it is read). */
+const bannerOf = (broker: BrokerProcess): string => broker.output();
+
+/** True when the adapter serves the route: anything but API Gateway's own 404 for an unknown route. */
+async function served(url: string, route: string): Promise<boolean> {
+  const [method, path] = route.split(' ') as [string, string];
+  const response = await fetch(`${url}${path}`, {
+    method,
+    ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+  });
+  const text = await response.text();
+  return !(response.status === 404 && text === '{"message":"Not Found"}');
+}
+
+describe("npm start's banner", () => {
+  it.each([
+    ['the demo defaults (all grants)', {}],
+    ['no device grant', { TOKEN_BROKER_GRANT_TYPES: 'authorization_code,refresh_token' }],
+  ])('names exactly the routes the configuration enables: %s', async (_name, env) => {
+    const broker = await start(env);
+    const banner = bannerOf(broker);
+    const routes = Object.values(ROUTES).filter((route) => !route.startsWith('OPTIONS '));
+    const enabled: string[] = [];
+    for (const route of routes) if (await served(broker.url, route)) enabled.push(route);
+    expect(enabled).toContain('POST /token');
+    expect(enabled).toContain('GET /client');
+    for (const route of routes) {
+      const [method, path] = route.split(' ') as [string, string];
+      const line = new RegExp(`^  ${method} ${broker.url.replace(/[.]/g, '\\.')}${path}( |$)`, 'm');
+      expect([route, line.test(banner)]).toEqual([route, enabled.includes(route)]);
+    }
+    expect(banner).toMatch(new RegExp(`^  OPTIONS ${broker.url.replace(/[.]/g, '\\.')}/\\* +CORS preflight`, 'm'));
+    // Example commands a newcomer can paste.
+    expect(banner).toContain(`curl -s ${broker.url}/client`);
+    expect(banner).toContain('TOKEN_BROKER_LOCAL_LOGS=json');
+  });
+});
+
+describe("npm start's console", () => {
+  it('prints one short human line per request by default, never a token, and no JSON or metric lines', async () => {
+    const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'human' });
+    const client = await fetch(`${broker.url}/client`);
+    expect(client.status).toBe(200);
+    const failed = await post(`${broker.url}/token`, { grantType: 'refresh_token', refreshToken: 'aor-not-a-real-refresh-token' });
+    expect(failed.status).toBe(400);
+
+    const lines = await waitForLines(broker, 2);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d GET \/client -> 200 Success$/);
+    expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d POST \/token refresh_token -> 400 InvalidGrantException \(upstream 400 in \d+ ms\)$/);
+    expect(broker.output()).not.toContain('aor-not-a-real-refresh-token');
+    expect(broker.logs()).toEqual([]);
+  });
+
+  it('prints the Lambda JSON log lines with TOKEN_BROKER_LOCAL_LOGS=json', async () => {
+    const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'json' });
+    await fetch(`${broker.url}/client`);
+    const deadline = Date.now() + 5000;
+    while (!broker.logs().some((log) => log['message'] === 'request completed') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(broker.logs().find((log) => log['message'] === 'request completed')).toMatchObject({ route: 'GET /client', status: 200 });
+  });
+
+  it('refuses an unknown TOKEN_BROKER_LOCAL_LOGS value at start, naming it', async () => {
+    await expect(startBroker({ TOKEN_BROKER_LOCAL_LOGS: 'yaml' }, { demo: true })).rejects.toThrow(
+      'TOKEN_BROKER_LOCAL_LOGS must be "human" or "json", got "yaml"',
+    );
+  });
+});
+
+/** The request lines printed so far (each starts with a time), once there are `count` of them. */
+async function waitForLines(broker: BrokerProcess, count: number): Promise<string[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const lines = broker.output().split('\n').filter((line) => /^\d\d:\d\d:\d\d /.test(line));
+    if (lines.length >= count || Date.now() > deadline) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('local development that forgives', () => {
+  const own = { redirectUri: 'http://127.0.0.1:8765/my-app/callback', origin: 'http://127.0.0.1:8765' };
+
+  it("registers a developer's redirect URI with the emulator and allows their origin, next to the demo's", async () => {
+    const broker = await start({ TOKEN_BROKER_REDIRECT_URIS: own.redirectUri, TOKEN_BROKER_ALLOWED_ORIGINS: own.origin });
+    const banner = bannerOf(broker);
+    const emulator = /embedded SSO OIDC emulator on (http:\/\/\S+),/.exec(banner)![1]!;
+    const { clientId } = (await (await fetch(`${broker.url}/client`)).json()) as { clientId: string };
+    const demoPort = new URL(broker.demoUrl!).port;
+    const redirectUris = [own.redirectUri, `${broker.demoUrl}/callback`, `http://localhost:${demoPort}/callback`];
+
+    for (const redirectUri of redirectUris) {
+      // The emulator shows its sign-in page (a 400 error page for an unregistered redirect URI).
+      const authorize = new URL(`${emulator}/authorize`);
+      authorize.search = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: redirectUri, state: 's' }).toString();
+      const page = await fetch(authorize);
+      expect([redirectUri, page.status]).toEqual([redirectUri, 200]);
+      // The broker's allow list takes it: the made-up code reaches SSO OIDC, which says invalid_grant.
+      const answer = await post(`${broker.url}/token`, {
+        grantType: 'authorization_code', code: 'code-made-up', codeVerifier: 'v'.repeat(43), redirectUri,
+      });
+      expect([redirectUri, answer.body['error']]).toEqual([redirectUri, 'invalid_grant']);
+    }
+    for (const origin of [own.origin, broker.demoUrl!, `http://localhost:${demoPort}`]) {
+      const preflight = await fetch(`${broker.url}/token`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      expect([origin, preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([origin, 204, origin]);
+    }
+    expect(banner).toContain(`your app: redirect URIs ${own.redirectUri} registered with the emulator; origins ${own.origin} allowed`);
+  });
+
+  it('tells a developer on an unregistered redirect URI which variable registers it', async () => {
+    const broker = await start({});
+    const emulator = /embedded SSO OIDC emulator on (http:\/\/\S+),/.exec(bannerOf(broker))![1]!;
+    const { clientId } = (await (await fetch(`${broker.url}/client`)).json()) as { clientId: string };
+    const authorize = new URL(`${emulator}/authorize`);
+    authorize.search = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: own.redirectUri }).toString();
+    const page = await fetch(authorize);
+    expect(page.status).toBe(400);
+    const html = await page.text();
+    expect(html).toContain('redirect_uri is not registered for this client');
+    expect(html).toContain('<code>TOKEN_BROKER_REDIRECT_URIS</code>');
+  });
+});
