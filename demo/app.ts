@@ -148,6 +148,7 @@ function showError(error: BrokerError): void {
 /** A problem found by the page itself (e.g. a state mismatch), shown in the same panel. */
 function showPageError(error: string, description: string): void {
   showError({ status: 0, type: null, requestId: null, error, description });
+  setStatus('The sign-in did not complete (see below). Click Sign in to try again.');
   setText('error-heading', 'The sign-in did not complete');
   setText('error-status', '(no request made)');
   setText('error-type', '(no request made)');
@@ -195,6 +196,8 @@ function showTokens(tokens: TokenResponse, grant: string, clientId: string | und
   if (tokens.idToken !== undefined) row('idToken', mask(tokens.idToken), 'token-id');
 
   const claims = tokens.idToken === undefined ? undefined : idTokenClaims(tokens.idToken);
+  // Only this answer's idToken says who signed in: an answer without one (a refresh, usually) clears it.
+  element('signed-in-as').hidden = true;
   if (claims !== undefined) {
     const who = element('signed-in-as');
     const note = document.createElement('span');
@@ -350,6 +353,8 @@ function stopPolling(): void {
   pollTimer = undefined;
   device = undefined;
   button('poll-now').disabled = true;
+  // The user code and link are dead once the flow has ended, whichever way it ended.
+  element('device-info').hidden = true;
 }
 
 function schedulePoll(): void {
@@ -456,6 +461,19 @@ async function main(): Promise<void> {
     return;
   }
   setText('config-broker', config.brokerUrl);
+
+  // The broker allows, and the sign-in returns to, the origins npm start was told about. Opened
+  // anywhere else the page could only fail with a CORS error: say what to do instead.
+  const expected = new URL(config.redirectUri).origin;
+  if (expected !== window.location.origin) {
+    setStatus(
+      `This page is open at ${window.location.origin}, but the demo is set up for ${expected}. Open ${expected}, ` +
+        `or restart npm start with TOKEN_BROKER_DEMO_ORIGIN=${window.location.origin}.`,
+    );
+    setText('config-client', '(not asked: wrong origin)');
+    document.body.dataset['ready'] = 'true';
+    return;
+  }
 
   const on = (id: string, action: () => Promise<void>): void => {
     button(id).addEventListener('click', () => void action());

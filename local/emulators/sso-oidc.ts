@@ -394,7 +394,7 @@ export class SsoOidcEmulator extends HostedEmulator {
         const [status, code] = ERRORS[error.type];
         return errorReply(error.type, status, code, error.description, error.reason);
       }
-      if (error instanceof PageError) return { status: 400, html: page('Error', `<p>${escapeHtml(error.message)}</p>`) };
+      if (error instanceof PageError) return { status: 400, html: page('Error', `<p>${escapeHtml(error.message)}</p>${pageErrorHint(error.message)}`) };
       // An emulator bug: say so in the service's own shape rather than hang the caller.
       return errorReply('InternalServerException', 500, 'server_error', `Emulator failure: ${String(error)}`);
     }
@@ -699,6 +699,13 @@ ${hidden}
   }
 }
 
+/** What a developer can do about an error page (an unregistered redirect URI is the usual one). */
+function pageErrorHint(message: string): string {
+  return message.startsWith('redirect_uri is not registered')
+    ? '<p>npm start registers the demo frontend\'s redirect URIs and every URI in <code>TOKEN_BROKER_REDIRECT_URIS</code>: add yours there and restart it.</p>'
+    : '';
+}
+
 const AUTHORIZE_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method', 'scopes'];
 
 function write(res: ServerResponse, reply: Reply, extraMembers?: Record<string, unknown>): void {
@@ -816,13 +823,39 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// The emulator's pages look like the demo frontend (demo/style.css's palette), so a developer sees
+// one product; the favicon is inline so the browser asks for no /favicon.ico (no console error).
+const PAGE_STYLE = `:root{color-scheme:light;--text:#1b1f24;--muted:#4d5661;--line:#d5dae1;--accent:#0b5cad;--accent-dark:#084a8c;
+font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;line-height:1.5;color:var(--text);background:#f3f5f8}
+body{margin:0 auto;max-width:32rem;padding:3rem 1.25rem}
+main{background:#fff;border:1px solid var(--line);border-radius:8px;padding:1.25rem 1.5rem}
+h1{font-size:1.3rem;margin:0 0 .75rem}p{margin:0 0 .75rem}.note{color:var(--muted);font-size:.85rem;margin:1rem 0 0}
+code{font-family:ui-monospace,'SFMono-Regular',Menlo,Consolas,'Liberation Mono',monospace;font-size:1.05em;letter-spacing:.05em}
+form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:1rem 0 0}
+input{font:inherit;padding:.4rem .6rem;border:1px solid var(--line);border-radius:6px}
+button{font:inherit;padding:.45rem 1rem;border-radius:6px;border:1px solid var(--line);background:#fff;color:var(--text);cursor:pointer}
+button:first-of-type{background:var(--accent);border-color:var(--accent);color:#fff}
+button:first-of-type:hover{background:var(--accent-dark)}
+button:focus-visible,input:focus-visible{outline:3px solid #8ab4e8;outline-offset:1px}`;
+const FAVICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%230b5cad'/%3E%3Cpath d='M5 7V5a3 3 0 0 1 6 0v2h1v6H4V7zm2 0h2V5a1 1 0 0 0-2 0z' fill='%23fff'/%3E%3C/svg%3E";
+
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="${FAVICON}">
+<style>${PAGE_STYLE}</style>
+</head>
 <body>
+<main>
 <h1>${escapeHtml(title)}</h1>
 ${body}
+<p class="note">Local SSO OIDC emulator started by <code>npm start</code>: no AWS account, a demo user.</p>
+</main>
 </body>
 </html>
 `;
