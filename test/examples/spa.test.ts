@@ -48,7 +48,7 @@ it("signs in with code + PKCE from the developer's own origin, refreshes, and ke
   await page.click('#sign-in');
   await page.waitForURL((url) => url.pathname === '/authorize');
   await page.click('#sign-in');
-  await page.locator('#result', { hasText: 'Signed in' }).waitFor();
+  await page.locator('#result', { hasText: /^Signed in:/ }).waitFor();
   expect(await page.textContent('#result')).toBe('Signed in: an access token for 3600 s');
   expect(page.url()).toBe(`${spaUrl}/`);
 
@@ -58,7 +58,7 @@ it("signs in with code + PKCE from the developer's own origin, refreshes, and ke
   expect(JSON.parse(exchange!.postData!)).toMatchObject({ grantType: 'authorization_code', redirectUri: `${spaUrl}/` });
 
   await page.click('#refresh');
-  await page.locator('#result', { hasText: 'Refreshed' }).waitFor();
+  await page.locator('#result', { hasText: /^Refreshed:/ }).waitFor();
   expect(await page.textContent('#result')).toBe('Refreshed: a new access token for 3600 s');
   const tokens = JSON.parse((await settled(() => brokerCalls(exchanges, `${broker.url}/token`), 2, 'token calls'))[1]!.body!) as Record<string, string>;
   const kept = await page.evaluate(() => [document.documentElement.outerHTML, JSON.stringify({ ...sessionStorage }), location.href].join('\n'));
