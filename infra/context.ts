@@ -1,54 +1,82 @@
 // The CDK context values the app understands (`cdk synth -c key=value`, or the "context" block of
-// cdk.json), read and checked in one place. Every problem is reported at once, naming the key, before
-// anything is synthesized. Values given on the command line are strings; cdk.json may give JSON
-// arrays and numbers, so both forms are accepted.
+// cdk.json), read and checked in one place. Every problem is reported at once, named by the key the
+// user typed, before anything is synthesized. Values given on the command line are strings; cdk.json
+// may give JSON arrays and numbers, so both forms are accepted.
+//
+// A new key is one entry in CONTEXT_FIELDS: its reader decides the value's type, and the key appears
+// in CONTEXT_KEYS, in the settings (under its own name) and in the unknown-key check by itself.
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { GRANT_TYPES, type GrantType } from '../lambda/config.js';
 import { maxRotationDays } from './token-broker.js';
+import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, type Checked } from './validation.js';
 
-export const CONTEXT_KEYS = {
-  allowedOrigins: 'allowedOrigins',
-  redirectUris: 'redirectUris',
-  grantTypes: 'grantTypes',
-  oidcRegion: 'oidcRegion',
-  secretArn: 'secretArn',
-  secretName: 'secretName',
-  kmsKeyArn: 'kmsKeyArn',
-  throttleRateLimit: 'throttleRateLimit',
-  throttleBurstLimit: 'throttleBurstLimit',
-  logRetentionDays: 'logRetentionDays',
-  domainName: 'domainName',
-  certificateArn: 'certificateArn',
-  rotationDays: 'rotationDays',
-} as const;
-
-/** The settings the context gave, already checked; absent keys stay undefined (the construct's defaults apply). */
-export interface ContextSettings {
-  readonly allowedOrigins?: string[];
-  readonly redirectUris?: string[];
-  readonly grantTypes?: GrantType[];
-  readonly oidcRegion?: string;
-  readonly secretArn?: string;
-  readonly secretName?: string;
-  readonly kmsKeyArn?: string;
-  readonly throttleRateLimit?: number;
-  readonly throttleBurstLimit?: number;
-  readonly logRetention?: RetentionDays;
-  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
-  /** Days between rotations of the registration; 0 turns rotation off. */
-  readonly rotationDays?: number;
+/** Reports for one key: problems stop the synthesis, notes are printed as warnings. */
+interface Report {
+  problem(message: string): void;
+  note(message: string): void;
 }
 
-export class ContextError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid CDK context for the token broker:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ContextError';
-  }
-}
+/** Reads one key's raw value (never undefined or ""), or reports why it cannot and gives undefined. */
+type Reader<T> = (raw: unknown, key: string, report: Report) => T | undefined;
 
-/** Same shape as config.ts's region check, so a value accepted here is accepted by the function. */
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const show = (raw: unknown): string => JSON.stringify(raw);
+
+/** A comma-separated string (command line) or a list of strings (cdk.json), items trimmed, empties dropped. */
+const listOf =
+  (check?: (item: string) => Checked<string>): Reader<string[]> =>
+  (raw, key, report) => {
+    const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : undefined;
+    if (items === undefined || !items.every((item) => typeof item === 'string')) {
+      report.problem(`${key} must be a comma-separated string or a list of strings, got ${show(raw)}`);
+      return undefined;
+    }
+    const trimmed = (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
+    if (check === undefined) return trimmed;
+    const { values, problems, notes } = checkEach(trimmed, check);
+    for (const problem of problems) report.problem(`${key}: ${problem}`);
+    for (const note of notes) report.note(`${key}: ${note}`);
+    return problems.length > 0 ? undefined : values;
+  };
+
+/** One string, checked (and perhaps normalised) by a shared check. */
+const oneOf =
+  (check: (value: string) => Checked<string>): Reader<string> =>
+  (raw, key, report) => {
+    if (typeof raw !== 'string') {
+      report.problem(`${key} must be a string, got ${show(raw)}`);
+      return undefined;
+    }
+    const result = check(raw);
+    if (!result.ok) {
+      report.problem(`${key}: ${result.problem}`);
+      return undefined;
+    }
+    if (result.note !== undefined) report.note(`${key}: ${result.note}`);
+    return result.value;
+  };
+
+const matching =
+  (pattern: RegExp, what: string): Reader<string> =>
+  (raw, key, report) => {
+    if (typeof raw !== 'string' || !pattern.test(raw.trim())) {
+      report.problem(`${key} must be ${what}, got ${show(raw)}`);
+      return undefined;
+    }
+    return raw.trim();
+  };
+
+const numberIn =
+  (min: number, max: number, integer: boolean): Reader<number> =>
+  (raw, key, report) => {
+    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN;
+    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+      report.problem(`${key} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${show(raw)}`);
+      return undefined;
+    }
+    return value;
+  };
+
 // A complete secret ARN ends in "-" and the six characters Secrets Manager appends to the name.
 const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -64,120 +92,140 @@ const RETENTION_DAYS: readonly number[] = Object.values(RetentionDays).filter(
   (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
 );
 
-export type ContextReader = (key: string) => unknown;
-
-export function readContext(get: ContextReader): ContextSettings {
-  const problems: string[] = [];
-  const has = (key: string): boolean => get(key) !== undefined && get(key) !== '';
-
-  const list = (key: string): string[] | undefined => {
-    const raw = get(key);
-    if (raw === undefined) return undefined;
-    const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : undefined;
-    if (items === undefined || !items.every((item) => typeof item === 'string')) {
-      problems.push(`${key} must be a comma-separated string or a list of strings`);
-      return undefined;
-    }
-    return (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
-  };
-
-  const text = (key: string, pattern: RegExp, what: string): string | undefined => {
-    const raw = get(key);
-    if (raw === undefined || raw === '') return undefined;
-    if (typeof raw !== 'string' || !pattern.test(raw.trim())) {
-      problems.push(`${key} must be ${what}, got ${JSON.stringify(raw)}`);
-      return undefined;
-    }
-    return raw.trim();
-  };
-
-  const number = (key: string, min: number, max: number, integer: boolean): number | undefined => {
-    const raw = get(key);
-    if (raw === undefined || raw === '') return undefined;
-    const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN;
-    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-      problems.push(`${key} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-      return undefined;
-    }
-    return value;
-  };
-
-  const allowedOrigins = list(CONTEXT_KEYS.allowedOrigins);
-  const redirectUris = list(CONTEXT_KEYS.redirectUris);
-
-  let grantTypes: GrantType[] | undefined;
-  const grants = list(CONTEXT_KEYS.grantTypes);
-  if (grants !== undefined) {
-    grantTypes = [];
-    for (const grant of grants) {
-      const full = GRANT_ALIASES[grant] ?? grant;
-      if (KNOWN_GRANTS.includes(full)) {
-        if (!grantTypes.includes(full as GrantType)) grantTypes.push(full as GrantType);
-      } else {
-        problems.push(`${CONTEXT_KEYS.grantTypes}: "${grant}" is not one of ${KNOWN_GRANTS.join(', ')} (or device_code)`);
-      }
-    }
-    if (grants.length === 0) problems.push(`${CONTEXT_KEYS.grantTypes} must name at least one grant type`);
+const grantList: Reader<GrantType[]> = (raw, key, report) => {
+  const grants = listOf()(raw, key, report);
+  if (grants === undefined) return undefined;
+  if (grants.length === 0) {
+    report.problem(`${key} must name at least one grant type`);
+    return undefined;
   }
+  const grantTypes: GrantType[] = [];
+  let refused = false;
+  for (const grant of grants) {
+    const full = GRANT_ALIASES[grant] ?? grant;
+    if (KNOWN_GRANTS.includes(full)) {
+      if (!grantTypes.includes(full as GrantType)) grantTypes.push(full as GrantType);
+    } else {
+      refused = true;
+      report.problem(`${key}: "${grant}" is not one of ${KNOWN_GRANTS.join(', ')} (or device_code)`);
+    }
+  }
+  return refused ? undefined : grantTypes;
+};
 
-  const oidcRegion = text(CONTEXT_KEYS.oidcRegion, REGION, 'an AWS region name such as eu-west-1');
-  const secretArn = text(
-    CONTEXT_KEYS.secretArn,
+const secretName: Reader<string> = (raw, key, report) => {
+  if (typeof raw === 'string' && raw.trim().startsWith('arn:')) {
+    report.problem(`${key} is an ARN: give it as ${CONTEXT_KEYS.secretArn}`);
+    return undefined;
+  }
+  return matching(SECRET_NAME, 'a secret name such as token-broker/registration')(raw, key, report);
+};
+
+const retentionDays: Reader<RetentionDays> = (raw, key, report) => {
+  const days = numberIn(1, 3653, true)(raw, key, report);
+  if (days === undefined) return undefined;
+  if (!RETENTION_DAYS.includes(days)) {
+    report.problem(`${key} must be one of ${RETENTION_DAYS.join(', ')}, got ${days}`);
+    return undefined;
+  }
+  return days as RetentionDays;
+};
+
+/** Every context key the app reads, with its reader. The settings carry each under its own name. */
+export const CONTEXT_FIELDS = {
+  allowedOrigins: listOf(checkOrigin),
+  redirectUris: listOf(checkRedirectUri),
+  grantTypes: grantList,
+  oidcRegion: oneOf(checkRegion),
+  secretArn: matching(
     SECRET_COMPLETE_ARN,
     'a complete secret ARN (ending in the six random characters Secrets Manager adds; use secretName for a name)',
-  );
-  let secretName: string | undefined;
-  const rawName = get(CONTEXT_KEYS.secretName);
-  if (typeof rawName === 'string' && rawName.trim().startsWith('arn:')) {
-    problems.push(`${CONTEXT_KEYS.secretName} is an ARN: give it as ${CONTEXT_KEYS.secretArn}`);
-  } else {
-    secretName = text(CONTEXT_KEYS.secretName, SECRET_NAME, 'a secret name such as token-broker/registration');
+  ),
+  secretName,
+  kmsKeyArn: matching(KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)'),
+  // API Gateway's account-level defaults are 10,000 requests per second with a burst of 5,000.
+  throttleRateLimit: numberIn(1, 10_000, false),
+  throttleBurstLimit: numberIn(1, 5_000, true),
+  logRetentionDays: retentionDays,
+  domainName: matching(DOMAIN_NAME, 'a lower-case DNS name such as auth.example.com'),
+  certificateArn: matching(CERTIFICATE_ARN, 'an ACM certificate ARN'),
+  // 0 turns rotation off; the upper bound renews a registration before its expiry warning (token-broker.ts).
+  rotationDays: numberIn(0, maxRotationDays(), true),
+} satisfies Record<string, Reader<unknown>>;
+
+/** For keys that take a base URL (an issuer, a start URL): https, no query, no trailing "/". */
+export const baseUrl = (example?: string): Reader<string> => oneOf((value) => checkBaseUrl(value, example));
+
+type Fields = typeof CONTEXT_FIELDS;
+export type ContextKey = keyof Fields;
+
+export const CONTEXT_KEYS = Object.fromEntries(Object.keys(CONTEXT_FIELDS).map((key) => [key, key])) as {
+  readonly [K in ContextKey]: K;
+};
+
+type ReadValues = { -readonly [K in ContextKey]?: NonNullable<ReturnType<Fields[K]>> };
+
+/**
+ * The settings the context gave, already checked; absent keys stay undefined (the construct's
+ * defaults apply). Every key under its own name, except the three combined into construct terms.
+ */
+export type ContextSettings = Omit<ReadValues, 'logRetentionDays' | 'domainName' | 'certificateArn'> & {
+  readonly logRetention?: RetentionDays;
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+};
+
+export class ContextError extends Error {
+  /** `notes`: what was normalised on the way, shown after the problems. */
+  constructor(
+    readonly problems: readonly string[],
+    readonly notes: readonly string[] = [],
+  ) {
+    super(
+      `Invalid CDK context for the token broker (${problems.length} problem${problems.length === 1 ? '' : 's'}; ` +
+        `set with -c key=value or in cdk.json's "context"):\n  - ${problems.join('\n  - ')}` +
+        (notes.length > 0 ? `\nAccepted after normalising:\n  - ${notes.join('\n  - ')}` : ''),
+    );
+    this.name = 'ContextError';
   }
-  if (has(CONTEXT_KEYS.secretArn) && has(CONTEXT_KEYS.secretName)) {
+}
+
+export type ContextReader = (key: string) => unknown;
+
+/**
+ * Reads and checks every key; throws one ContextError listing every problem. `notes` receives what
+ * was normalised (a trailing "/" dropped from an origin, say), for the caller to show as warnings.
+ */
+export function readContext(get: ContextReader, notes: string[] = []): ContextSettings {
+  const problems: string[] = [];
+  const report: Report = { problem: (message) => problems.push(message), note: (message) => notes.push(message) };
+  const present = (key: string): boolean => get(key) !== undefined && get(key) !== '';
+
+  const values: Record<string, unknown> = {};
+  for (const [key, read] of Object.entries(CONTEXT_FIELDS) as [ContextKey, Reader<unknown>][]) {
+    if (!present(key)) continue;
+    const value = read(get(key), key, report);
+    if (value !== undefined) values[key] = value;
+  }
+
+  if (present(CONTEXT_KEYS.secretArn) && present(CONTEXT_KEYS.secretName)) {
     problems.push(`give ${CONTEXT_KEYS.secretArn} or ${CONTEXT_KEYS.secretName}, not both`);
   }
-  const kmsKeyArn = text(CONTEXT_KEYS.kmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
-
-  // API Gateway's account-level defaults are 10,000 requests per second with a burst of 5,000.
-  const throttleRateLimit = number(CONTEXT_KEYS.throttleRateLimit, 1, 10_000, false);
-  const throttleBurstLimit = number(CONTEXT_KEYS.throttleBurstLimit, 1, 5_000, true);
-
-  let logRetention: RetentionDays | undefined;
-  const days = number(CONTEXT_KEYS.logRetentionDays, 1, 3653, true);
-  if (days !== undefined) {
-    if (RETENTION_DAYS.includes(days)) logRetention = days as RetentionDays;
-    else problems.push(`${CONTEXT_KEYS.logRetentionDays} must be one of ${RETENTION_DAYS.join(', ')}, got ${days}`);
-  }
-
-  const domainName = text(CONTEXT_KEYS.domainName, DOMAIN_NAME, 'a lower-case DNS name such as auth.example.com');
-  const certificateArn = text(CONTEXT_KEYS.certificateArn, CERTIFICATE_ARN, 'an ACM certificate ARN');
-  if (has(CONTEXT_KEYS.domainName) !== has(CONTEXT_KEYS.certificateArn)) {
+  if (present(CONTEXT_KEYS.domainName) !== present(CONTEXT_KEYS.certificateArn)) {
     problems.push(`${CONTEXT_KEYS.domainName} and ${CONTEXT_KEYS.certificateArn} go together: give both or neither`);
   }
+  if (problems.length > 0) throw new ContextError(problems, notes);
 
-  // 0 turns rotation off; the upper bound renews a registration before its expiry warning (token-broker.ts).
-  const rotationDays = number(CONTEXT_KEYS.rotationDays, 0, maxRotationDays(), true);
-
-  if (problems.length > 0) throw new ContextError(problems);
+  const { logRetentionDays, domainName, certificateArn, ...rest } = values as ReadValues;
   return {
-    ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
-    ...(redirectUris === undefined ? {} : { redirectUris }),
-    ...(grantTypes === undefined ? {} : { grantTypes }),
-    ...(oidcRegion === undefined ? {} : { oidcRegion }),
-    ...(secretArn === undefined ? {} : { secretArn }),
-    ...(secretName === undefined ? {} : { secretName }),
-    ...(kmsKeyArn === undefined ? {} : { kmsKeyArn }),
-    ...(throttleRateLimit === undefined ? {} : { throttleRateLimit }),
-    ...(throttleBurstLimit === undefined ? {} : { throttleBurstLimit }),
-    ...(logRetention === undefined ? {} : { logRetention }),
+    ...rest,
+    ...(logRetentionDays === undefined ? {} : { logRetention: logRetentionDays }),
     ...(domainName !== undefined && certificateArn !== undefined ? { customDomain: { domainName, certificateArn } } : {}),
-    ...(rotationDays === undefined ? {} : { rotationDays }),
   };
 }
 
 /** Context keys that look like ours (no namespace) but are not: most likely typos, silently ignored otherwise. */
 export function unknownContextKeys(all: Readonly<Record<string, unknown>>): string[] {
-  const ours: readonly string[] = Object.values(CONTEXT_KEYS);
+  const ours: readonly string[] = Object.keys(CONTEXT_FIELDS);
   return Object.keys(all).filter((key) => !/[:/@]/.test(key) && !ours.includes(key) && !CDK_PLAIN_KEYS.has(key));
 }
 

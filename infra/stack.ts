@@ -18,8 +18,10 @@ export const STACK_NAME = 'TokenBroker';
  * checks, which fail the synthesis on any unacknowledged finding. Tests build the same app.
  */
 export function buildApp(app: App = new App()): { app: App; stack: TokenBrokerStack } {
-  const settings = readContext((key) => app.node.tryGetContext(key));
+  const notes: string[] = [];
+  const settings = readContext((key) => app.node.tryGetContext(key), notes);
   const stack = new TokenBrokerStack(app, STACK_NAME, { settings });
+  notes.forEach((note, index) => Annotations.of(stack).addWarningV2(`token-broker:context-normalised:${index}`, note));
   for (const key of unknownContextKeys(app.node.getAllContext())) {
     Annotations.of(stack).addWarningV2(
       `token-broker:unknown-context:${key}`,

@@ -5,7 +5,7 @@
 // in lambda/, never retyped, so the two cannot drift apart.
 
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   ApiMapping,
@@ -40,6 +40,8 @@ import { ConfigError, DEFAULTS, ENV, loadConfig, type GrantType } from '../lambd
 import { ROUTES, routeKeysFor, type RouteKey } from '../lambda/routes.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names.js';
 import { ALIASES, checkSubstitutes } from './substitutes.js';
+import { checkProps, TokenBrokerPropsError } from './props.js';
+import { NO_ORIGINS_WARNING } from './validation.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
@@ -235,8 +237,9 @@ export class TokenBroker extends Construct {
   private readonly grantTypes: readonly GrantType[];
   private readonly logRetention: RetentionDays;
 
-  constructor(scope: Construct, id: string, props: TokenBrokerProps = {}) {
+  constructor(scope: Construct, id: string, givenProps: TokenBrokerProps = {}) {
     super(scope, id);
+    const props = this.checkedProps(givenProps);
     this.grantTypes = props.grantTypes ?? DEFAULTS.grantTypes;
     this.routeKeys = routeKeysFor(this.grantTypes);
     this.logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
@@ -619,6 +622,21 @@ export class TokenBroker extends Construct {
     }
     return alarms;
   }
+
+  /**
+   * Every problem with the props at once, named by prop (infra/props.ts); what was normalised and a
+   * broker no browser may call are warnings, which `cdk synth` prints.
+   */
+  private checkedProps(given: TokenBrokerProps): TokenBrokerProps {
+    const { props, notes } = checkProps(given, {
+      functionTimeout: FUNCTION_TIMEOUT,
+      maxRotationDays,
+      registrationLifetimeDays: REGISTRATION_LIFETIME_DAYS,
+    });
+    notes.forEach((note, index) => Annotations.of(this).addWarningV2(`token-broker:normalised:${index}`, note));
+    if (!props.allowedOrigins?.length) Annotations.of(this).addWarningV2('token-broker:no-allowed-origins', NO_ORIGINS_WARNING);
+    return props;
+  }
 }
 
 /** The access log line: JSON, no headers, query strings or bodies (they may hold codes or tokens). */
@@ -697,6 +715,18 @@ function rotationIntervalOf(props: TokenBrokerProps): Duration | undefined {
   return interval;
 }
 
+/** The prop each of the function's variables comes from, for messages. */
+const PROP_OF_ENV: Readonly<Record<string, string>> = {
+  [ENV.allowedOrigins]: 'allowedOrigins',
+  [ENV.redirectUris]: 'redirectUris',
+  [ENV.grantTypes]: 'grantTypes',
+  [ENV.oidcRegion]: 'oidcRegion',
+  [ENV.upstreamTimeoutMs]: 'upstreamTimeout',
+  [ENV.secretTimeoutMs]: 'secretTimeout',
+  [ENV.secretMaxAgeSeconds]: 'secretMaxAge',
+  [ENV.expiryWarningDays]: 'expiryWarningDays',
+};
+
 /** Runs the core's configuration check on what the construct sets; tokens get stand-in values. */
 function checkWithCore(env: Readonly<Record<string, string>>): void {
   const standIns: Record<string, string> = { [ENV.secretId]: 'stand-in', [ENV.oidcRegion]: 'us-east-1' };
@@ -707,7 +737,11 @@ function checkWithCore(env: Readonly<Record<string, string>>): void {
     loadConfig(concrete);
   } catch (error) {
     if (error instanceof ConfigError) {
-      throw new Error(`TokenBroker: the function would reject this configuration:\n  - ${error.problems.join('\n  - ')}`);
+      // Named as the user set them: the prop (and context key) rather than the function's variable.
+      const named = error.problems.map((problem) =>
+        Object.entries(PROP_OF_ENV).reduce((text, [variable, prop]) => text.replaceAll(variable, prop), problem),
+      );
+      throw new TokenBrokerPropsError(named);
     }
     throw error;
   }

@@ -200,8 +200,8 @@ it('refuses a secret from another region than the stack', () => {
   ).toThrow(/the secret is in us-east-1 but the function in eu-west-1/);
 });
 
-it('refuses what the function would refuse at cold start, naming the variable', () => {
-  expect(() => brokerIn({ redirectUris: ['not a uri'] })).toThrow(/TOKEN_BROKER_REDIRECT_URIS: "not a uri" is not an absolute URI/);
-  expect(() => brokerIn({ grantTypes: [] })).toThrow(/TOKEN_BROKER_GRANT_TYPES must name at least one grant type/);
-  expect(() => brokerIn({ oidcRegion: 'EU' })).toThrow(/TOKEN_BROKER_OIDC_REGION "EU" is not an AWS region name/);
+it('refuses what the function would refuse at cold start, naming the prop', () => {
+  expect(() => brokerIn({ redirectUris: ['not a uri'] })).toThrow(/redirectUris: "not a uri" is not an absolute URI; a redirect URI is/);
+  expect(() => brokerIn({ grantTypes: [] })).toThrow(/grantTypes must name at least one grant type/);
+  expect(() => brokerIn({ oidcRegion: 'EU' })).toThrow(/oidcRegion: "EU" is not an AWS region name; give one such as eu-west-1/);
 });

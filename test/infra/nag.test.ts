@@ -19,6 +19,9 @@ const FULL_CONTEXT = {
   certificateArn: 'arn:aws:acm:eu-central-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab',
 };
 
+/** With the annotationsInValidationReport flag (cdk.json), construct warnings appear in the report under this name. */
+const ANNOTATIONS_PLUGIN = 'Construct Annotations';
+
 /** Every acknowledgement in the tree: construct path, rule id and reason. */
 function acknowledgements(root: IConstruct): { path: string; id: string; reason: string }[] {
   return root.node.findAll().flatMap((construct) =>
@@ -47,8 +50,15 @@ describe.each([
   it('pass, with only the expected acknowledgements, each with a reason', () => {
     const s = synthesize(context);
     try {
-      const report = JSON.parse(readFileSync(join(s.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
-      expect(report.pluginReports).toEqual([]);
+      const report = JSON.parse(readFileSync(join(s.outdir, 'validation-report.json'), 'utf8')) as {
+        pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+      };
+      expect(report.pluginReports.filter(({ pluginName }) => pluginName !== ANNOTATIONS_PLUGIN)).toEqual([]);
+      // The construct's own annotations: only the warning that no browser origin is allowed, when none is.
+      const annotations = report.pluginReports
+        .filter(({ pluginName }) => pluginName === ANNOTATIONS_PLUGIN)
+        .flatMap(({ violations }) => violations.map(({ ruleName, severity }) => `${severity} ${ruleName}`));
+      expect(annotations).toEqual('allowedOrigins' in context ? [] : ['warning Annotation::token-broker:no-allowed-origins']);
 
       const found = acknowledgements(s.app);
       // Every route is public by design, each for its own written reason (token-broker.ts).
