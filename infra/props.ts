@@ -78,6 +78,10 @@ export function checkProps(
   wholeIn('expiryWarningDays', props.expiryWarningDays, 0, 365);
   wholeIn('api5xxAlarmThreshold', props.api5xxAlarmThreshold, 1, 1_000_000);
   wholeIn('upstreamErrorAlarmThreshold', props.upstreamErrorAlarmThreshold, 1, 1_000_000);
+  const reserved = props.reservedConcurrency;
+  if (reserved !== undefined && concrete(reserved) && !(Number.isInteger(reserved) && reserved >= 1)) {
+    problems.push(`reservedConcurrency must be a whole number of at least 1, got ${reserved}`);
+  }
   if (props.throttle !== undefined) {
     const { rateLimit, burstLimit } = props.throttle;
     if (concrete(rateLimit) && !(Number.isFinite(rateLimit) && rateLimit >= 1 && rateLimit <= 10_000)) {
