@@ -12,7 +12,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describeClient, exchangeToken, startDeviceAuthorization, type BrokerDeps } from './broker.js';
 import { loadConfig, regionOfArn } from './config.js';
 import { brokerHttp, type BrokerContext, type RouteResult } from './middleware.js';
-import { RegistrationSource } from './registration.js';
+import { createHttpHandler } from './http-handler.js';
+import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './registration.js';
 import { ROUTES, routeKeysFor } from './routes.js';
 import { logger, metrics } from './telemetry.js';
 import { createUpstream } from './upstream.js';
@@ -26,7 +27,11 @@ const secretsClient = new SecretsManagerClient({
   // One attempt: RegistrationSource bounds each read as a whole, and a failed read is retried by
   // the next request.
   maxAttempts: 1,
-  requestHandler: { connectionTimeout: config.secretTimeoutMs, requestTimeout: config.secretTimeoutMs },
+  requestHandler: createHttpHandler({
+    connectionTimeoutMs: config.secretTimeoutMs,
+    requestTimeoutMs: config.secretTimeoutMs,
+    maxAnswerBytes: MAX_SECRET_ANSWER_BYTES,
+  }),
 });
 const registrations = new RegistrationSource({
   secretId: config.secretId,

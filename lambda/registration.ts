@@ -48,6 +48,12 @@ export function parseRegistration(secretString: unknown): Registration {
   };
 }
 
+/**
+ * The largest GetSecretValue answer read: a SecretString is at most 64 KiB, and JSON escaping can
+ * make it a few times longer on the wire. The registration itself is about 2 KB.
+ */
+export const MAX_SECRET_ANSWER_BYTES = 1024 * 1024;
+
 export interface RegistrationSourceOptions {
   readonly secretId: string;
   readonly maxAgeSeconds: number;

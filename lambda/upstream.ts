@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sso-oidc';
 import type { BrokerConfig } from './config.js';
 import { brokerError, upstreamError, type BrokerError } from './errors.js';
+import { createHttpHandler } from './http-handler.js';
 import type { Registration } from './registration.js';
 import type { TokenRequest } from './request.js';
 
@@ -91,15 +92,26 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
   };
 }
 
+/**
+ * The largest SSO OIDC answer read. A token answer is a few KB (an access token and a refresh token
+ * of one to two KB each, an optional ID token, a handful of small members), an error answer less: 64
+ * KiB is ten times that and more, and still nothing for a function with 1 GB of memory and a 6 MB
+ * response limit. A larger answer is not SSO OIDC's: it is refused (502) without reading the rest.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
 export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
   return new SSOOIDCClient({
     region: config.oidcRegion,
+    // No SDK retry: a retried CreateToken would replay a code. The handler retries only a request
+    // that never reached SSO OIDC (http-handler.ts).
     maxAttempts: 1,
-    // The abort signal bounds the whole call; these bound its parts, and keep-alive is the SDK default.
-    requestHandler: {
-      connectionTimeout: Math.min(config.upstreamTimeoutMs, 3000),
-      requestTimeout: config.upstreamTimeoutMs,
-    },
+    // The abort signal bounds the whole call; these bound its parts.
+    requestHandler: createHttpHandler({
+      connectionTimeoutMs: Math.min(config.upstreamTimeoutMs, 3000),
+      requestTimeoutMs: config.upstreamTimeoutMs,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+    }),
   });
 }
 

@@ -1,0 +1,179 @@
+// The HTTP handler under both SDK clients (SSO OIDC and Secrets Manager): the SDK's own
+// NodeHttpHandler, with three things it lacks.
+//  - Pooled (keep-alive) connections are checked before reuse: one that the server has closed, or
+//    that sat idle longer than IDLE_LIMIT_MS (servers close idle connections; a Lambda environment
+//    thawed after a pause holds connections the server closed long ago), is not written to.
+//  - One retry, on a new connection, only when a request provably never reached the server: it was
+//    written onto a reused connection, the server's TCP refused it (ECONNRESET/EPIPE reported by the
+//    operating system: a reset, which a server sends for bytes that arrive after it closed, or that
+//    it closed without reading) and not one byte of an answer came back. An orderly close after the
+//    request was sent ("socket hang up"), a new connection, or any byte of an answer: the request may
+//    have been read, and a CreateToken replayed could spend a single-use code twice. Never retried.
+//  - Answers are read up to a limit and refused past it without reading the rest.
+
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { Transform, type Readable } from 'node:stream';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/**
+ * Connections idle longer than this are closed instead of reused. Servers close idle keep-alive
+ * connections after a time of their own (60 s is the usual default of AWS load balancers; SSO OIDC
+ * publishes none), and a request written in the instant they do is lost: staying well below it makes
+ * that race rare. A new connection costs one TLS handshake, and only after a pause.
+ */
+export const IDLE_LIMIT_MS = 30_000;
+
+/** An answer larger than its limit: the rest of it is never read. */
+export class AnswerTooLarge extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`answer larger than ${limitBytes} bytes`);
+    this.name = 'AnswerTooLarge';
+  }
+}
+
+export interface BrokerHttpHandlerOptions {
+  /** Time to open a connection. */
+  readonly connectionTimeoutMs: number;
+  /** Time the socket may stay silent while a request is under way. */
+  readonly requestTimeoutMs: number;
+  /** Largest answer body read; a larger one fails with AnswerTooLarge. */
+  readonly maxAnswerBytes: number;
+  /** Connections idle longer than this are not reused. Default IDLE_LIMIT_MS. */
+  readonly idleLimitMs?: number;
+}
+
+type Handle = NodeHttpHandler['handle'];
+
+/** Errors of requests that never reached the server (see the file comment). */
+const unsent = new WeakSet<object>();
+
+/** True when `error` is one of a request that provably never reached the server. */
+export const neverReachedServer = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && unsent.has(error);
+
+/** The parts of node:http's Agent this file uses that its types leave out. */
+interface AgentInternals {
+  addRequest(request: http.ClientRequest, options: http.RequestOptions): void;
+  getName(options: http.RequestOptions): string;
+  readonly freeSockets: NodeJS.ReadOnlyDict<Socket[]>;
+}
+
+const idleSince = new WeakMap<Socket, number>();
+
+/** A keep-alive agent that checks a pooled connection before reusing it and marks requests that never left. */
+export function brokerAgent<T extends http.Agent>(agent: T, idleLimitMs: number = IDLE_LIMIT_MS): T {
+  const internals = agent as unknown as AgentInternals;
+  const addRequest = internals.addRequest.bind(agent);
+  agent.on('free', (socket: Socket) => idleSince.set(socket, Date.now()));
+  const stale = (socket: Socket): boolean =>
+    socket.destroyed ||
+    !socket.writable ||
+    socket.readableEnded ||
+    Date.now() - (idleSince.get(socket) ?? Number.NEGATIVE_INFINITY) >= idleLimitMs;
+  internals.addRequest = (request, options) => {
+    watch(request);
+    if (!(internals.freeSockets[internals.getName(options)]?.length ?? 0)) {
+      addRequest(request, options);
+      return;
+    }
+    // One turn of the event loop first: a close the server sent while the connection sat in the pool
+    // (or while Lambda was frozen) is then processed, and the connection is no longer writable.
+    setImmediate(() => {
+      dropFreeSockets(agent, stale);
+      addRequest(request, options);
+    });
+  };
+  return agent;
+}
+
+/** Takes matching idle connections out of the pool (at once, not when their close event comes) and closes them. */
+export function dropFreeSockets(agent: http.Agent, matches: (socket: Socket) => boolean = () => true): void {
+  const pools = (agent as unknown as AgentInternals).freeSockets as Record<string, Socket[] | undefined>;
+  for (const [name, pool] of Object.entries(pools)) {
+    if (pool === undefined) continue;
+    const dropped = pool.filter(matches);
+    if (dropped.length === 0) continue;
+    const kept = pool.filter((socket) => !matches(socket));
+    if (kept.length === 0) delete pools[name];
+    else pools[name] = kept;
+    for (const socket of dropped) socket.destroy();
+  }
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+/** Marks the request's error when the request never reached the server. */
+function watch(request: http.ClientRequest): void {
+  let reused = false;
+  let socket: Socket | undefined;
+  let bytesReadBefore = 0;
+  request.once('socket', (assigned: Socket) => {
+    socket = assigned;
+    reused = request.reusedSocket;
+    bytesReadBefore = assigned.bytesRead;
+  });
+  request.once('error', (error: NodeJS.ErrnoException) => {
+    // A reset reported by the operating system carries the failed call (read, write); Node's own
+    // "socket hang up" (the server closed in order, perhaps after reading the request) carries none.
+    const resetByServer = RESET_CODES.has(String(error.code)) && typeof error.syscall === 'string';
+    if (reused && resetByServer && socket !== undefined && socket.bytesRead === bytesReadBefore) unsent.add(error);
+  });
+}
+
+/** Reads `body` up to `limitBytes`; past that it fails with AnswerTooLarge and the connection is closed. */
+export function capAnswer(body: Readable & { headers?: http.IncomingHttpHeaders }, limitBytes: number): Readable {
+  let seen = 0;
+  const capped = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > limitBytes) done(new AnswerTooLarge(limitBytes));
+      else done(null, chunk);
+    },
+  });
+  // Closing the source closes its connection: nothing more is read, nothing more is buffered.
+  capped.once('error', () => body.destroy());
+  body.once('error', (error) => capped.destroy(error));
+  const declared = Number(body.headers?.['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    body.destroy();
+    process.nextTick(() => capped.destroy(new AnswerTooLarge(limitBytes)));
+    return capped;
+  }
+  body.pipe(capped);
+  return capped;
+}
+
+/** The handler both SDK clients are built with (their `requestHandler`). */
+export function createHttpHandler(options: BrokerHttpHandlerOptions): NodeHttpHandler {
+  const idleLimitMs = options.idleLimitMs ?? IDLE_LIMIT_MS;
+  // The SDK's defaults (keep-alive, 50 sockets); local emulators and tests use plain http.
+  const agents = [
+    brokerAgent(new http.Agent({ keepAlive: true, maxSockets: 50 }), idleLimitMs),
+    brokerAgent(new https.Agent({ keepAlive: true, maxSockets: 50 }), idleLimitMs),
+  ] as const;
+  const inner = new NodeHttpHandler({
+    connectionTimeout: options.connectionTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    httpAgent: agents[0],
+    httpsAgent: agents[1],
+  });
+  const send = inner.handle.bind(inner);
+  const handle: Handle = async (request, handlerOptions) => {
+    let result: Awaited<ReturnType<Handle>>;
+    try {
+      result = await send(request, handlerOptions);
+    } catch (error) {
+      if (!neverReachedServer(error) || handlerOptions?.abortSignal?.aborted) throw error;
+      // The other idle connections to that server are as old as the one it reset: none is reused.
+      for (const agent of agents) dropFreeSockets(agent);
+      result = await send(request, handlerOptions);
+    }
+    const { response } = result;
+    response.body = capAnswer(response.body as Readable, options.maxAnswerBytes);
+    return result;
+  };
+  // The SDK calls the handler's other methods (configuration, destroy) on the same object.
+  return Object.assign(inner, { handle });
+}
