@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sso-oidc';
 import type { BrokerConfig } from './config.js';
 import { brokerError, upstreamError, type BrokerError } from './errors.js';
-import { createHttpHandler } from './http-handler.js';
+import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
 import type { Registration } from './registration.js';
 import type { TokenRequest } from './request.js';
 
@@ -59,13 +59,16 @@ export class UpstreamFailure extends Error {
 
 export function createUpstream(config: BrokerConfig, client = createOidcClient(config)): Upstream {
   type Output<T> = T & { $metadata: { httpStatusCode?: number; requestId?: string } };
-  const send = async <T>(call: (abortSignal: AbortSignal) => Promise<Output<T>>): Promise<UpstreamResult<T>> => {
+  const send = async <T>(
+    registration: Registration,
+    call: (abortSignal: AbortSignal) => Promise<Output<T>>,
+  ): Promise<UpstreamResult<T>> => {
     const deadline = AbortSignal.timeout(config.upstreamTimeoutMs);
     try {
       const { $metadata, ...body } = await call(deadline);
-      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: $metadata.requestId };
+      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId) };
     } catch (error) {
-      throw toUpstreamFailure(error, deadline.aborted, config.upstreamTimeoutMs);
+      throw toUpstreamFailure(error, deadline.aborted, config.upstreamTimeoutMs, registration.clientSecret);
     }
   };
 
@@ -77,8 +80,8 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         clientId: registration.clientId,
         clientSecret: registration.clientSecret,
       });
-      const result = await send<TokenResponse>((abortSignal) => client.send(command, { abortSignal }));
-      return { ...result, body: pickTokenMembers(result.body) ?? unreadable(result) };
+      const result = await send<TokenResponse>(registration, (abortSignal) => client.send(command, { abortSignal }));
+      return { ...result, body: usable(pickTokenMembers(result.body), registration) ?? unreadable(result) };
     },
     async startDeviceAuthorization(registration, startUrl) {
       const command = new StartDeviceAuthorizationCommand({
@@ -86,11 +89,26 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         clientSecret: registration.clientSecret,
         startUrl,
       });
-      const result = await send<DeviceAuthorizationResponse>((abortSignal) => client.send(command, { abortSignal }));
-      return { ...result, body: pickDeviceMembers(result.body) ?? unreadable(result) };
+      const result = await send<DeviceAuthorizationResponse>(registration, (abortSignal) => client.send(command, { abortSignal }));
+      return { ...result, body: usable(pickDeviceMembers(result.body), registration) ?? unreadable(result) };
     },
   };
 }
+
+/**
+ * A success that quotes the client secret anywhere cannot be passed on, and a token cannot be
+ * redacted without breaking it: such an answer is unreadable.
+ */
+function usable<T extends object>(body: T | undefined, registration: Registration): T | undefined {
+  if (body === undefined) return undefined;
+  const quotesSecret = Object.values(body).some((value) => typeof value === 'string' && value.includes(registration.clientSecret));
+  return quotesSecret ? undefined : body;
+}
+
+/** SSO OIDC's request ids are UUIDs; anything else is not echoed in a header. */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
+const plainRequestId = (requestId: string | undefined): string | undefined =>
+  requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined;
 
 /**
  * The largest SSO OIDC answer read. A token answer is a few KB (an access token and a refresh token
@@ -127,6 +145,8 @@ function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (
   const members = (Object.keys(shape) as (keyof T)[]).filter((m) => source[m] != null);
   if (required.some((m) => !members.includes(m))) return undefined;
   if (members.some((m) => typeof source[m] !== shape[m])) return undefined;
+  // JSON has no Infinity or NaN (`1e999` parses as Infinity, and would be written back as null).
+  if (members.some((m) => typeof source[m] === 'number' && !Number.isFinite(source[m]))) return undefined;
   return Object.fromEntries(members.map((m) => [m, source[m]])) as T;
 }
 
@@ -158,17 +178,63 @@ function unreadable(result: UpstreamResult<unknown>): never {
   throw new UpstreamFailure(brokerError('BadGatewayException', UNREADABLE), result.status, result.requestId);
 }
 
+/**
+ * An error type passed on must be a plain identifier: it becomes the x-amzn-ErrorType header, where
+ * CR/LF or a character outside Latin-1 makes the answer unsendable and a long one an oversized header.
+ * SSO OIDC's longest is 29 characters.
+ */
+const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/** RFC 6749 section 5.2: `error` is printable ASCII without `"` and `\`; short, as every code is. */
+const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+/** Error answers passed on keep an error status; anything else (status 600, a typed 302) is not SSO OIDC's. */
+const isErrorStatus = (status: number): boolean => Number.isInteger(status) && status >= 400 && status <= 599;
+const REDACTED = '[redacted]';
+const LOGGED_CHARACTERS = 100;
+
+/** Removes the client secret from a text SSO OIDC wrote, before it is passed on or logged. */
+export function redact(text: string, secret: string | undefined): string {
+  return secret === undefined || secret === '' ? text : text.split(secret).join(REDACTED);
+}
+
+/** A text for the log: the secret removed, cut to 100 characters, every character outside printable ASCII escaped. */
+export function forLog(text: string, secret?: string): string {
+  const clean = redact(text, secret);
+  const cut = clean.length > LOGGED_CHARACTERS ? clean.slice(0, LOGGED_CHARACTERS) : clean;
+  const escaped = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return clean.length > LOGGED_CHARACTERS ? `${escaped}... (${clean.length} characters)` : escaped;
+}
+
+/** The 502 for an error answer that cannot be passed on; what was wrong goes to the log only. */
+const unusableError = (logDetail: string, status: number | undefined, requestId: string | undefined): UpstreamFailure =>
+  new UpstreamFailure(brokerError('BadGatewayException', UNREADABLE, { logDetail }), status, requestId);
+
 /** The names the SDK gives an error answer that carried no type (no x-amzn-ErrorType, no code, no __type). */
 const UNTYPED = new Set(['Unknown', 'UnknownError']);
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
-/** Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. */
-export function toUpstreamFailure(error: unknown, deadlineReached: boolean, timeoutMs: number): UpstreamFailure {
+/**
+ * Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. What SSO
+ * OIDC wrote is passed on only when it is a valid, bounded answer, and never with `clientSecret` in it.
+ */
+export function toUpstreamFailure(
+  error: unknown,
+  deadlineReached: boolean,
+  timeoutMs: number,
+  clientSecret?: string,
+): UpstreamFailure {
   const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
-  const status = metadata?.httpStatusCode;
-  const requestId = metadata?.requestId;
+  const status = metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } }).$response?.statusCode;
+  const requestId = plainRequestId(metadata?.requestId);
   const name = (error as { name?: unknown }).name;
+
+  if (error instanceof AnswerTooLarge) {
+    return new UpstreamFailure(
+      brokerError('BadGatewayException', UNREADABLE, { logDetail: `answer over ${error.limitBytes} bytes, not read further` }),
+      status,
+      requestId,
+    );
+  }
 
   const code = (error as { code?: unknown }).code;
   const connectionFailed = typeof code === 'string' && CONNECTION_ERRORS.has(code);
@@ -184,15 +250,17 @@ export function toUpstreamFailure(error: unknown, deadlineReached: boolean, time
   // names no type (an empty 503 from a load balancer) is one the SDK calls "Unknown": unreadable.
   if (error instanceof SSOOIDCServiceException && !UNTYPED.has(String(name)) && status !== undefined) {
     const fields = error as unknown as Record<string, unknown>;
-    const text = (key: string): string | undefined => (typeof fields[key] === 'string' ? (fields[key] as string) : undefined);
+    const text = (key: string): string | undefined =>
+      typeof fields[key] === 'string' ? redact(fields[key] as string, clientSecret) : undefined;
+    const type = redact(error.name, clientSecret);
+    if (!ERROR_TYPE.test(type)) return unusableError(`error type not a plain identifier: ${forLog(error.name, clientSecret)}`, status, requestId);
+    if (!isErrorStatus(status)) return unusableError(`error ${type} with status ${status}, not 400-599`, status, requestId);
+    const code = text('error');
+    if (code !== undefined && !ERROR_CODE.test(code)) {
+      return unusableError(`error ${type} with an error code that is not RFC 6749's: ${forLog(code)}`, status, requestId);
+    }
     return new UpstreamFailure(
-      upstreamError({
-        status,
-        type: error.name,
-        error: text('error'),
-        description: text('error_description'),
-        reason: text('reason'),
-      }),
+      upstreamError({ status, type, error: code, description: text('error_description'), reason: text('reason') }),
       status,
       requestId,
     );
