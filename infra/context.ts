@@ -77,6 +77,14 @@ const numberIn =
     return value;
   };
 
+/** true/false (cdk.json) or "true"/"false" (command line). */
+const flag: Reader<boolean> = (raw, key, report) => {
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  report.problem(`${key} must be true or false, got ${show(raw)}`);
+  return undefined;
+};
+
 // A complete secret ARN ends in "-" and the six characters Secrets Manager appends to the name.
 const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -151,6 +159,8 @@ export const CONTEXT_FIELDS = {
   certificateArn: matching(CERTIFICATE_ARN, 'an ACM certificate ARN'),
   // 0 turns rotation off; the upper bound renews a registration before its expiry warning (token-broker.ts).
   rotationDays: numberIn(0, maxRotationDays(), true),
+  // The CloudWatch dashboard, on unless false.
+  dashboard: flag,
 } satisfies Record<string, Reader<unknown>>;
 
 /** For keys that take a base URL (an issuer, a start URL): https, no query, no trailing "/". */

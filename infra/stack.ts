@@ -62,6 +62,7 @@ export class TokenBrokerStack extends Stack {
       // Absent: the construct's default (on, every 60 days); 0: off.
       rotation: settings.rotationDays === undefined ? undefined : settings.rotationDays > 0,
       rotationSchedule: settings.rotationDays ? Duration.days(settings.rotationDays) : undefined,
+      dashboard: settings.dashboard,
       customDomain:
         settings.customDomain === undefined
           ? undefined
@@ -79,6 +80,12 @@ export class TokenBrokerStack extends Stack {
       description: 'The secret holding the client registration: give it to `npm run register-client -- --secret-id`',
       value: this.broker.secretId,
     });
+    if (this.broker.dashboard !== undefined) {
+      new CfnOutput(this, 'DashboardUrl', {
+        description: 'The CloudWatch dashboard of the token broker',
+        value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.broker.dashboard.dashboard.dashboardName}`,
+      });
+    }
     if (this.broker.rotation !== undefined) {
       new CfnOutput(this, 'RotationLogGroup', {
         description: 'Log group of the rotation function: "rotation step failed" lines say why a rotation failed',

@@ -382,7 +382,7 @@ describe('default configuration (no context)', () => {
     expect(s.stack.broker.alarms.rotationErrors).toBeDefined();
   });
 
-  it('outputs the API URL, the secret ARN and the rotation log group', () => {
+  it('outputs the API URL, the secret ARN, the rotation log group and the dashboard URL', () => {
     expect(s.json.Outputs).toEqual({
       ApiUrl: {
         Description: expect.any(String),
@@ -392,6 +392,20 @@ describe('default configuration (no context)', () => {
       },
       SecretArn: { Description: expect.stringContaining('register-client'), Value: { Ref: ids.secret } },
       RotationLogGroup: { Description: expect.any(String), Value: { Ref: ids.rotationLogs } },
+      DashboardUrl: {
+        Description: expect.any(String),
+        Value: {
+          'Fn::Join': [
+            '',
+            [
+              'https://console.aws.amazon.com/cloudwatch/home?region=',
+              { Ref: 'AWS::Region' },
+              '#dashboards/dashboard/',
+              { Ref: s.logicalId(s.stack.broker.dashboard!.dashboard) },
+            ],
+          ],
+        },
+      },
     });
   });
 
@@ -589,7 +603,7 @@ describe('rotation turned off (rotationDays=0)', () => {
     expect(Object.keys(resourcesOf(s.json, 'AWS::Logs::LogGroup'))).toHaveLength(2);
     expect(Object.keys(resourcesOf(s.json, 'AWS::CloudWatch::Alarm'))).toHaveLength(5);
     expect(s.stack.broker.alarms.rotationErrors).toBeUndefined();
-    expect(Object.keys(s.json.Outputs!).sort()).toEqual(['ApiUrl', 'SecretArn']);
+    expect(Object.keys(s.json.Outputs!).sort()).toEqual(['ApiUrl', 'DashboardUrl', 'SecretArn']);
     // The secret is still created the same way.
     expect(onlyResource(s.json, 'AWS::SecretsManager::Secret').resource.Properties.SecretString).toBe('{}');
   });
