@@ -95,7 +95,8 @@ async function callWithRegistration<T>(
   }
 }
 
-async function timed<T>(audit: Audit, call: () => Promise<UpstreamResult<T>>): Promise<UpstreamResult<T>> {
+/** Counts and times one SSO OIDC call for the audit record. */
+export async function timed<T>(audit: Audit, call: () => Promise<UpstreamResult<T>>): Promise<UpstreamResult<T>> {
   const started = performance.now();
   audit.upstreamCalls += 1;
   try {

@@ -30,6 +30,15 @@ export interface BrokerConfig {
   readonly secretMaxAgeSeconds: number;
   /** Log a warning when the registration expires within this many days. */
   readonly expiryWarningDays: number;
+  /**
+   * The standard OAuth 2.0 front door's issuer (RFC 8414): its /oauth2/* and metadata routes exist
+   * only when it is set. Configured, never taken from a request's Host header.
+   */
+  readonly issuer: string | undefined;
+  /** The stable `client_id` standard clients are configured with; unchanged by a registration rotation. */
+  readonly publicClientId: string;
+  /** The start URL SSO OIDC needs for a device authorization through the front door (standard clients send none). */
+  readonly startUrl: string | undefined;
 }
 
 /** Names of every variable the broker reads; the CDK construct sets exactly these. */
@@ -43,6 +52,9 @@ export const ENV = {
   secretTimeoutMs: 'TOKEN_BROKER_SECRET_TIMEOUT_MS',
   secretMaxAgeSeconds: 'TOKEN_BROKER_SECRET_MAX_AGE_SECONDS',
   expiryWarningDays: 'TOKEN_BROKER_EXPIRY_WARNING_DAYS',
+  issuer: 'TOKEN_BROKER_ISSUER',
+  publicClientId: 'TOKEN_BROKER_PUBLIC_CLIENT_ID',
+  startUrl: 'TOKEN_BROKER_START_URL',
 } as const;
 
 export const DEFAULTS = {
@@ -52,6 +64,7 @@ export const DEFAULTS = {
   secretTimeoutMs: 3000,
   secretMaxAgeSeconds: 300,
   expiryWarningDays: 14,
+  publicClientId: 'token-broker',
 } as const;
 
 export class ConfigError extends Error {
@@ -91,8 +104,10 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
 
   const redirectUris = new Set<string>();
   for (const uri of list(env[ENV.redirectUris])) {
-    if (URL.canParse(uri)) redirectUris.add(uri);
-    else problems.push(`${ENV.redirectUris}: "${uri}" is not an absolute URI`);
+    if (!URL.canParse(uri)) problems.push(`${ENV.redirectUris}: "${uri}" is not an absolute URI`);
+    // RFC 6749 section 3.1.2: a redirection endpoint URI must not include a fragment.
+    else if (uri.includes('#')) problems.push(`${ENV.redirectUris}: "${uri}" has a fragment, which RFC 6749 section 3.1.2 forbids`);
+    else redirectUris.add(uri);
   }
 
   const grantTypes = new Set<GrantType>();
@@ -118,6 +133,25 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   const secretMaxAgeSeconds = int(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, 0, 86400);
   const expiryWarningDays = int(ENV.expiryWarningDays, DEFAULTS.expiryWarningDays, 0, 365);
 
+  const issuer = optional(env[ENV.issuer]);
+  if (issuer !== undefined) {
+    const problem = issuerProblem(issuer);
+    if (problem !== undefined) problems.push(`${ENV.issuer} "${issuer}" ${problem}`);
+  }
+  const publicClientId = optional(env[ENV.publicClientId]) ?? DEFAULTS.publicClientId;
+  if (!/^[\x21-\x7e]{1,128}$/.test(publicClientId)) {
+    problems.push(`${ENV.publicClientId} must be 1 to 128 visible ASCII characters`);
+  }
+  const startUrl = optional(env[ENV.startUrl]);
+  if (startUrl !== undefined && !(URL.canParse(startUrl) && /^https?:$/.test(new URL(startUrl).protocol))) {
+    problems.push(`${ENV.startUrl} "${startUrl}" is not an absolute http(s) URL`);
+  }
+  if (issuer !== undefined && startUrl === undefined && grantTypes.has(GRANT_TYPES.deviceCode)) {
+    problems.push(
+      `${ENV.startUrl} is required when ${ENV.issuer} is set and the device grant is enabled: standard clients send no start URL`,
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secretId,
@@ -129,7 +163,36 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     secretTimeoutMs,
     secretMaxAgeSeconds,
     expiryWarningDays,
+    issuer,
+    publicClientId,
+    startUrl,
   };
+}
+
+const optional = (value: string | undefined): string | undefined => {
+  const trimmed = value?.trim() ?? '';
+  return trimmed === '' ? undefined : trimmed;
+};
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Why a value is not a usable issuer, or undefined. RFC 8414 section 2: https, no query, no
+ * fragment; http only on loopback, for local runs. No trailing slash, so that `${issuer}/oauth2/...`
+ * and the metadata's `issuer` member match what clients compare byte for byte.
+ */
+function issuerProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return 'is not an absolute URL';
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    return 'must use https (http only for 127.0.0.1, localhost or [::1])';
+  }
+  if (value.includes('?') || value.includes('#')) return 'must have no query and no fragment';
+  if (value.endsWith('/')) return 'must not end with a slash';
+  if (url.username !== '' || url.password !== '') return 'must not hold a user name or password';
+  // What a client compares with must be exactly what it was configured with: no normalisation.
+  if (url.href !== value && url.href !== `${value}/`) return 'is not in its normal form (lower-case scheme and host, no default port)';
+  return undefined;
 }
 
 /** The region an ARN names (a secret named by ARN is read there), or undefined for a plain name. */

@@ -121,3 +121,49 @@ export function upstreamError(init: {
     fromUpstream: true,
   });
 }
+
+/**
+ * The error codes a standard OAuth 2.0 client understands: RFC 6749 §4.1.2.1 (authorization
+ * endpoint) and §5.2 (token endpoint), RFC 8628 §3.5 (device polling).
+ */
+export const RFC_ERRORS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'unsupported_response_type',
+  'invalid_scope',
+  'access_denied',
+  'server_error',
+  'temporarily_unavailable',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+]);
+
+/** An answer in the RFC 6749 §5.2 shape, for the front door. */
+export interface OAuthWireError {
+  readonly error: string;
+  readonly error_description?: string;
+}
+
+/**
+ * The RFC 6749 / RFC 8628 `error` a vocabulary error stands for. SSO OIDC's types name them (see
+ * UPSTREAM_ERRORS); an error type the broker does not know keeps the service's `error` when that is
+ * a registered code, and otherwise becomes the generic code its status class implies.
+ */
+export function rfcErrorCode(error: BrokerError): string {
+  const known = (UPSTREAM_ERRORS as Record<string, { error: string }>)[error.type] ?? (BROKER_ERRORS as Record<string, { error: string }>)[error.type];
+  if (known !== undefined) return known.error;
+  if (RFC_ERRORS.has(error.error)) return error.error;
+  return error.status >= 500 ? 'server_error' : 'invalid_request';
+}
+
+/** The RFC 6749 §5.2 body for an error; the service's own type stays in `x-amzn-ErrorType`. */
+export function toOAuthWire(error: BrokerError): OAuthWireError {
+  return {
+    error: rfcErrorCode(error),
+    ...(error.description === undefined ? {} : { error_description: error.description }),
+  };
+}

@@ -1,6 +1,7 @@
 // Lambda entry point: API Gateway HTTP API (payload format 2.0) events for POST /token,
 // POST /device_authorization (when the device grant is enabled) and CORS preflight, answered with
-// JSON. Wiring only: the work is done in broker.ts and the modules it uses.
+// JSON, and, when TOKEN_BROKER_ISSUER is set, the standard OAuth 2.0 front door's routes
+// (lambda/oauth/). Wiring only: the work is done in broker.ts, oauth/ and the modules they use.
 
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -14,7 +15,8 @@ import { loadConfig, regionOfArn } from './config.js';
 import { brokerHttp, type BrokerContext, type RouteResult } from './middleware.js';
 import { createHttpHandler } from './http-handler.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './registration.js';
-import { ROUTES, routeKeysFor } from './routes.js';
+import { answerFrontDoor, FRONT_DOOR_ROUTES } from './oauth/front-door.js';
+import { JSON_BODY_ROUTES, ROUTES, routeKeysFor } from './routes.js';
 import { logger, metrics } from './telemetry.js';
 import { createUpstream } from './upstream.js';
 
@@ -44,6 +46,7 @@ registrations.prefetch();
 const deps: BrokerDeps = { config, registrations, upstream: createUpstream(config) };
 
 async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Promise<RouteResult> {
+  if (FRONT_DOOR_ROUTES.has(event.routeKey)) return answerFrontDoor(event, deps, context.audit);
   if (event.routeKey === ROUTES.client) return { statusCode: 200, body: await describeClient(deps, context.audit) };
   const result =
     event.routeKey === ROUTES.deviceAuthorization
@@ -52,16 +55,16 @@ async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Pro
   return { statusCode: result.status, body: result.body };
 }
 
-// Only POST routes have a JSON body; GET /client has none to parse.
+// Only the CreateToken dialect's routes have a JSON body; the front door's are forms it parses itself.
 const jsonBody = httpJsonBodyParser();
 const parseJsonBodyOfPosts: MiddlewareObj<APIGatewayProxyEventV2> = {
-  before: (request) => (request.event.routeKey.startsWith('POST ') ? jsonBody.before?.(request as never) : undefined),
+  before: (request) => (JSON_BODY_ROUTES.has(request.event.routeKey) ? jsonBody.before?.(request as never) : undefined),
 };
 
 export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
   // logEvent: false overrides POWERTOOLS_LOGGER_LOG_EVENT: the event holds codes and tokens.
   .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics))
-  .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes) }))
+  .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined }) }))
   .use(parseJsonBodyOfPosts)
   .handler(route);

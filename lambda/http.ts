@@ -3,7 +3,7 @@
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { BrokerConfig } from './config.js';
-import { brokerError, invalidRequest, type BrokerError } from './errors.js';
+import { brokerError, invalidRequest, toOAuthWire, type BrokerError } from './errors.js';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;
@@ -75,6 +75,70 @@ export function errorResponse(
   context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
 ): HttpResponse {
   return jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
+}
+
+/** An error on a front-door JSON route: the RFC 6749 §5.2 body, the service's type in the header. */
+export function oauthErrorResponse(
+  error: BrokerError,
+  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
+  triedHttpAuthentication = false,
+): HttpResponse {
+  // RFC 6749 §5.2: a client that tried HTTP authentication gets 401 with a challenge. Only then: a
+  // challenge on a browser's fetch could make it prompt the person for a password.
+  const challenge: Record<string, string> =
+    error.status === 401 && triedHttpAuthentication ? { 'www-authenticate': 'Basic realm="token-broker"' } : {};
+  return jsonResponse(error.status, toOAuthWire(error), context, { 'x-amzn-ErrorType': error.type, ...challenge });
+}
+
+/** Pages are static text: no script, no style from elsewhere, never framed. */
+const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-frame-options': 'DENY',
+};
+
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A readable page for a person whose browser was sent here (the front door's authorize and callback). */
+export function pageResponse(
+  statusCode: number,
+  title: string,
+  message: string,
+  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
+): HttpResponse {
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
+<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${
+    context.requestId === undefined ? '' : `<p><small>Request id: ${escapeHtml(context.requestId)}</small></p>`
+  }</body></html>
+`;
+  return {
+    statusCode,
+    headers: {
+      ...SECURITY_HEADERS,
+      ...PAGE_HEADERS,
+      ...corsHeaders(context.origin, context.config),
+      ...(context.requestId === undefined ? {} : { 'x-amzn-RequestId': context.requestId }),
+    },
+    body,
+  };
+}
+
+/** A 302 to `location`, which the caller has validated. No-referrer keeps codes out of Referer headers. */
+export function redirectResponse(
+  location: string,
+  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
+): HttpResponse {
+  return {
+    statusCode: 302,
+    headers: {
+      ...SECURITY_HEADERS,
+      ...corsHeaders(context.origin, context.config),
+      ...(context.requestId === undefined ? {} : { 'x-amzn-RequestId': context.requestId }),
+      location,
+    },
+    body: '',
+  };
 }
 
 /** The answer to a CORS preflight from an allowed origin (the origin check has already run). */

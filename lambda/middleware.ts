@@ -12,11 +12,14 @@ import {
   decodeBody,
   errorResponse,
   jsonResponse,
+  oauthErrorResponse,
   originOf,
+  pageResponse,
   preflightResponse,
+  redirectResponse,
   type HttpResponse,
 } from './http.js';
-import { ROUTES, type RouteKey } from './routes.js';
+import { OAUTH_JSON_ROUTES, PAGE_ROUTES, ROUTES, type RouteKey } from './routes.js';
 import { logger, recordRequest } from './telemetry.js';
 import { UpstreamFailure } from './upstream.js';
 
@@ -24,11 +27,14 @@ export interface BrokerContext extends Context {
   audit: Audit;
 }
 
-/** What a route handler returns: the status and the JSON body; headers are added here. */
-export interface RouteResult {
-  readonly statusCode: number;
-  readonly body: unknown;
-}
+/**
+ * What a route handler returns; headers are added here. A JSON body, or (front door) a readable
+ * page for a person, or a redirect to a location the route has validated.
+ */
+export type RouteResult =
+  | { readonly statusCode: number; readonly body: unknown }
+  | { readonly statusCode: number; readonly page: { readonly title: string; readonly message: string } }
+  | { readonly statusCode: 302; readonly location: string };
 
 type BrokerRequest = Request<APIGatewayProxyEventV2, HttpResponse | RouteResult, Error, BrokerContext>;
 
@@ -64,7 +70,13 @@ export function brokerHttp(options: {
     },
     after(request) {
       const result = request.response as RouteResult;
-      request.response = jsonResponse(result.statusCode, result.body, replyContext(request));
+      const context = replyContext(request);
+      request.response =
+        'location' in result
+          ? redirectResponse(result.location, context)
+          : 'page' in result
+            ? pageResponse(result.statusCode, result.page.title, result.page.message, context)
+            : jsonResponse(result.statusCode, result.body, context);
       recordRequest(
         request.context.audit,
         { route: request.event.routeKey, status: result.statusCode },
@@ -74,7 +86,7 @@ export function brokerHttp(options: {
     onError(request) {
       const error = toBrokerError(request.error);
       request.context.audit ??= newAudit();
-      request.response = errorResponse(error, replyContext(request));
+      request.response = errorAnswer(request.event, error, replyContext(request));
       recordRequest(
         request.context.audit,
         { route: request.event.routeKey, status: error.status, error },
@@ -82,6 +94,25 @@ export function brokerHttp(options: {
       );
     },
   };
+}
+
+/**
+ * The error's wire form for the route: the CreateToken dialect's JSON, RFC 6749 §5.2 JSON on the
+ * front door's endpoints, or a page where a person's browser was sent (never a redirect: RFC 6749
+ * §4.1.2.1 allows redirecting only to a validated redirect URI, which the route decides itself).
+ */
+function errorAnswer(
+  event: APIGatewayProxyEventV2,
+  error: BrokerError,
+  context: Parameters<typeof errorResponse>[1],
+): HttpResponse {
+  const { routeKey } = event;
+  if (OAUTH_JSON_ROUTES.has(routeKey)) return oauthErrorResponse(error, context, event.headers?.authorization !== undefined);
+  if (PAGE_ROUTES.has(routeKey)) {
+    const title = error.status >= 500 ? 'Sign-in is unavailable' : 'Sign-in request refused';
+    return pageResponse(error.status, title, error.description ?? error.error, context);
+  }
+  return errorResponse(error, context);
 }
 
 /** Maps anything thrown on the way to the vocabulary. Unexpected errors are logged by name and stack only. */

@@ -12,14 +12,53 @@ export const ROUTES = {
   // CORS preflight is answered by the function (not API Gateway's built-in CORS) so that local
   // and deployed behaviour come from the same code.
   preflight: 'OPTIONS /{proxy+}',
+  // The standard OAuth 2.0 front door (lambda/oauth/), present only when an issuer is configured.
+  // Metadata at both well-known names: many OIDC libraries look only at the second (RFC 8414 §5).
+  oauthMetadata: 'GET /.well-known/oauth-authorization-server',
+  openidConfiguration: 'GET /.well-known/openid-configuration',
+  oauthAuthorize: 'GET /oauth2/authorize',
+  // Where SSO OIDC sends the browser back: the one redirect URI registered with SSO OIDC for it.
+  oauthCallback: 'GET /oauth2/callback',
+  oauthToken: 'POST /oauth2/token',
+  oauthDeviceAuthorization: 'POST /oauth2/device_authorization',
 } as const;
 
 export type RouteKey = (typeof ROUTES)[keyof typeof ROUTES];
 
-/** The routes that exist for a set of enabled grant types: the device route only with the device grant. */
-export function routeKeysFor(grantTypes: Iterable<GrantType>): RouteKey[] {
+/** Path of the front door's callback, below the issuer. */
+export const CALLBACK_PATH = '/oauth2/callback';
+
+/** Routes whose request body is JSON (the CreateToken dialect); the front door's bodies are forms. */
+export const JSON_BODY_ROUTES: ReadonlySet<string> = new Set([ROUTES.token, ROUTES.deviceAuthorization]);
+
+/** Front-door routes a browser navigates to: their errors are readable pages, not JSON. */
+export const PAGE_ROUTES: ReadonlySet<string> = new Set([ROUTES.oauthAuthorize, ROUTES.oauthCallback]);
+
+/** Front-door routes that answer errors in the RFC 6749 §5.2 shape. */
+export const OAUTH_JSON_ROUTES: ReadonlySet<string> = new Set([
+  ROUTES.oauthMetadata,
+  ROUTES.openidConfiguration,
+  ROUTES.oauthToken,
+  ROUTES.oauthDeviceAuthorization,
+]);
+
+export interface RouteOptions {
+  /** True when the standard OAuth 2.0 front door is on (config.issuer is set). */
+  readonly frontDoor?: boolean;
+}
+
+/**
+ * The routes that exist for a set of enabled grant types: the device routes only with the device
+ * grant, the front door's only when it is on.
+ */
+export function routeKeysFor(grantTypes: Iterable<GrantType>, options: RouteOptions = {}): RouteKey[] {
+  const device = [...grantTypes].includes(GRANT_TYPES.deviceCode);
   const keys: RouteKey[] = [ROUTES.token, ROUTES.client, ROUTES.preflight];
-  if ([...grantTypes].includes(GRANT_TYPES.deviceCode)) keys.push(ROUTES.deviceAuthorization);
+  if (device) keys.push(ROUTES.deviceAuthorization);
+  if (options.frontDoor) {
+    keys.push(ROUTES.oauthMetadata, ROUTES.openidConfiguration, ROUTES.oauthAuthorize, ROUTES.oauthCallback, ROUTES.oauthToken);
+    if (device) keys.push(ROUTES.oauthDeviceAuthorization);
+  }
   return keys;
 }
 

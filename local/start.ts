@@ -8,7 +8,7 @@
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
 import { ConfigError, ENV, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/config.js';
-import { routeKeysFor } from '../lambda/routes.js';
+import { CALLBACK_PATH, routeKeysFor, type RouteKey } from '../lambda/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
@@ -58,6 +58,12 @@ function demoOrigins(frontendUrl: string): string[] {
   return [url.origin, `${url.protocol}//localhost:${url.port}`];
 }
 
+/** `TOKEN_BROKER_ISSUER=self`: the issuer is the URL this server listens on (local runs only). */
+const ISSUER_SELF = 'self';
+
+/** The front door's demo page (demo/oidc.html) is its own redirect URI, on each demo origin. */
+const OIDC_PAGE = '/oidc.html';
+
 function demoDeviceInterval(): number {
   const raw = process.env[DEMO_ENV.deviceIntervalSeconds] ?? '5';
   const seconds = Number(raw);
@@ -72,7 +78,7 @@ function demoDeviceInterval(): number {
  * frontend's origin, and points the broker's variables at all of it. The frontend listens first:
  * with PORT=0 its origin is known only then.
  */
-async function startDemo(): Promise<Demo> {
+async function startDemo(issuer: string | undefined): Promise<Demo> {
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const oidc = await SsoOidcEmulator.start({ port: portAt(2), deviceIntervalSeconds: demoDeviceInterval() });
   const secrets = await SecretsManagerEmulator.start({ port: portAt(3), region });
@@ -91,7 +97,8 @@ async function startDemo(): Promise<Demo> {
       clientName: 'token-broker-local',
       clientType: 'public',
       grantTypes: Object.values(GRANT_TYPES),
-      redirectUris: union(redirectUris, ownRedirectUris),
+      // With the front door on, SSO OIDC sends its sign-ins to the broker's callback.
+      redirectUris: union(redirectUris, ownRedirectUris, issuer === undefined ? [] : [`${issuer}${CALLBACK_PATH}`]),
       issuerUrl: oidc.url,
       scopes: DEMO_SCOPES,
     }),
@@ -109,10 +116,11 @@ async function startDemo(): Promise<Demo> {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     [ENV.secretId]: 'token-broker/registration',
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
+    [ENV.startUrl]: DEMO_START_URL,
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
   process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
-  process.env[ENV.redirectUris] = union(ownRedirectUris, redirectUris).join(',');
+  process.env[ENV.redirectUris] = union(ownRedirectUris, redirectUris, origins.map((origin) => `${origin}${OIDC_PAGE}`)).join(',');
   // The emulators' endpoints always win in demo mode: real AWS is never called from it.
   process.env.AWS_ENDPOINT_URL_SSO_OIDC = oidc.url;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
@@ -138,6 +146,11 @@ const ROUTE_NOTES: Readonly<Record<string, string>> = {
   'POST /device_authorization': 'StartDeviceAuthorization (device grant)',
   'GET /client': 'the client id and authorize endpoint, for frontends',
   'OPTIONS /{proxy+}': 'CORS preflight, any path',
+  'GET /.well-known/openid-configuration': 'front door: metadata (RFC 8414; also at /.well-known/oauth-authorization-server)',
+  'GET /oauth2/authorize': 'front door: authorization endpoint (code + PKCE S256)',
+  'GET /oauth2/callback': 'front door: where SSO OIDC sends the browser back',
+  'POST /oauth2/token': 'front door: token endpoint (form-encoded, RFC 6749)',
+  'POST /oauth2/device_authorization': 'front door: device authorization (RFC 8628)',
 };
 
 /** One line per route the configuration enables: the same list the adapter (and API Gateway) serves. */
@@ -154,6 +167,12 @@ function routeLines(apiUrl: string, routes: readonly string[]): string[] {
 function banner(apiUrl: string, routes: readonly string[], config: BrokerConfig, demo: Demo | undefined, logs: LogFormat): string[] {
   const device = config.grantTypes.has(GRANT_TYPES.deviceCode);
   const lines = [`token broker listening on ${apiUrl}`, ...routeLines(apiUrl, routes)];
+  if (config.issuer !== undefined) {
+    lines.push(
+      `standard OAuth 2.0 front door: issuer ${config.issuer}, client_id ${config.publicClientId}`,
+      `  the redirect URI to register with SSO OIDC for it: ${config.issuer}${CALLBACK_PATH}`,
+    );
+  }
   if (demo === undefined) {
     lines.push(`using secret ${config.secretId} and SSO OIDC in ${config.oidcRegion}`);
   } else {
@@ -196,16 +215,28 @@ function banner(apiUrl: string, routes: readonly string[], config: BrokerConfig,
 async function main(): Promise<void> {
   const logs = logFormat(process.env[LOCAL_LOGS_ENV]);
   if (logs === 'human') useHumanLogs();
-  const demo = process.env[ENV.secretId] ? undefined : await startDemo();
+  const demoMode = !process.env[ENV.secretId];
+  // The server listens first, so that its own URL can be the front door's issuer: requests wait for
+  // the handler, and the route list (which the adapter reads on each request) is filled once the
+  // configuration is known. Nothing is served before the banner below is printed.
+  let ready: (handler: LambdaHandler) => void = () => undefined;
+  const loaded = new Promise<LambdaHandler>((resolve) => (ready = resolve));
+  const routes: RouteKey[] = [];
+  const api = await startLocalApi({ handler: async (event, context) => (await loaded)(event, context), routes, port: basePort });
+  // The front door is on in demo mode, with this server as issuer; TOKEN_BROKER_ISSUER=self asks for it elsewhere.
+  if (process.env[ENV.issuer] === ISSUER_SELF || (demoMode && process.env[ENV.issuer] === undefined)) {
+    process.env[ENV.issuer] = api.url;
+  }
+  const demo = demoMode ? await startDemo(process.env[ENV.issuer]) : undefined;
   const config = loadConfig();
+  routes.push(...routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined }));
   // As the Lambda runtime sets it: Powertools reports the first invocation as a cold start.
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE ??= 'on-demand';
   // Imported only now: the handler reads its configuration at module load, as in Lambda.
   const { handler } = await import('../lambda/handler.js');
   // Middy types the context as its handler sees it (with the audit record its middleware adds); the
   // caller, like Lambda, passes a plain Context.
-  const routes = routeKeysFor(config.grantTypes);
-  const api = await startLocalApi({ handler: handler as unknown as LambdaHandler, routes, port: basePort });
+  ready(handler as unknown as LambdaHandler);
   if (demo) configureFrontend(demo, config, api.url);
   // One write, so that whoever reads the banner (the tests do) gets it whole.
   process.stderr.write(`${banner(api.url, routes, config, demo, logs).join('\n')}\n`);

@@ -13,7 +13,7 @@ export const REFRESH_TOKEN = 'refresh_token';
 export const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 const ALL_GRANT_TYPES = [AUTHORIZATION_CODE, REFRESH_TOKEN, DEVICE_CODE];
 
-/** The user every approved sign-in stands for; its claims end up in the idToken. */
+/** The user every approved sign-in stands for; its claims end up in the idToken (with `idToken: true`). */
 export const DEMO_USER = { sub: 'demo-user-0001', email: 'demo.user@example.com' } as const;
 
 const DAY_SECONDS = 86_400;
@@ -55,6 +55,12 @@ export interface SsoOidcEmulatorOptions {
   rotateRefreshTokens?: boolean;
   /** When true GET /authorize redirects at once, as if the demo user had signed in. */
   autoApprove?: boolean;
+  /**
+   * When true an authorization-code sign-in also returns an unsigned idToken with DEMO_USER's
+   * claims, as this emulator used to. Default false: SSO OIDC documents idToken as "not implemented
+   * or supported" (CreateToken's model), and the emulator follows the documented service.
+   */
+  idToken?: boolean;
 }
 
 export type KmsState = 'ok' | 'disabled' | 'access_denied';
@@ -216,6 +222,7 @@ export class SsoOidcEmulator extends HostedEmulator {
       registrationLifetimeSeconds: options.registrationLifetimeSeconds ?? 90 * DAY_SECONDS,
       rotateRefreshTokens: options.rotateRefreshTokens ?? false,
       autoApprove: options.autoApprove ?? false,
+      idToken: options.idToken ?? false,
     };
   }
 
@@ -242,6 +249,11 @@ export class SsoOidcEmulator extends HostedEmulator {
     const record = this.#refreshTokens.get(token);
     if (record === undefined) throw new Error('Unknown refresh token');
     record.revoked = true;
+  }
+
+  /** Revokes every refresh token issued so far, as an administrator ending all sessions would. */
+  revokeAllRefreshTokens(): void {
+    for (const record of this.#refreshTokens.values()) record.revoked = true;
   }
 
   injectFault(fault: SsoOidcFault): void {
@@ -470,7 +482,7 @@ export class SsoOidcEmulator extends HostedEmulator {
       if (request.codeVerifier === undefined) invalidRequest('codeVerifier is required');
       if (s256(request.codeVerifier) !== code.codeChallenge) throw invalidGrant('Code verifier mismatch');
     }
-    return this.#issueTokens(client, true);
+    return this.#issueTokens(client, this.#options.idToken);
   }
 
   #refresh(client: Client, request: TokenRequest): Record<string, unknown> {
@@ -618,7 +630,9 @@ ${hidden}
     const client = this.#clients.get(input.clientId);
     if (client === undefined || this.#now() >= client.expiresAtSeconds * 1000) throw new PageError('Unknown client');
     if (!client.grantTypes.includes(AUTHORIZATION_CODE)) throw new PageError('Client is not registered for authorization_code');
-    if (!client.redirectUris.includes(input.redirectUri)) throw new PageError('redirect_uri is not registered for this client');
+    if (!client.redirectUris.some((registered) => redirectUriMatches(registered, input.redirectUri))) {
+      throw new PageError('redirect_uri is not registered for this client');
+    }
     const allowed = client.scopes;
     if (allowed !== undefined && input.scopes?.some((scope) => !allowed.includes(scope))) {
       throw new PageError('A requested scope is not registered for this client');
@@ -804,6 +818,21 @@ function parseRegisterInput(json: Record<string, unknown> | undefined): Register
     if (value !== undefined) input[key] = value;
   }
   return input;
+}
+
+/**
+ * Exact match, except that a loopback IP redirect URI matches on any port (RFC 8252 §7.3), as the
+ * service does: the AWS CLI registers http://127.0.0.1/oauth/callback and signs in with
+ * http://127.0.0.1:<port>/oauth/callback (awscli/botocore/utils.py, SSOTokenFetcherAuth).
+ */
+function redirectUriMatches(registered: string, presented: string): boolean {
+  if (registered === presented) return true;
+  if (!URL.canParse(registered) || !URL.canParse(presented)) return false;
+  const [a, b] = [new URL(registered), new URL(presented)];
+  const loopback = (url: URL): boolean => url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === '[::1]');
+  if (!loopback(a) || !loopback(b) || a.port !== '') return false;
+  b.port = '';
+  return a.href === b.href && !presented.includes('#');
 }
 
 /** RFC 3986 absolute-URI: a scheme, and no fragment (which RFC 6749 forbids in redirect URIs). */

@@ -217,6 +217,34 @@ describe('authorization code with PKCE', () => {
     expect(tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600 });
     expect(tokens.accessToken).toMatch(/^[\w-]{40,}$/);
     expect(tokens.refreshToken).toMatch(/^[\w-]{40,}$/);
+    // The documented service sends no idToken (CreateToken's model: "not implemented or supported").
+    expect(tokens.idToken).toBeUndefined();
+  });
+
+  test('with idToken: true an authorization-code sign-in also returns an unsigned idToken for the demo user', async () => {
+    const emulator = await SsoOidcEmulator.start({ idToken: true, now: () => clock });
+    const client = sdkFor(emulator);
+    try {
+      const { registration, tokens } = await signIn(emulator, client);
+      idTokenOf(tokens, registration);
+    } finally {
+      client.destroy();
+      await emulator.stop();
+    }
+  });
+
+  test('RFC 8252 §7.3: a registered loopback IP redirect URI matches on any port, as the AWS CLI relies on; nothing else is loosened', async () => {
+    const registration = register(oidc, { redirectUris: ['http://127.0.0.1/oauth/callback'] });
+    const authorize = (redirectUri: string) => () => oidc.authorize({ clientId: registration.clientId, redirectUri });
+    expect(authorize('http://127.0.0.1:43123/oauth/callback')).not.toThrow();
+    expect(authorize('http://127.0.0.1/oauth/callback')).not.toThrow();
+    expect(authorize('http://127.0.0.1:43123/oauth/other')).toThrow('redirect_uri is not registered');
+    expect(authorize('http://localhost:43123/oauth/callback')).toThrow('redirect_uri is not registered');
+    const fixed = register(oidc, { redirectUris: ['https://app.example.com/callback'] });
+    expect(() => oidc.authorize({ clientId: fixed.clientId, redirectUri: 'https://app.example.com:8443/callback' })).toThrow('redirect_uri is not registered');
+  });
+
+  const idTokenOf = (tokens: { idToken?: string | undefined }, registration: { clientId?: string | undefined }) => {
     const [header, payload, signature] = tokens.idToken!.split('.');
     expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toEqual({ alg: 'none', typ: 'JWT' });
     expect(JSON.parse(Buffer.from(payload!, 'base64url').toString())).toMatchObject({
@@ -227,7 +255,7 @@ describe('authorization code with PKCE', () => {
       exp: Math.floor(clock / 1000) + 3600,
     });
     expect(signature).toBe('');
-  });
+  };
 
   test('Cancel redirects with access_denied and no code', async () => {
     const registration = register();

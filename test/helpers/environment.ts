@@ -17,6 +17,8 @@ export interface EnvironmentOptions {
   /** Names the client and the secret (`<name>/registration`). */
   readonly name: string;
   readonly redirectUri: string;
+  /** Further redirect URIs registered with SSO OIDC (e.g. the front door's loopback callback). */
+  readonly extraRedirectUris?: string[];
   readonly oidc?: SsoOidcEmulatorOptions;
   /** Registered scopes; default: any scope allowed. */
   readonly scopes?: string[];
@@ -45,7 +47,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
     clientName: options.name,
     clientType: 'public',
     grantTypes: ALL_GRANTS,
-    redirectUris: [options.redirectUri],
+    redirectUris: [options.redirectUri, ...(options.extraRedirectUris ?? [])],
     issuerUrl: oidc.url,
     ...(options.scopes ? { scopes: options.scopes } : {}),
   });

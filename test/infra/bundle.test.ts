@@ -276,7 +276,6 @@ describe('driven with API Gateway v2 events against the emulators', () => {
       tokenType: 'Bearer',
       expiresIn: expect.any(Number),
       refreshToken: expect.any(String),
-      idToken: expect.any(String),
     });
     expect(response.body.expiresIn).toBeGreaterThan(0);
     expect(response.headers).toMatchObject({

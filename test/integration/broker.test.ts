@@ -90,7 +90,8 @@ describe('successful exchanges', () => {
   it('exchanges an authorization code with PKCE for tokens, uncacheable', async () => {
     const { response } = await exchange(['openid']);
     expect(response.status).toBe(200);
-    expect(Object.keys(response.body).sort()).toEqual(['accessToken', 'expiresIn', 'idToken', 'refreshToken', 'tokenType']);
+    // The emulator follows the documented service: no idToken.
+    expect(Object.keys(response.body).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']);
     expect(response.body.tokenType).toBe('Bearer');
     expect(response.body.expiresIn).toBeGreaterThan(0);
     expect(response.headers.get('cache-control')).toBe('no-store');

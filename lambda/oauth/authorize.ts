@@ -1,0 +1,110 @@
+// GET /oauth2/authorize (RFC 6749 §4.1.1, RFC 7636 §4.3): checks a standard authorization request
+// and sends the browser on to SSO OIDC's /authorize in SSO OIDC's own dialect, with the broker's
+// registered client, its own callback as redirect URI, and the client's redirect URI and state
+// sealed into the `state` it sends (so the callback needs no server-side storage).
+// Never an open redirector: until the redirect URI is known to be on the allow list, every problem
+// is a page; after that, problems go back to the client's redirect URI (RFC 6749 §4.1.2.1).
+
+import { ENV } from '../config.js';
+import type { BrokerDeps, Audit } from '../broker.js';
+import type { RouteResult } from '../middleware.js';
+import { frontDoorUrls } from './metadata.js';
+import { clip, parseParameters } from './parameters.js';
+import { expiresIn, sealFor } from './sealing.js';
+import { redirectTo, requireIssuer, grantedScope } from './shared.js';
+
+/** How long a person has to sign in at SSO OIDC before the sealed state expires. */
+export const STATE_LIFETIME_SECONDS = 15 * 60;
+
+// RFC 7636 §4.2: 43 to 128 characters from the unreserved set.
+const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+const MAX_SCOPES = 50;
+const MAX_STATE_CHARS = 1024;
+
+const refused = (message: string): RouteResult => ({ statusCode: 400, page: { title: 'Sign-in request refused', message } });
+
+export async function authorize(rawQuery: string | undefined, deps: BrokerDeps, audit: Audit): Promise<RouteResult> {
+  const { config } = deps;
+  const issuer = requireIssuer(config);
+  audit.grantType = 'authorize';
+  const { values, repeated } = parseParameters(rawQuery);
+
+  // Before the redirect URI is validated: a page, never a redirect (RFC 6749 §4.1.2.1).
+  if (config.redirectUris.size === 0) {
+    return refused(`This token broker allows no redirect URI yet: list your application's redirect URIs in ${ENV.redirectUris}.`);
+  }
+  for (const name of ['client_id', 'redirect_uri']) {
+    if (repeated.has(name)) return refused(`The parameter "${name}" is sent more than once (RFC 6749 section 3.1).`);
+  }
+  const clientId = values.get('client_id');
+  if (clientId === undefined) return refused('The parameter "client_id" is required (RFC 6749 section 4.1.1).');
+  const registration = await deps.registrations.get();
+  audit.clientSecretExpiresAt = registration.clientSecretExpiresAt;
+  if (clientId !== config.publicClientId && clientId !== registration.clientId) {
+    return refused(`The client_id "${clip(clientId)}" is not a client of this token broker.`);
+  }
+  const redirectUri = values.get('redirect_uri');
+  if (redirectUri === undefined) return refused('The parameter "redirect_uri" is required by this token broker.');
+  // Exact string match (RFC 6749 §3.1.2.3): no case folding, no normalisation, no prefixes.
+  if (!config.redirectUris.has(redirectUri)) {
+    return refused(`The redirect_uri is not one this token broker allows (${ENV.redirectUris}).`);
+  }
+
+  // From here on the client hears about problems at its redirect URI, with its state and our issuer.
+  const state = values.get('state');
+  const fail = (error: string, description: string): RouteResult =>
+    redirectTo(redirectUri, { error, error_description: description, state, iss: issuer });
+  const [firstRepeated] = repeated;
+  if (firstRepeated !== undefined) {
+    return fail('invalid_request', `The parameter "${clip(firstRepeated)}" is sent more than once (RFC 6749 section 3.1).`);
+  }
+  if (state !== undefined && state.length > MAX_STATE_CHARS) {
+    return fail('invalid_request', `The parameter "state" is longer than ${MAX_STATE_CHARS} characters.`);
+  }
+  const responseType = values.get('response_type');
+  if (responseType === undefined) return fail('invalid_request', 'The parameter "response_type" is required.');
+  if (responseType !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
+  const responseMode = values.get('response_mode');
+  if (responseMode !== undefined && responseMode !== 'query') {
+    return fail('invalid_request', 'Only response_mode=query is supported.');
+  }
+  const codeChallenge = values.get('code_challenge');
+  const method = values.get('code_challenge_method');
+  if (codeChallenge === undefined) {
+    return fail('invalid_request', 'PKCE is required: send code_challenge and code_challenge_method=S256 (RFC 7636 section 4.3).');
+  }
+  if (method !== 'S256') {
+    return fail('invalid_request', 'code_challenge_method must be S256 (RFC 7636 section 4.3): plain is not supported.');
+  }
+  if (!CODE_CHALLENGE.test(codeChallenge)) {
+    return fail('invalid_request', 'code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.2).');
+  }
+  const scope = values.get('scope');
+  const scopes = scope === undefined ? [] : scope.split(' ');
+  if (scopes.some((token) => !SCOPE_TOKEN.test(token))) {
+    return fail('invalid_scope', 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).');
+  }
+  if (scopes.length > MAX_SCOPES) return fail('invalid_scope', `scope may hold at most ${MAX_SCOPES} scopes.`);
+
+  const sealedState = sealFor(
+    { r: redirectUri, ...(state === undefined ? {} : { s: state }), sc: grantedScope(scopes), e: expiresIn(STATE_LIFETIME_SECONDS) },
+    registration,
+    'state',
+  );
+  // SSO OIDC's dialect, as the AWS CLI v2 sends it (awscli/botocore/utils.py,
+  // SSOTokenFetcherAuth._get_authorization_uri): `scopes`, plural and space-separated.
+  const upstream = new URLSearchParams({
+    response_type: 'code',
+    client_id: registration.clientId,
+    redirect_uri: frontDoorUrls(issuer).callback,
+    state: sealedState,
+    code_challenge: codeChallenge,
+    code_challenge_method: 'S256',
+    ...(scopes.length > 0 ? { scopes: scopes.join(' ') } : {}),
+  });
+  const endpoint = registration.authorizationEndpoint ?? `https://oidc.${config.oidcRegion}.amazonaws.com/authorize`;
+  // %20 rather than URLSearchParams' `+` for spaces, as the CLI sends them.
+  return { statusCode: 302, location: `${endpoint}?${upstream.toString().replace(/\+/g, '%20')}` };
+}

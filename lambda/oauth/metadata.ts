@@ -1,0 +1,36 @@
+// RFC 8414 authorization server metadata, served at /.well-known/oauth-authorization-server and
+// /.well-known/openid-configuration (the name OIDC libraries look at). Only what the broker can
+// honestly promise: no jwks_uri or userinfo_endpoint (SSO OIDC signs no ID tokens the broker could
+// vouch for, and has no userinfo), no `openid` in scopes_supported.
+
+import { GRANT_TYPES, type BrokerConfig } from '../config.js';
+import { CALLBACK_PATH } from '../routes.js';
+
+export const frontDoorUrls = (issuer: string) => ({
+  authorization: `${issuer}/oauth2/authorize`,
+  token: `${issuer}/oauth2/token`,
+  deviceAuthorization: `${issuer}/oauth2/device_authorization`,
+  /** The one redirect URI registered with SSO OIDC for the front door. */
+  callback: `${issuer}${CALLBACK_PATH}`,
+});
+
+export function authorizationServerMetadata(config: BrokerConfig & { issuer: string }): Record<string, unknown> {
+  const urls = frontDoorUrls(config.issuer);
+  const device = config.grantTypes.has(GRANT_TYPES.deviceCode);
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: urls.authorization,
+    token_endpoint: urls.token,
+    ...(device ? { device_authorization_endpoint: urls.deviceAuthorization } : {}),
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    // Enabled grants, by their RFC names, in a fixed order.
+    grant_types_supported: Object.values(GRANT_TYPES).filter((grant) => config.grantTypes.has(grant)),
+    // RFC 7636: PKCE is mandatory, and only S256 (SSO OIDC's one method).
+    code_challenge_methods_supported: ['S256'],
+    // Public clients only: the registration's secret stays in the broker.
+    token_endpoint_auth_methods_supported: ['none'],
+    // RFC 9207: every authorization response carries `iss`.
+    authorization_response_iss_parameter_supported: true,
+  };
+}

@@ -1,0 +1,29 @@
+// Small pieces the front door's endpoints share.
+
+import type { BrokerConfig } from '../config.js';
+import { internalError } from '../errors.js';
+import type { RouteResult } from '../middleware.js';
+
+/** The issuer; the front door's routes exist only when it is set, so its absence is a bug. */
+export function requireIssuer(config: BrokerConfig): string {
+  if (config.issuer === undefined) throw internalError('front door route called without an issuer');
+  return config.issuer;
+}
+
+/**
+ * The scope reported as granted: the requested scopes without `openid`. SSO OIDC documents its
+ * idToken as not supported, and a client that sees `openid` granted expects (and validates) an ID
+ * token the broker cannot vouch for.
+ */
+export const grantedScope = (scopes: readonly string[]): string => scopes.filter((scope) => scope !== 'openid').join(' ');
+
+/**
+ * A 302 to a validated redirect URI with `params` added to its query (RFC 6749 §4.1.2: any query it
+ * has is kept). Undefined parameters are left out.
+ */
+export function redirectTo(redirectUri: string, params: Record<string, string | undefined>): RouteResult {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) query.append(name, value);
+  const separator = !redirectUri.includes('?') ? '?' : /[?&]$/.test(redirectUri) ? '' : '&';
+  return { statusCode: 302, location: `${redirectUri}${separator}${query.toString().replace(/\+/g, '%20')}` };
+}

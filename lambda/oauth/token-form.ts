@@ -1,0 +1,97 @@
+// The token and device authorization requests of standard clients (RFC 6749 §3.2, §4.1.3, §6;
+// RFC 8628 §3.1, §3.4): form-encoded, snake_case, public clients only. Turns a form into a request
+// the front door may act on, or the RFC 6749 §5.2 error that names what is wrong. Nothing that fails
+// here reaches SSO OIDC, and no value from the form is ever quoted back except a short grant type.
+
+import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../config.js';
+import { brokerError, invalidRequest } from '../errors.js';
+import { checkFormContentType, clip, parseParameters, refuseRepeated } from './parameters.js';
+
+export type FrontDoorTokenRequest =
+  | { readonly grantType: typeof GRANT_TYPES.authorizationCode; readonly clientId: string; readonly code: string; readonly redirectUri: string; readonly codeVerifier: string }
+  | { readonly grantType: typeof GRANT_TYPES.refreshToken; readonly clientId: string; readonly refreshToken: string; readonly scope?: string }
+  | { readonly grantType: typeof GRANT_TYPES.deviceCode; readonly clientId: string; readonly deviceCode: string };
+
+export interface FrontDoorDeviceRequest {
+  readonly clientId: string;
+  readonly scope?: string;
+}
+
+export interface FormRequest {
+  readonly body: string | undefined;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+// RFC 7636 §4.1: 43 to 128 characters from the unreserved set.
+const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/**
+ * The form's parameters once the client is known to be a public client: RFC 6749 §2.3 client
+ * authentication is refused (the broker holds the only secret), with invalid_client as §5.2 says.
+ */
+function publicClientForm(request: FormRequest): ReadonlyMap<string, string> {
+  if (request.headers.authorization !== undefined) {
+    throw brokerError(
+      'InvalidClientException',
+      'This token endpoint serves public clients only (token_endpoint_auth_method "none"): send no Authorization header, only client_id.',
+    );
+  }
+  checkFormContentType(request.headers['content-type']);
+  const parameters = parseParameters(request.body);
+  // RFC 6749 §3.2: parameters must not be included more than once.
+  refuseRepeated(parameters);
+  const { values } = parameters;
+  if (values.has('client_secret')) {
+    throw brokerError(
+      'InvalidClientException',
+      'This token endpoint serves public clients only (token_endpoint_auth_method "none"): send no client_secret.',
+    );
+  }
+  return values;
+}
+
+function required(values: ReadonlyMap<string, string>, name: string, why: string): string {
+  const value = values.get(name);
+  if (value === undefined) throw invalidRequest(`The parameter "${name}" is required ${why}.`);
+  return value;
+}
+
+export function parseTokenForm(request: FormRequest, config: BrokerConfig): FrontDoorTokenRequest {
+  const values = publicClientForm(request);
+  const grant = required(values, 'grant_type', '(RFC 6749 section 4.1.3)');
+  if (!(config.grantTypes as ReadonlySet<string>).has(grant)) {
+    throw brokerError('UnsupportedGrantTypeException', `The grant type "${clip(grant)}" is not enabled on this broker.`);
+  }
+  // RFC 6749 §3.2.1: a public client names itself with client_id.
+  const clientId = required(values, 'client_id', 'for a public client (RFC 6749 section 3.2.1)');
+  switch (grant as GrantType) {
+    case GRANT_TYPES.authorizationCode: {
+      const why = 'for the authorization_code grant (RFC 6749 section 4.1.3)';
+      const code = required(values, 'code', why);
+      const redirectUri = required(values, 'redirect_uri', why);
+      const codeVerifier = required(values, 'code_verifier', 'for the authorization_code grant: PKCE is mandatory (RFC 7636 section 4.5)');
+      if (!CODE_VERIFIER.test(codeVerifier)) {
+        throw invalidRequest('code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1).');
+      }
+      return { grantType: GRANT_TYPES.authorizationCode, clientId, code, redirectUri, codeVerifier };
+    }
+    case GRANT_TYPES.refreshToken: {
+      const refreshToken = required(values, 'refresh_token', 'for the refresh_token grant (RFC 6749 section 6)');
+      const scope = values.get('scope');
+      return { grantType: GRANT_TYPES.refreshToken, clientId, refreshToken, ...(scope === undefined ? {} : { scope }) };
+    }
+    case GRANT_TYPES.deviceCode:
+      return {
+        grantType: GRANT_TYPES.deviceCode,
+        clientId,
+        deviceCode: required(values, 'device_code', 'for the device_code grant (RFC 8628 section 3.4)'),
+      };
+  }
+}
+
+export function parseDeviceForm(request: FormRequest): FrontDoorDeviceRequest {
+  const values = publicClientForm(request);
+  const clientId = required(values, 'client_id', 'for a public client (RFC 8628 section 3.1)');
+  const scope = values.get('scope');
+  return { clientId, ...(scope === undefined ? {} : { scope }) };
+}
