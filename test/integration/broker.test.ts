@@ -7,6 +7,7 @@ import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manag
 import type { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
 import { post, type BrokerProcess } from '../helpers/broker-process.js';
 import { ALL_GRANTS, DEVICE_GRANT as DEVICE, startEnvironment, type Environment } from '../helpers/environment.js';
+import { LOOPBACK_CALLBACK, PUBLIC_CLIENT_ID, beginSignIn, finishSignIn, frontDoorEnv, postForm } from '../helpers/front-door.js';
 import { pkcePair } from '../helpers/pkce.js';
 
 const SCOPES = ['openid', 'email', 'sso:account:access'];
@@ -32,7 +33,9 @@ beforeAll(async () => {
     redirectUri: REDIRECT,
     oidc: { now: () => clock, deviceIntervalSeconds: 5 },
     scopes: SCOPES,
-    brokerEnv: { TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN, TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '1000' },
+    // The front door is on too, so that the log check at the end covers its routes.
+    extraRedirectUris: [LOOPBACK_CALLBACK],
+    brokerEnv: frontDoorEnv({ TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN, TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '1000' }),
   });
   ({ oidc, secrets, broker } = environment);
   clientId = environment.registration.clientId;
@@ -196,7 +199,7 @@ describe('every SSO OIDC error passes through exactly', () => {
       expect(secrets.callCount('GetSecretValue') - before.reads).toBe(1);
       expect(oidc.callCount('/token') - before.token).toBe(1);
     } finally {
-      const renewed = oidc.registerClient({ clientName: 'broker-integration', clientType: 'public', grantTypes: ALL_GRANTS, redirectUris: [REDIRECT], issuerUrl: oidc.url, scopes: SCOPES });
+      const renewed = oidc.registerClient({ clientName: 'broker-integration', clientType: 'public', grantTypes: ALL_GRANTS, redirectUris: [REDIRECT, LOOPBACK_CALLBACK], issuerUrl: oidc.url, scopes: SCOPES });
       clientId = renewed.clientId;
       remember(renewed.clientSecret);
       secrets.putSecret(environment.secretId, JSON.stringify(renewed));
@@ -343,6 +346,34 @@ describe('upstream failures', () => {
     const { response } = await exchange();
     expectError(response, 504, 'GatewayTimeoutException', 'temporarily_unavailable');
     expect((await exchange()).response.status).toBe(200);
+  });
+});
+
+describe('the front door, for the log check below', () => {
+  it('signs in, refreshes and polls a device code through /oauth2/*, every value remembered', async () => {
+    const state = `state-${pkcePair().verifier}`;
+    const begun = await beginSignIn(environment, { redirectUri: REDIRECT, state, scope: 'openid email' });
+    const upstream = new URL(begun.callbackUrl).searchParams;
+    const signIn = await finishSignIn(begun);
+    remember(state, begun.verifier, upstream.get('code'), upstream.get('state'), signIn.code);
+    const tokenUrl = `${broker.url}/oauth2/token`;
+    const exchanged = await postForm(tokenUrl, { grant_type: 'authorization_code', client_id: PUBLIC_CLIENT_ID, code: signIn.code, redirect_uri: REDIRECT, code_verifier: begun.verifier });
+    expect(exchanged.status).toBe(200);
+    remember(exchanged.body.access_token, exchanged.body.refresh_token);
+    const refreshed = await postForm(tokenUrl, { grant_type: 'refresh_token', client_id: PUBLIC_CLIENT_ID, refresh_token: String(exchanged.body.refresh_token) });
+    expect(refreshed.status).toBe(200);
+    remember(refreshed.body.access_token);
+    // Failures too: a replayed code, a bad verifier, a refused secret.
+    const replay = await postForm(tokenUrl, { grant_type: 'authorization_code', client_id: PUBLIC_CLIENT_ID, code: signIn.code, redirect_uri: REDIRECT, code_verifier: begun.verifier });
+    expect(replay.body.error).toBe('invalid_grant');
+    const secret = `client-secret-${pkcePair().verifier}`;
+    remember(secret);
+    expect((await postForm(tokenUrl, { grant_type: 'refresh_token', client_id: PUBLIC_CLIENT_ID, refresh_token: String(exchanged.body.refresh_token), client_secret: secret })).status).toBe(401);
+    const device = await postForm(`${broker.url}/oauth2/device_authorization`, { client_id: PUBLIC_CLIENT_ID });
+    expect(device.status).toBe(200);
+    remember(device.body.device_code);
+    const poll = await postForm(tokenUrl, { grant_type: DEVICE, client_id: PUBLIC_CLIENT_ID, device_code: String(device.body.device_code) });
+    expect(poll.body.error).toBe('authorization_pending');
   });
 });
 

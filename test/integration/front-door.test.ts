@@ -30,6 +30,12 @@ const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 let clock = Date.now();
 let environment: Environment;
 let url: string;
+/** Every secret, code, verifier, state and token this file sees; none may appear in the broker's output. */
+const sensitive = new Set<string>();
+const remember = (...values: unknown[]): void => {
+  for (const value of values) if (typeof value === 'string' && value.length >= 16) sensitive.add(value);
+};
+const longState = (): string => `state-${pkcePair().verifier}`;
 
 beforeAll(async () => {
   environment = await startEnvironment({
@@ -40,6 +46,7 @@ beforeAll(async () => {
     brokerEnv: frontDoorEnv({ TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN }),
   });
   url = environment.broker.url;
+  remember(environment.registration.clientSecret);
 });
 
 afterAll(async () => {
@@ -51,7 +58,10 @@ const token = (form: Record<string, string> | string, headers: Record<string, st
   postForm(`${url}/oauth2/token`, form, headers);
 
 async function signedIn(scope = SCOPE) {
-  const signIn = await signInThroughFrontDoor(environment, { redirectUri: REDIRECT, state: 'client-state', scope });
+  const begun = await beginSignIn(environment, { redirectUri: REDIRECT, state: longState(), scope });
+  const callback = new URL(begun.callbackUrl).searchParams;
+  const signIn = await finishSignIn(begun);
+  remember(callback.get('code'), callback.get('state'), signIn.code, signIn.verifier, signIn.state);
   return signIn;
 }
 
@@ -64,6 +74,7 @@ async function exchanged(scope = SCOPE) {
     redirect_uri: REDIRECT,
     code_verifier: signIn.verifier,
   });
+  remember(response.body.access_token, response.body.refresh_token);
   return { signIn, response };
 }
 
@@ -374,6 +385,7 @@ describe('token endpoint (RFC 6749 §3.2, §4.1.3, §5, §6)', () => {
     const { response } = await exchanged();
     const before = upstreamTokenCalls();
     const refreshed = await token({ grant_type: 'refresh_token', client_id: PUBLIC_CLIENT_ID, refresh_token: String(response.body.refresh_token), scope: SCOPE });
+    remember(refreshed.body.access_token);
     expect(refreshed.status).toBe(200);
     expect(upstreamTokenCalls() - before).toBe(1);
     expect(refreshed.body.access_token).not.toBe(response.body.access_token);
@@ -456,12 +468,14 @@ describe('device authorization (RFC 8628)', () => {
     expect(started.status).toBe(200);
     expect(Object.keys(started.body).sort()).toEqual(['device_code', 'expires_in', 'interval', 'user_code', 'verification_uri', 'verification_uri_complete']);
     expect(started.headers.get('cache-control')).toBe('no-store');
+    remember(started.body.device_code);
     const poll = () => token({ grant_type: DEVICE, client_id: PUBLIC_CLIENT_ID, device_code: String(started.body.device_code) });
     expect((await poll()).body.error).toBe('authorization_pending');
     expect((await poll()).body.error).toBe('slow_down');
     environment.oidc.approveDevice(String(started.body.user_code));
     clock += 6000;
     const done = await poll();
+    remember(done.body.access_token, done.body.refresh_token);
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ token_type: 'Bearer', scope: 'sso:account:access' });
     expect(done.body.access_token).toEqual(expect.any(String));
@@ -472,6 +486,16 @@ describe('device authorization (RFC 8628)', () => {
     expect(secret.status).toBe(401);
     const twice = await postForm(`${url}/oauth2/device_authorization`, 'client_id=token-broker&client_id=token-broker');
     expect(twice.body.error).toBe('invalid_request');
+  });
+});
+
+describe('logs', () => {
+  it('never contain a secret, code (SSO OIDC\'s or sealed), verifier, state or token, after everything above', () => {
+    const output = environment.broker.output();
+    expect(output).toContain('POST /oauth2/token');
+    expect(output).toContain('GET /oauth2/callback');
+    expect(sensitive.size).toBeGreaterThan(60);
+    expect([...sensitive].filter((value) => output.includes(value))).toEqual([]);
   });
 });
 

@@ -47,7 +47,8 @@ const env = (): Record<string, string> => ({
 });
 
 beforeAll(async () => {
-  oidc = await SsoOidcEmulator.start();
+  // idToken: true: the idToken member (modeled, documented as unsupported) must pass through too.
+  oidc = await SsoOidcEmulator.start({ idToken: true });
   secrets = await SecretsManagerEmulator.start();
   const registration = oidc.registerClient({
     clientName: 'reliability-upstream',
