@@ -24,6 +24,11 @@ const DEMO_ENV = {
   origin: 'TOKEN_BROKER_DEMO_ORIGIN',
   /** The emulator's device-flow polling interval in seconds (default 5); the browser tests set 1. */
   deviceIntervalSeconds: 'TOKEN_BROKER_DEMO_DEVICE_INTERVAL_SECONDS',
+  /**
+   * `true`: the emulator also returns an unsigned idToken on sign-in, as it used to. Off by default:
+   * SSO OIDC documents idToken as not supported, and the emulator follows the documented service.
+   */
+  idToken: 'TOKEN_BROKER_DEMO_ID_TOKEN',
 } as const;
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
 const DEMO_START_URL = 'https://example.awsapps.com/start';
@@ -80,7 +85,11 @@ function demoDeviceInterval(): number {
  */
 async function startDemo(issuer: string | undefined): Promise<Demo> {
   const region = process.env.AWS_REGION ?? 'us-east-1';
-  const oidc = await SsoOidcEmulator.start({ port: portAt(2), deviceIntervalSeconds: demoDeviceInterval() });
+  const oidc = await SsoOidcEmulator.start({
+    port: portAt(2),
+    deviceIntervalSeconds: demoDeviceInterval(),
+    idToken: process.env[DEMO_ENV.idToken] === 'true',
+  });
   const secrets = await SecretsManagerEmulator.start({ port: portAt(3), region });
   const frontend = await startDemoFrontend({ port: portAt(1) });
   const origins = demoOrigins(frontend.url);

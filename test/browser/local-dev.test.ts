@@ -65,7 +65,8 @@ describe('the demo on a developer machine', () => {
   });
 
   it('no longer says who signed in once an answer carries no idToken (the refresh)', async () => {
-    const broker = await sharedDemo();
+    // The emulator sends an idToken only when asked (SSO OIDC documents none).
+    const broker = await demo({ TOKEN_BROKER_DEMO_ID_TOKEN: 'true' });
     await openDemo(page, broker.demoUrl);
     await page.click('#start-sign-in');
     await page.click('#sign-in');
