@@ -1,0 +1,410 @@
+// The post-deploy smoke check's checks (scripts/smoke.ts is the command): a deployed broker seen
+// from outside, with no user and no real sign-in. Each check says what it saw, and for a failure what
+// it means and what to do. Plain fetch and node:tls only, so it runs wherever Node 24 does, and the
+// only upstream call it causes is one refresh with a made-up token, which SSO OIDC refuses.
+
+import { randomUUID } from 'node:crypto';
+import { connect, type TLSSocket } from 'node:tls';
+import { EXPOSED_HEADERS } from '../lambda/http.js';
+import { ROUTES } from '../lambda/routes.js';
+
+export type Verdict = 'pass' | 'fail' | 'warn';
+
+export interface CheckResult {
+  /** Short stable name, printed in the table and used in tests. */
+  readonly name: string;
+  readonly verdict: Verdict;
+  /** What the check saw, in a few words. */
+  readonly saw: string;
+  /** For fail and warn: what it means and what to do. */
+  readonly advice?: string;
+}
+
+export interface SmokeOptions {
+  /** The broker's base URL (the stack's ApiUrl or CustomDomainUrl). */
+  readonly url: string;
+  /** An origin in the broker's allowedOrigins. */
+  readonly origin: string;
+  /** An origin the broker must refuse. Default: https://smoke-check.invalid (a reserved name, RFC 2606). */
+  readonly refusedOrigin?: string;
+  /** Per request. Default: 10 s. */
+  readonly timeoutMs?: number;
+}
+
+export const CHECKS = {
+  tls: 'TLS',
+  client: 'GET /client',
+  preflightAllowed: 'Preflight from the allowed origin',
+  preflightRefused: 'Preflight from a refused origin',
+  refusedOrigin: 'Request from a refused origin',
+  upstreamAnswer: 'Refresh with a made-up token (SSO OIDC answers)',
+  errorTypeHeader: 'x-amzn-ErrorType survives the gateway',
+  requestIdHeader: 'x-amzn-RequestId survives the gateway',
+  bodyType: "Body's __type",
+  corsOnAnswer: 'CORS headers on an answer',
+  securityHeaders: 'Security and cache headers',
+} as const;
+
+export const DEFAULT_REFUSED_ORIGIN = 'https://smoke-check.invalid';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/** Headers every answer must carry (lambda/http.ts SECURITY_HEADERS): name, test, what it should be. */
+const SECURITY_HEADERS: readonly [string, (value: string) => boolean, string][] = [
+  ['cache-control', (value) => /\bno-store\b/.test(value), 'no-store'],
+  ['x-content-type-options', (value) => value.toLowerCase() === 'nosniff', 'nosniff'],
+  ['strict-transport-security', (value) => /max-age=[1-9]\d*/.test(value), 'max-age > 0'],
+  ['referrer-policy', (value) => value.toLowerCase() === 'no-referrer', 'no-referrer'],
+];
+
+interface Seen {
+  readonly label: string;
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown> | undefined;
+}
+
+export async function runSmokeChecks(options: SmokeOptions): Promise<CheckResult[]> {
+  const base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
+  const refused = options.refusedOrigin ?? DEFAULT_REFUSED_ORIGIN;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const results: CheckResult[] = [];
+  const answers: Seen[] = [];
+
+  results.push(await checkTls(base, timeoutMs));
+
+  const request = async (label: string, path: string, init: RequestInit): Promise<Seen | CheckResult> => {
+    try {
+      const response = await fetch(new URL(path.replace(/^\//, ''), base), { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const text = await response.text();
+      let body: Record<string, unknown> | undefined;
+      try {
+        const parsed: unknown = JSON.parse(text);
+        body = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+      } catch {
+        body = undefined;
+      }
+      const seen = { label, status: response.status, headers: response.headers, body };
+      answers.push(seen);
+      return seen;
+    } catch (error) {
+      return {
+        name: label,
+        verdict: 'fail',
+        saw: `no answer: ${describeError(error)}`,
+        advice: `The broker could not be reached at ${base.href}. Check the URL (the stack output ApiUrl, or CustomDomainUrl once DNS points at CustomDomainTarget) and your network.`,
+      };
+    }
+  };
+  const isResult = (value: Seen | CheckResult): value is CheckResult => 'verdict' in value;
+
+  // GET /client: the broker is up and its secret holds a registration.
+  const client = await request(CHECKS.client, pathOf(ROUTES.client), { method: 'GET' });
+  if (isResult(client)) return [...results, client];
+  results.push(checkClient(client));
+
+  // Preflight from the allowed origin and from a refused one (the function answers both).
+  const preflight = (origin: string) =>
+    request(CHECKS.preflightAllowed, pathOf(ROUTES.token), {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+  const allowedPreflight = await preflight(options.origin);
+  results.push(isResult(allowedPreflight) ? allowedPreflight : checkAllowedPreflight(allowedPreflight, options.origin));
+  const refusedPreflight = await preflight(refused);
+  results.push(isResult(refusedPreflight) ? { ...refusedPreflight, name: CHECKS.preflightRefused } : checkRefusedPreflight(refusedPreflight, refused));
+
+  // A token request from a refused origin: the broker answers 403 itself, before any upstream call.
+  const madeUp = JSON.stringify({ grantType: 'refresh_token', refreshToken: `smoke-check-not-a-real-token-${randomUUID()}` });
+  const json = { 'content-type': 'application/json' };
+  const fromRefused = await request(CHECKS.refusedOrigin, pathOf(ROUTES.token), { method: 'POST', headers: { ...json, origin: refused }, body: madeUp });
+  results.push(isResult(fromRefused) ? fromRefused : checkRefusedRequest(fromRefused, refused));
+
+  // A refresh with a made-up token from the allowed origin: SSO OIDC itself refuses it, and its
+  // answer shows whether the error type and request id headers come through the gateway unchanged.
+  const upstream = await request(CHECKS.upstreamAnswer, pathOf(ROUTES.token), { method: 'POST', headers: { ...json, origin: options.origin }, body: madeUp });
+  if (isResult(upstream)) {
+    results.push(upstream);
+  } else {
+    results.push(...checkUpstreamAnswer(upstream, options.origin));
+  }
+
+  results.push(checkSecurityHeaders(answers));
+  return results;
+}
+
+const pathOf = (routeKey: string): string => routeKey.split(' ')[1]!;
+
+function describeError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code !== undefined) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+const typeOf = (seen: Seen): string | undefined => (typeof seen.body?.__type === 'string' ? seen.body.__type : undefined);
+const short = (seen: Seen): string => `${seen.status}${typeOf(seen) === undefined ? '' : ` ${typeOf(seen)}`}`;
+
+/** A 5xx or another answer that is not the broker's JSON: usually the gateway, a proxy or the secret. */
+function unexpected(name: string, seen: Seen, expected: string): CheckResult {
+  const type = typeOf(seen);
+  let advice = `Expected ${expected}.`;
+  if (seen.status === 500 && type === 'InternalServerException') {
+    advice +=
+      ' The broker answered 500 InternalServerException: usually its secret holds no registration yet ({}), or it cannot read it. ' +
+      'Run `npm run register-client` (docs/deploy.md, "First registration"), then look for "request failed" lines in the function log.';
+  } else if (seen.status >= 500 && type === undefined) {
+    advice +=
+      ' This 5xx is not the broker\'s own JSON answer: API Gateway ({"message":"Internal Server Error"} means the function failed; ' +
+      'see the FunctionErrors alarm and the function log), or a proxy or load balancer in front of it answered.';
+  } else if (seen.status === 404 && type === undefined) {
+    advice += ' A 404 without the broker\'s JSON: the URL is not the broker\'s base URL (the stack output ApiUrl), or the route does not exist.';
+  }
+  return { name, verdict: 'fail', saw: short(seen), advice };
+}
+
+function checkClient(seen: Seen): CheckResult {
+  if (seen.status !== 200) return unexpected(CHECKS.client, seen, '200 with the public client id');
+  const clientId = seen.body?.clientId;
+  if (typeof clientId !== 'string' || clientId === '') {
+    return { name: CHECKS.client, verdict: 'fail', saw: '200 without a clientId', advice: 'The answer is not the broker\'s: check that the URL is the broker\'s base URL.' };
+  }
+  const endpoint = typeof seen.body?.authorizationEndpoint === 'string' ? `, authorize at ${seen.body.authorizationEndpoint}` : '';
+  return { name: CHECKS.client, verdict: 'pass', saw: `200, client ${clientId.slice(0, 8)}…${endpoint}` };
+}
+
+function checkAllowedPreflight(seen: Seen, origin: string): CheckResult {
+  const name = CHECKS.preflightAllowed;
+  const allowOrigin = seen.headers.get('access-control-allow-origin');
+  const methods = seen.headers.get('access-control-allow-methods') ?? '';
+  const headers = (seen.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+  const saw = `${seen.status}, allow-origin ${allowOrigin ?? '(none)'}, methods ${methods || '(none)'}`;
+  if (seen.status === 403) {
+    return {
+      name,
+      verdict: 'fail',
+      saw,
+      advice: `The broker refused ${origin}: it is not in allowedOrigins. Give exactly this origin (scheme://host[:port]) in allowedOrigins and deploy again.`,
+    };
+  }
+  if (seen.status >= 300) return unexpected(name, seen, `204 allowing ${origin}`);
+  if (allowOrigin !== origin || !/\bPOST\b/.test(methods) || !headers.includes('content-type')) {
+    return {
+      name,
+      verdict: 'fail',
+      saw,
+      advice:
+        `Expected Access-Control-Allow-Origin: ${origin} with POST and content-type allowed. Something between the browser and ` +
+        'the function rewrites CORS headers: API Gateway CORS configured on the API (corsPreflight) answers preflight itself and ' +
+        'ignores the function; remove it, or check a proxy or CDN in front. Browsers will refuse the broker\'s answers.',
+    };
+  }
+  return { name, verdict: 'pass', saw };
+}
+
+function checkRefusedPreflight(seen: Seen, refused: string): CheckResult {
+  const name = CHECKS.preflightRefused;
+  const allowOrigin = seen.headers.get('access-control-allow-origin');
+  const saw = `${short(seen)}, allow-origin ${allowOrigin ?? '(none)'}`;
+  if (allowOrigin === '*' || allowOrigin === refused) {
+    return {
+      name,
+      verdict: 'fail',
+      saw,
+      advice: `A page on ${refused} may call the broker. The function never answers "*": something in front of it (API Gateway CORS, a proxy or CDN) rewrites CORS headers. Remove that, so that allowedOrigins decides.`,
+    };
+  }
+  if (seen.status >= 500) return unexpected(name, seen, '403 ForbiddenOriginException and no Access-Control-Allow-Origin');
+  return { name, verdict: 'pass', saw };
+}
+
+function checkRefusedRequest(seen: Seen, refused: string): CheckResult {
+  const name = CHECKS.refusedOrigin;
+  const allowOrigin = seen.headers.get('access-control-allow-origin');
+  if (seen.status === 403 && typeOf(seen) === 'ForbiddenOriginException') {
+    if (allowOrigin === null) return { name, verdict: 'pass', saw: `${short(seen)}, refused before any SSO OIDC call` };
+    return {
+      name,
+      verdict: 'fail',
+      saw: `${short(seen)}, but allow-origin ${allowOrigin}`,
+      advice: `The broker refused ${refused}, yet the answer lets that page read it: something in front of the function adds CORS headers. Remove that.`,
+    };
+  }
+  if (seen.status === 400 || seen.status === 401) {
+    return {
+      name,
+      verdict: 'fail',
+      saw: short(seen),
+      advice: `A request from ${refused} reached SSO OIDC: the broker allows every origin. Check allowedOrigins (no "*"), and that nothing in front strips the Origin header.`,
+    };
+  }
+  return unexpected(name, seen, '403 ForbiddenOriginException');
+}
+
+function checkUpstreamAnswer(seen: Seen, origin: string): CheckResult[] {
+  const results: CheckResult[] = [];
+  const type = typeOf(seen);
+  if (seen.status === 400 && type === 'InvalidGrantException') {
+    results.push({ name: CHECKS.upstreamAnswer, verdict: 'pass', saw: `${short(seen)}: the registration works and SSO OIDC answers` });
+  } else if (type === 'InvalidClientException') {
+    results.push({
+      name: CHECKS.upstreamAnswer,
+      verdict: 'fail',
+      saw: short(seen),
+      advice:
+        'SSO OIDC does not accept the registration in the secret (expired, or registered in another region than oidcRegion). ' +
+        'Register again with `npm run register-client` in the Identity Center region (docs/deploy.md).',
+    });
+    return results;
+  } else if (seen.status === 403 && type === 'ForbiddenOriginException') {
+    results.push({
+      name: CHECKS.upstreamAnswer,
+      verdict: 'fail',
+      saw: short(seen),
+      advice: `The broker refused ${origin}: it is not in allowedOrigins. Pass an allowed origin with --origin, or add it to allowedOrigins.`,
+    });
+    return results;
+  } else {
+    results.push(unexpected(CHECKS.upstreamAnswer, seen, '400 InvalidGrantException from SSO OIDC'));
+    return results;
+  }
+
+  // The error type header: AWS SDKs read the type from it first.
+  const errorType = seen.headers.get('x-amzn-errortype');
+  const remapped = [...seen.headers.keys()].filter((name) => name.startsWith('x-amzn-remapped-'));
+  if (errorType !== null && errorType.split(':')[0] === type) {
+    results.push({ name: CHECKS.errorTypeHeader, verdict: 'pass', saw: errorType });
+  } else {
+    results.push({
+      name: CHECKS.errorTypeHeader,
+      verdict: 'fail',
+      saw: errorType === null ? `missing${remapped.length > 0 ? ` (found ${remapped.join(', ')})` : ''}` : `"${errorType}", body says ${type}`,
+      advice:
+        'The function sends x-amzn-ErrorType on every error, and something on the way removed or changed it' +
+        (remapped.length > 0 ? ' (API Gateway renames x-amzn-* headers it does not pass to x-amzn-Remapped-*)' : '') +
+        '. AWS SDKs then fall back to the body\'s __type, which still works (see the next checks); other clients that read the header do not. ' +
+        'Check any proxy or CDN in front of the API and report what you saw.',
+    });
+  }
+
+  const requestId = seen.headers.get('x-amzn-requestid');
+  results.push(
+    requestId !== null && requestId !== ''
+      ? { name: CHECKS.requestIdHeader, verdict: 'pass', saw: requestId }
+      : {
+          name: CHECKS.requestIdHeader,
+          verdict: 'warn',
+          saw: 'missing',
+          advice: 'SDKs report the request id from this header; without it a support case lacks the id. Find it in the function log instead ("upstreamRequestId").',
+        },
+  );
+
+  results.push(
+    type === 'InvalidGrantException' && seen.body?.error === 'invalid_grant'
+      ? { name: CHECKS.bodyType, verdict: 'pass', saw: `__type ${type}, error ${String(seen.body.error)}` }
+      : { name: CHECKS.bodyType, verdict: 'fail', saw: `__type ${type ?? '(none)'}`, advice: 'The body is not the broker\'s error shape: something in front rewrites answers.' },
+  );
+
+  const allowOrigin = seen.headers.get('access-control-allow-origin');
+  const exposed = (seen.headers.get('access-control-expose-headers') ?? '').toLowerCase();
+  const missing = EXPOSED_HEADERS.filter((header) => !exposed.includes(header.toLowerCase()));
+  results.push(
+    allowOrigin === origin && missing.length === 0
+      ? { name: CHECKS.corsOnAnswer, verdict: 'pass', saw: `allow-origin ${allowOrigin}, exposes ${EXPOSED_HEADERS.join(', ')}` }
+      : {
+          name: CHECKS.corsOnAnswer,
+          verdict: 'fail',
+          saw: `allow-origin ${allowOrigin ?? '(none)'}${missing.length > 0 ? `, not exposed: ${missing.join(', ')}` : ''}`,
+          advice:
+            `Expected Access-Control-Allow-Origin: ${origin} and Access-Control-Expose-Headers naming ${EXPOSED_HEADERS.join(', ')}. ` +
+            'Without them a browser cannot read the answer or its error type. Something in front of the function rewrites CORS headers.',
+        },
+  );
+  return results;
+}
+
+function checkSecurityHeaders(answers: readonly Seen[]): CheckResult {
+  const problems: string[] = [];
+  for (const answer of answers) {
+    for (const [header, ok, want] of SECURITY_HEADERS) {
+      const value = answer.headers.get(header);
+      if (value === null || !ok(value)) problems.push(`${answer.label}: ${header} ${value === null ? 'missing' : `"${value}"`} (want ${want})`);
+    }
+  }
+  if (problems.length === 0) {
+    return { name: CHECKS.securityHeaders, verdict: 'pass', saw: `${SECURITY_HEADERS.map(([header]) => header).join(', ')} on ${answers.length} answers` };
+  }
+  return {
+    name: CHECKS.securityHeaders,
+    verdict: 'fail',
+    saw: problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : ''),
+    advice:
+      'The function sets these on every answer (token answers must not be cached: Cache-Control: no-store). Something in front ' +
+      '(a CDN or proxy) removes or rewrites them: configure it to pass the function\'s headers unchanged.',
+  };
+}
+
+/**
+ * https: the handshake must succeed with a trusted certificate, on TLS 1.2 or later. http on a
+ * loopback address is a local run (npm start): a warning, not a failure. http anywhere else fails:
+ * tokens and refresh tokens would cross the network in clear (API Gateway itself serves only https).
+ */
+async function checkTls(base: URL, timeoutMs: number): Promise<CheckResult> {
+  const name = CHECKS.tls;
+  if (base.protocol === 'http:') {
+    if (LOOPBACK.has(base.hostname)) {
+      return { name, verdict: 'warn', saw: `not applicable: plain http on ${base.hostname} (a local run)`, advice: 'A deployed broker is checked over https.' };
+    }
+    return {
+      name,
+      verdict: 'fail',
+      saw: `plain http to ${base.hostname}`,
+      advice: 'Tokens would cross the network unencrypted. Use the https URL (API Gateway serves only https; the stack output ApiUrl is https).',
+    };
+  }
+  if (base.protocol !== 'https:') return { name, verdict: 'fail', saw: `scheme ${base.protocol}`, advice: 'Give the broker\'s https URL.' };
+  const port = Number(base.port || 443);
+  return new Promise<CheckResult>((resolve) => {
+    const socket: TLSSocket = connect({ host: base.hostname, port, servername: base.hostname, timeout: timeoutMs }, () => {
+      const protocol = socket.getProtocol() ?? 'unknown';
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      const daysLeft = Math.floor((Date.parse(cert.valid_to) - Date.now()) / 86_400_000);
+      const saw = `${protocol}, certificate for ${cert.subject?.CN ?? base.hostname} valid ${daysLeft} more days`;
+      if (protocol !== 'TLSv1.2' && protocol !== 'TLSv1.3') {
+        resolve({ name, verdict: 'fail', saw, advice: 'Only TLS 1.2 or later should be offered: set the custom domain\'s security policy to TLS_1_2.' });
+      } else if (daysLeft < 14) {
+        resolve({ name, verdict: 'warn', saw, advice: 'The certificate expires soon: renew it (ACM renews DNS-validated certificates by itself).' });
+      } else {
+        resolve({ name, verdict: 'pass', saw });
+      }
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve({ name, verdict: 'fail', saw: 'no TLS handshake in time', advice: `Nothing answered TLS on ${base.hostname}:${port}.` });
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({
+        name,
+        verdict: 'fail',
+        saw: `handshake failed: ${error.code ?? error.message}`,
+        advice: 'The certificate is not trusted for this name, or nothing answers TLS there. For a custom domain: the certificate must cover the name, and DNS must point at CustomDomainTarget.',
+      }),
+    );
+  });
+}
+
+/** The table the command prints, then what to do about each failure and warning. */
+export function report(results: readonly CheckResult[]): string {
+  const mark: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN' };
+  const width = Math.max(...results.map((result) => result.name.length));
+  const lines = results.map((result) => `${mark[result.verdict]}  ${result.name.padEnd(width)}  ${result.saw}`);
+  const failed = results.filter((result) => result.verdict === 'fail');
+  const warned = results.filter((result) => result.verdict === 'warn');
+  const notes = [...failed, ...warned]
+    .filter((result) => result.advice !== undefined)
+    .map((result) => `${mark[result.verdict]} ${result.name}: ${result.advice}`);
+  const summary =
+    failed.length === 0
+      ? `All checks passed${warned.length > 0 ? ` (${warned.length} warning${warned.length === 1 ? '' : 's'})` : ''}.`
+      : `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((result) => result.name).join(', ')}.`;
+  return [...lines, '', ...(notes.length > 0 ? [...notes, ''] : []), summary].join('\n');
+}
