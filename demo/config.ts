@@ -12,4 +12,9 @@ export interface DemoConfig {
   readonly scopes: readonly string[];
   /** The IAM Identity Center start URL sent to StartDeviceAuthorization; null when the device grant is off. */
   readonly deviceStartUrl: string | null;
+  /**
+   * The standard OAuth 2.0 front door, for demo/oidc.html: the broker's issuer (oidc-client-ts's
+   * `authority`) and the public client id. Absent when the broker has no issuer.
+   */
+  readonly frontDoor?: { readonly authority: string; readonly clientId: string } | null;
 }

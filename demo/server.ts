@@ -31,9 +31,9 @@ interface Asset {
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
-async function loadAssets(): Promise<Record<string, Asset>> {
-  const bundle = await build({
-    entryPoints: [here('./app.ts')],
+const bundle = async (entry: string): Promise<string> => {
+  const built = await build({
+    entryPoints: [here(entry)],
     bundle: true,
     format: 'esm',
     target: 'es2022',
@@ -42,11 +42,19 @@ async function loadAssets(): Promise<Record<string, Asset>> {
     write: false,
     logLevel: 'silent',
   });
+  return built.outputFiles[0]!.text;
+};
+
+async function loadAssets(): Promise<Record<string, Asset>> {
+  // demo/oidc.ts: the front door's page, signing in with oidc-client-ts (bundled in).
+  const [app, oidc] = await Promise.all([bundle('./app.ts'), bundle('./oidc.ts')]);
   const html: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./index.html'), 'utf8') };
   return {
     '/': html,
     '/callback': html,
-    '/app.js': { type: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]!.text },
+    '/app.js': { type: 'text/javascript; charset=utf-8', body: app },
+    '/oidc.html': { type: 'text/html; charset=utf-8', body: await readFile(here('./oidc.html'), 'utf8') },
+    '/oidc.js': { type: 'text/javascript; charset=utf-8', body: oidc },
     '/style.css': { type: 'text/css; charset=utf-8', body: await readFile(here('./style.css'), 'utf8') },
   };
 }

@@ -146,6 +146,7 @@ function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string):
     redirectUri: demo.redirectUris[0]!,
     scopes: DEMO_SCOPES,
     deviceStartUrl: config.grantTypes.has(GRANT_TYPES.deviceCode) ? DEMO_START_URL : null,
+    frontDoor: config.issuer === undefined ? null : { authority: config.issuer, clientId: config.publicClientId },
   }, demo.redirectUris);
 }
 
