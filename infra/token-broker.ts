@@ -37,7 +37,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConfigError, DEFAULTS, ENV, loadConfig, type GrantType } from '../lambda/config.js';
-import { ROUTES, routeKeysFor, type RouteKey } from '../lambda/routes.js';
+import { CALLBACK_PATH, ROUTES, routeKeysFor, type RouteKey } from '../lambda/routes.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names.js';
 import { ALIASES, checkSubstitutes } from './substitutes.js';
 import { TokenBrokerDashboard } from './dashboard.js';
@@ -200,6 +200,25 @@ export interface TokenBrokerProps {
    * expiry, rotation errors). `false` leaves it out. Default: on, with a generated name.
    */
   readonly dashboard?: boolean | TokenBrokerDashboardOptions;
+  /**
+   * The standard OAuth 2.0 front door (lambda/oauth/): RFC 8414 metadata, /oauth2/authorize,
+   * /oauth2/callback, /oauth2/token and, with the device grant, /oauth2/device_authorization, for
+   * standard client libraries. `true` or an options object turns it on. Default: off.
+   */
+  readonly frontDoor?: boolean | TokenBrokerFrontDoorOptions;
+}
+
+/** The front door's settings (TOKEN_BROKER_ISSUER, _START_URL, _PUBLIC_CLIENT_ID). */
+export interface TokenBrokerFrontDoorOptions {
+  /**
+   * The issuer clients are configured with. Default: `https://<customDomain.domainName>` with a custom
+   * domain, else the API's execute-api URL. Never taken from a request's Host header.
+   */
+  readonly issuer?: string;
+  /** The IAM Identity Center start URL: required with the device grant (standard clients send none). */
+  readonly startUrl?: string;
+  /** The client_id standard clients are configured with; unchanged by rotation. Default: `token-broker`. */
+  readonly publicClientId?: string;
 }
 
 /** The construct's CloudWatch dashboard (infra/dashboard.ts). */
@@ -248,6 +267,13 @@ export class TokenBroker extends Construct {
   readonly rotation: TokenBrokerRotation | undefined;
   /** Undefined when turned off with `dashboard: false`. */
   readonly dashboard: TokenBrokerDashboard | undefined;
+  /** The front door's issuer (TOKEN_BROKER_ISSUER); undefined when the front door is off. */
+  readonly issuer: string | undefined;
+  /**
+   * The redirect URI to register with SSO OIDC for the front door (`${issuer}/oauth2/callback`, in
+   * `npm run register-client --redirect-uri`); undefined when the front door is off.
+   */
+  readonly frontDoorRedirectUri: string | undefined;
 
   private readonly grantTypes: readonly GrantType[];
   private readonly logRetention: RetentionDays;
@@ -256,7 +282,8 @@ export class TokenBroker extends Construct {
     super(scope, id);
     const props = this.checkedProps(givenProps);
     this.grantTypes = props.grantTypes ?? DEFAULTS.grantTypes;
-    this.routeKeys = routeKeysFor(this.grantTypes);
+    const frontDoor = props.frontDoor === true ? {} : props.frontDoor === false ? undefined : props.frontDoor;
+    this.routeKeys = routeKeysFor(this.grantTypes, { frontDoor: frontDoor !== undefined });
     this.logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const rotationInterval = rotationIntervalOf(props);
 
@@ -281,6 +308,10 @@ export class TokenBroker extends Construct {
       this.customDomainUrl = `https://${props.customDomain.domainName}/`;
       this.domainTarget = domain.regionalDomainName;
     }
+
+    this.issuer = frontDoor === undefined ? undefined : this.frontDoorIssuer(frontDoor, props);
+    this.frontDoorRedirectUri = this.issuer === undefined ? undefined : `${this.issuer}${CALLBACK_PATH}`;
+    if (this.issuer !== undefined) this.function.addEnvironment(ENV.issuer, this.issuer);
 
     this.alarms = this.createAlarms(props);
     this.dashboard = props.dashboard === false ? undefined : this.createDashboard(props);
@@ -383,7 +414,11 @@ export class TokenBroker extends Construct {
     };
     if (props.allowedOrigins?.length) env[ENV.allowedOrigins] = props.allowedOrigins.join(',');
     if (props.redirectUris?.length) env[ENV.redirectUris] = props.redirectUris.join(',');
-    checkWithCore(env);
+    const frontDoor = props.frontDoor === true ? {} : props.frontDoor === false ? undefined : props.frontDoor;
+    if (frontDoor?.startUrl !== undefined) env[ENV.startUrl] = frontDoor.startUrl;
+    if (frontDoor?.publicClientId !== undefined) env[ENV.publicClientId] = frontDoor.publicClientId;
+    // The issuer is set once the API exists (its URL names it); checked here with the given one or a stand-in.
+    checkWithCore(frontDoor === undefined ? env : { ...env, [ENV.issuer]: frontDoor.issuer ?? FRONT_DOOR_ISSUER_STAND_IN });
     // No NODE_OPTIONS=--enable-source-maps: it reads the map at every cold start (BUNDLING).
     return env;
   }
@@ -553,6 +588,17 @@ export class TokenBroker extends Construct {
     return { api, stage };
   }
 
+  /**
+   * The given issuer, else the custom domain, else the API's own URL (the $default stage has no
+   * path): what clients reach the broker at, with no trailing slash (RFC 8414 issuer).
+   */
+  private frontDoorIssuer(frontDoor: TokenBrokerFrontDoorOptions, props: TokenBrokerProps): string {
+    if (frontDoor.issuer !== undefined) return frontDoor.issuer;
+    if (props.customDomain !== undefined) return `https://${props.customDomain.domainName}`;
+    const stack = Stack.of(this);
+    return `https://${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+  }
+
   private addCustomDomain(customDomain: NonNullable<TokenBrokerProps['customDomain']>): DomainName {
     const domain = new DomainName(this, 'Domain', {
       domainName: customDomain.domainName,
@@ -711,7 +757,28 @@ const PUBLIC_ROUTE_REASONS: Partial<Record<RouteName, string>> = {
   preflight:
     'CORS preflight requests carry no credentials by definition (Fetch standard); the function answers them from ' +
     'the allowed-origins list and they never reach SSO OIDC.',
+  oauthMetadata:
+    'RFC 8414 authorization server metadata: public by definition (clients read it before they have anything), ' +
+    'built from configuration only.',
+  openidConfiguration:
+    'The same RFC 8414 metadata at the name OIDC libraries read: public by definition, built from configuration only.',
+  oauthAuthorize:
+    'The front door\'s authorization endpoint (RFC 6749 section 4.1.1): a browser navigation before anyone has ' +
+    'signed in, so there is no credential to check; the function allows only listed redirect URIs and requires PKCE.',
+  oauthCallback:
+    'Where SSO OIDC sends the browser back after sign-in: a navigation carrying a code and a state the function ' +
+    'sealed itself (AES-GCM); anything it cannot open is refused with a page, never redirected.',
+  oauthToken:
+    'The front door\'s token endpoint for public clients (RFC 6749 section 3.2, client authentication "none"): ' +
+    'callers prove themselves with the sealed code and PKCE verifier, the sealed refresh token or device code. ' +
+    'The function enforces the origin list and body limits; default-stage throttling bounds abuse.',
+  oauthDeviceAuthorization:
+    'Starts a device authorization for a public client (RFC 8628 section 3.1), like SSO OIDC ' +
+    'StartDeviceAuthorization itself: the caller has no credentials yet. Throttled at the stage.',
 };
+
+/** Checks a front door whose issuer is the API's own URL (known only at deployment). */
+const FRONT_DOOR_ISSUER_STAND_IN = 'https://stand-in.execute-api.us-east-1.amazonaws.com';
 
 /**
  * The rotation interval from the props, checked: undefined when rotation is off. Whole days (Secrets
@@ -754,6 +821,9 @@ const PROP_OF_ENV: Readonly<Record<string, string>> = {
   [ENV.secretTimeoutMs]: 'secretTimeout',
   [ENV.secretMaxAgeSeconds]: 'secretMaxAge',
   [ENV.expiryWarningDays]: 'expiryWarningDays',
+  [ENV.issuer]: 'frontDoor.issuer',
+  [ENV.startUrl]: 'frontDoor.startUrl',
+  [ENV.publicClientId]: 'frontDoor.publicClientId',
 };
 
 /** Runs the core's configuration check on what the construct sets; tokens get stand-in values. */
