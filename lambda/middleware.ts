@@ -123,7 +123,12 @@ export function toBrokerError(error: unknown): BrokerError {
   const message = (error as { message?: unknown }).message;
   // @middy/http-json-body-parser's errors: 415 for the content type, 422 for the JSON itself.
   if (status === 415) {
-    return brokerError('UnsupportedMediaTypeException', 'The request body must be JSON (Content-Type: application/json).');
+    // A form body here is usually a standard OAuth 2.0 client at the JSON door: say where its door is.
+    return brokerError(
+      'UnsupportedMediaTypeException',
+      'The request body must be JSON (Content-Type: application/json) with CreateToken\'s camelCase members. ' +
+        'Standard OAuth 2.0 clients send forms to POST /oauth2/token (the front door, when TOKEN_BROKER_ISSUER is set).',
+    );
   }
   if (status === 422) {
     return message === 'Forbidden key in JSON body'

@@ -268,8 +268,10 @@ describe('errors the broker raises itself never reach SSO OIDC', () => {
     expectError(await token({ grantType: 'refresh_token', refreshToken: 'x'.repeat(17 * 1024) }), 413, 'PayloadTooLargeException', 'invalid_request');
   });
 
-  it('a content type other than JSON', async () => {
-    expectError(await token('grantType=refresh_token', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UnsupportedMediaTypeException', 'invalid_request');
+  it('a content type other than JSON, pointing a form-encoded OAuth 2.0 client at the front door', async () => {
+    const response = await token('grant_type=refresh_token', { 'content-type': 'application/x-www-form-urlencoded' });
+    expectError(response, 415, 'UnsupportedMediaTypeException', 'invalid_request');
+    expect(response.body.error_description).toContain('Standard OAuth 2.0 clients send forms to POST /oauth2/token');
   });
 
   it('an Origin that is not allowed, with no CORS headers for it', async () => {
