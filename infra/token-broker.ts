@@ -4,6 +4,7 @@
 // Names shared with the function (environment variables, routes, metrics) are imported from the core
 // in lambda/, never retyped, so the two cannot drift apart.
 
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, RemovalPolicy, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -31,7 +32,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, CfnPermission, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, CfnPermission, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -81,6 +82,18 @@ export const BUNDLING: BundlingOptions = {
     afterBundling: () => [],
   },
 };
+
+/**
+ * Where a function's code comes from. In this repository: bundled from lambda/ by NodejsFunction at
+ * synthesis, with BUNDLING. In the installed package: prebuilt by `npm run build` (npm pack runs it)
+ * with the same BUNDLING into dist/assets/<name>/, next to this module's compiled form, so a
+ * consumer's synthesis needs no esbuild and none of the function's libraries, and deploys the very
+ * bytes this repository tested (scripts/build-package.ts says more).
+ */
+function codeOf(entry: string, name: 'handler' | 'rotation'): Pick<NodejsFunctionProps, 'entry' | 'code' | 'handler'> {
+  const prebuilt = fileURLToPath(new URL(`../assets/${name}/`, import.meta.url));
+  return existsSync(`${prebuilt}index.mjs`) ? { code: Code.fromAsset(prebuilt), handler: 'index.handler' } : { entry };
+}
 
 /** What both functions share: Node 24 on arm64, the `handler` export, the bundling above. */
 const FUNCTION_DEFAULTS = {
@@ -376,7 +389,7 @@ export class TokenBroker extends Construct {
     return new NodejsFunction(this, 'Function', {
       ...FUNCTION_DEFAULTS,
       description: 'SSO OIDC token broker',
-      entry: HANDLER_ENTRY,
+      ...codeOf(HANDLER_ENTRY, 'handler'),
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: FUNCTION_TIMEOUT,
       ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: reservedConcurrencyOf(props) }),
@@ -501,7 +514,7 @@ export class TokenBroker extends Construct {
     const fn = new NodejsFunction(this, 'RotationFunction', {
       ...FUNCTION_DEFAULTS,
       description: 'Rotates the SSO OIDC client registration of the token broker (Secrets Manager rotation)',
-      entry: ROTATION_ENTRY,
+      ...codeOf(ROTATION_ENTRY, 'rotation'),
       memorySize: ROTATION_MEMORY_MB,
       timeout: ROTATION_TIMEOUT,
       role: role.withoutPolicyUpdates(),
