@@ -7,6 +7,7 @@ export {
   type TokenBrokerAlarms,
   type TokenBrokerRotation,
   type TokenBrokerDashboardOptions,
+  type TokenBrokerFrontDoorOptions,
 } from './token-broker.js';
 export { TokenBrokerDashboard, type TokenBrokerDashboardProps } from './dashboard.js';
 export { TokenBrokerPropsError } from './props.js';
