@@ -192,6 +192,7 @@ function banner(apiUrl: string, routes: readonly string[], config: BrokerConfig,
       `embedded SSO OIDC emulator on ${demo.oidc.url}, Secrets Manager emulator on ${demo.secrets.url}`,
       `demo frontend: ${primary}${served}${others.length === 0 ? '' : ` (or ${others.join(', ')})`}`,
       `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
+      ...(config.issuer === undefined ? [] : [`  ${primary}/oidc.html signs in with oidc-client-ts through the front door`]),
     );
     if (demo.ownRedirectUris.length > 0 || demo.ownOrigins.length > 0) {
       lines.push(
