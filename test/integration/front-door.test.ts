@@ -125,6 +125,29 @@ describe('metadata (RFC 8414)', () => {
     }
   });
 
+  it('the Origin check on every front-door route: an unlisted origin is 403 before anything else, an allowed one gets CORS headers', async () => {
+    const calls = environment.oidc.calls.length;
+    const routes: [string, RequestInit][] = [
+      ['/.well-known/oauth-authorization-server', {}],
+      ['/.well-known/openid-configuration', {}],
+      [`/oauth2/authorize?${new URL(authorizeUrl(url, { redirectUri: REDIRECT })).search.slice(1)}`, {}],
+      ['/oauth2/callback?code=c&state=s', {}],
+      ['/oauth2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&client_id=token-broker&refresh_token=r' }],
+      ['/oauth2/device_authorization', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=token-broker' }],
+    ];
+    for (const [path, init] of routes) {
+      const refused = await fetch(`${url}${path}`, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), origin: 'https://evil.example' } });
+      await refused.text();
+      expect({ path, status: refused.status, acao: refused.headers.get('access-control-allow-origin'), location: refused.headers.get('location') }).toEqual({ path, status: 403, acao: null, location: null });
+      const allowed = await fetch(`${url}${path}`, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), origin: ORIGIN } });
+      await allowed.text();
+      expect({ path, acao: allowed.headers.get('access-control-allow-origin'), vary: allowed.headers.get('vary') }).toEqual({ path, acao: ORIGIN, vary: 'Origin' });
+    }
+    // The refused requests reached nothing: only the allowed device authorization called SSO OIDC
+    // (the allowed refresh token was not one the broker sealed, so it never left the broker).
+    expect(environment.oidc.calls.slice(calls).map((call) => call.path)).toEqual(['/device_authorization']);
+  });
+
   it('without TOKEN_BROKER_ISSUER the front door does not exist', async () => {
     const plain = await startBroker({ ...environment.brokerEnv, TOKEN_BROKER_ISSUER: '', TOKEN_BROKER_START_URL: '' });
     try {
