@@ -5,7 +5,7 @@
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baselineBundle, composition, shippedBundle, type Artifact, type Composition } from './bundle.js';
+import { baselineBundle, composition, defaultsBaselineBundle, SDK_NODE_PATH, shippedBundle, type Artifact, type Composition } from './bundle.js';
 import { ARM, coldStarts, type ColdArmResult } from './cold.js';
 import { lambdaEnvironment } from './processes.js';
 import { profileBroker, type ProfileSummary } from './profile.js';
@@ -20,7 +20,7 @@ export interface BenchOptions {
   readonly warmRounds: number;
   readonly warmWarmupRounds: number;
   readonly workRequests: number;
-  /** Also cold-start the broker without the template's NODE_OPTIONS (--enable-source-maps). */
+  /** Also cold-start the broker with NODE_OPTIONS=--enable-source-maps (what the template set before issue 13). */
   readonly sourceMapArm: boolean;
   /** Also time warm requests of the broker with its log and metric output off. */
   readonly quietArm: boolean;
@@ -53,6 +53,8 @@ export interface Measurements {
   readonly fn: { memorySize: number; runtime: string; architecture: string; nodeOptions: string | undefined };
   readonly bundle: Omit<Artifact, 'path'>;
   readonly baselineBundle: Omit<Artifact, 'path'>;
+  /** The baseline as NodejsFunction bundles it by default for nodejs24.x (the SDK not included). */
+  readonly defaultsBundle: Omit<Artifact, 'path'>;
   readonly composition: Composition;
   readonly cold: readonly ColdArmResult[];
   readonly warm: WarmResult;
@@ -74,6 +76,8 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
     upstreams = await startUpstreams();
     log('bundling the baseline with the same esbuild options, weighing the bundle …');
     const baseline = await baselineBundle(join(work, 'baseline'));
+    log("bundling the baseline with NodejsFunction's defaults (CommonJS, SDK external) …");
+    const defaults = defaultsBaselineBundle(join(work, 'defaults'));
     const weights = await composition(shipped, join(work, 'metafile'));
 
     const inputFile = join(work, 'input.json');
@@ -96,13 +100,13 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       { secretId: SECRET_NAME, region: REGION, oidcUrl: upstreams.oidc.url, secretsUrl: upstreams.secrets.url },
       home,
     );
-    const { NODE_OPTIONS: _nodeOptions, ...envWithoutNodeOptions } = env;
-
     const arms = [
       { name: ARM.broker, bundle: shipped.path, env },
       { name: ARM.baseline, bundle: baseline.path, env },
-      ...(options.sourceMapArm && env.NODE_OPTIONS !== undefined
-        ? [{ name: ARM.brokerNoSourceMaps, bundle: shipped.path, env: envWithoutNodeOptions }]
+      // Lambda's NODE_PATH leads to the runtime's SDK; here, to this project's node_modules.
+      { name: ARM.defaults, bundle: defaults.path, env: { ...env, NODE_PATH: SDK_NODE_PATH } },
+      ...(options.sourceMapArm
+        ? [{ name: ARM.brokerWithSourceMaps, bundle: shipped.path, env: { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, '--enable-source-maps'].filter(Boolean).join(' ') } }]
         : []),
     ];
     log(`cold starts: ${options.coldRuns} per arm (${arms.map((arm) => arm.name).join(' / ')}), interleaved …`);
@@ -147,6 +151,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
 
     const { path: _shippedPath, ...bundle } = shipped;
     const { path: _baselinePath, ...baselineArtifact } = baseline;
+    const { path: _defaultsPath, ...defaultsArtifact } = defaults;
     const measurements: Measurements = {
       options: { ...options, log: undefined },
       startedAt,
@@ -167,6 +172,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       },
       bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes, sourceMapBytes: bundle.sourceMapBytes },
       baselineBundle: baselineArtifact,
+      defaultsBundle: defaultsArtifact,
       composition: weights,
       cold,
       warm,

@@ -3,11 +3,14 @@
 // Also the bundle's composition by package, from an esbuild metafile of a rebuild with those options,
 // checked to be byte-identical to the shipped artifact so that the analysis is of what ships.
 
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { App, Stack } from 'aws-cdk-lib';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { BUNDLING } from '../infra/token-broker.js';
 import { synthesize } from '../test/infra/synth.js';
@@ -131,6 +134,42 @@ export async function baselineBundle(outdir: string): Promise<Artifact> {
   await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [BASELINE_ENTRY], outfile });
   return artifact(outfile);
 }
+
+/**
+ * The baseline function as a team would deploy it without this project: CDK's NodejsFunction with
+ * its default bundling for nodejs24.x (CommonJS, the AWS SDK left out for the runtime to provide, not
+ * minified, no source map), synthesized with the real construct and its local esbuild into `outdir`.
+ * The SDK is then loaded from this project's node_modules, standing in for the runtime's copy
+ * (run it with NODE_PATH=SDK_NODE_PATH, as Lambda's NODE_PATH points at /var/runtime/node_modules).
+ */
+export function defaultsBaselineBundle(outdir: string): Artifact {
+  const cdkOut = mkdtempSync(join(tmpdir(), 'token-broker-bench-defaults-'));
+  try {
+    const app = new App({ outdir: cdkOut });
+    const stack = new Stack(app, 'NaiveBroker');
+    const fn = new NodejsFunction(stack, 'Naive', {
+      entry: BASELINE_ENTRY,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      projectRoot: ROOT,
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+    });
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Properties?: Record<string, any> }> };
+    const key = String(template.Resources[stack.resolve((fn.node.defaultChild as unknown as { logicalId: string }).logicalId) as string]?.Properties?.Code?.S3Key ?? '');
+    const asset = join(cdkOut, `asset.${key.replace(/\.zip$/, '')}`);
+    const files = readdirSync(asset);
+    if (files.join() !== 'index.js') throw new Error(`NodejsFunction's default bundling wrote ${files.join(', ')}, not one CommonJS index.js`);
+    mkdirSync(outdir, { recursive: true });
+    cpSync(join(asset, 'index.js'), join(outdir, 'index.js'));
+    return artifact(join(outdir, 'index.js'));
+  } finally {
+    rmSync(cdkOut, { recursive: true, force: true });
+  }
+}
+
+/** Where the defaults baseline finds the SDK it leaves out (NODE_PATH), as Lambda's runtime provides it. */
+export const SDK_NODE_PATH = join(ROOT, 'node_modules');
 
 export interface PackageWeight {
   readonly name: string;

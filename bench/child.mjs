@@ -2,8 +2,8 @@
 // the project's Node 24). Plain JavaScript on purpose: nothing between the artifact and the runtime
 // is compiled or transformed, and the broker and the baseline run in processes of the same shape.
 //
-//   node child.mjs cold <index.mjs> <input.json>   import the bundle, invoke `handler` once, report, exit
-//   node child.mjs warm <index.mjs> <input.json>   import the bundle, then serve timed calls over IPC
+//   node child.mjs cold <index.mjs|index.js> <input.json>   load the bundle, invoke `handler` once, report, exit
+//   node child.mjs warm <index.mjs|index.js> <input.json>   load the bundle, then serve timed calls over IPC
 //
 // Times are read with performance.now(), which counts from the process's time origin (its start).
 // Upstream calls are observed through Node's built-in http diagnostics channels, without touching
@@ -16,6 +16,7 @@ const scriptStart = performance.now();
 const { subscribe } = await import('node:diagnostics_channel');
 const { readFileSync } = await import('node:fs');
 const { pathToFileURL } = await import('node:url');
+const { createRequire } = await import('node:module');
 
 const [mode, bundle, inputFile] = process.argv.slice(2);
 const input = JSON.parse(readFileSync(inputFile, 'utf8'));
@@ -116,7 +117,11 @@ function cpuMs() {
 }
 
 const importStart = performance.now();
-const { handler, createToken } = await import(pathToFileURL(bundle).href);
+// index.mjs is imported; a CommonJS index.js (the NodejsFunction-defaults baseline) is required, as
+// Lambda's runtime loads a .js handler.
+const { handler, createToken } = bundle.endsWith('.mjs')
+  ? await import(pathToFileURL(bundle).href)
+  : createRequire(import.meta.url)(bundle);
 const imported = performance.now();
 const cpuAtImport = cpuMs();
 

@@ -5,11 +5,17 @@
 import { runCold, type ColdSample } from './processes.js';
 import { summarize, type Summary } from './stats.js';
 
-/** The arms' names: the shipped broker, the baseline, and the broker without the template's NODE_OPTIONS. */
+/**
+ * The arms' names: the shipped broker; the baseline bundled with the broker's options; the same
+ * baseline as NodejsFunction bundles it by default (CommonJS, SDK from node_modules), what a team
+ * would deploy instead; and (what-if) the broker with NODE_OPTIONS=--enable-source-maps, as shipped
+ * before issue 13.
+ */
 export const ARM = {
   broker: 'broker',
   baseline: 'baseline',
-  brokerNoSourceMaps: 'broker, no --enable-source-maps',
+  defaults: 'baseline, NodejsFunction defaults',
+  brokerWithSourceMaps: 'broker, --enable-source-maps',
 } as const;
 
 export interface ColdArm {

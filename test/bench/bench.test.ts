@@ -6,7 +6,7 @@ import { BUNDLING } from '../../infra/token-broker.js';
 import { runBench } from '../../bench/bench.js';
 import { esbuildOptionsOf, familyOf, packageOf } from '../../bench/bundle.js';
 import { attribute, type CpuProfile } from '../../bench/profile.js';
-import { memoryEstimates, TARGETS } from '../../bench/report.js';
+import { atMost, memoryEstimates, TARGETS } from '../../bench/report.js';
 import { median, percentile, perRequests, ratio, round, summarize } from '../../bench/stats.js';
 
 describe('statistics', () => {
@@ -80,6 +80,17 @@ describe('profile attribution', () => {
   });
 });
 
+describe('targets', () => {
+  it('are met at or under the limit, and say by how much they are missed', () => {
+    const bytes = (v: number) => `${v} B`;
+    expect(atMost('size', 275_000, 275_000, bytes, 'bytes')).toEqual({ name: 'size', target: '<= 275000 B', actual: '275000 B', met: true });
+    expect(atMost('size', 280_500, 275_000, bytes, 'bytes')).toMatchObject({ met: false, miss: '+5,500 B (+2.0 %) over' });
+    expect(atMost('cold', 0.8, 0.75, (v) => `${v}x`, 'ratio')).toMatchObject({ met: false, miss: '+0.050 (+6.7 %) over' });
+    expect(atMost('overhead', 0.31, 0.25, (v) => `${v} ms`, 'amount')).toMatchObject({ met: false, miss: '+0.06 over' });
+    expect(atMost('cpu', Number.NaN, 1.2, String, 'ratio')).toMatchObject({ met: false, actual: 'not measured' });
+  });
+});
+
 describe('memory model', () => {
   it('stretches CPU time by the vCPU share and leaves waits alone', () => {
     const [small, full] = memoryEstimates({ wallMs: 200, cpuMs: 100 }, { cpuMs: 1, directCpuMs: 0.5 }, 80, [442.25, 1769]);
@@ -111,7 +122,10 @@ describe('a short benchmark run', () => {
     expect(m.machine.node).toMatch(/^v24\./);
 
     // Every cold start made its calls and answered; the phases are in order.
-    expect(m.cold.map((arm) => arm.name)).toEqual(['broker', 'baseline']);
+    expect(m.cold.map((arm) => arm.name)).toEqual(['broker', 'baseline', 'baseline, NodejsFunction defaults']);
+    // The defaults baseline leaves the SDK out (loaded from node_modules): its own bundle is small.
+    expect(m.defaultsBundle.bytes).toBeLessThan(10_000);
+    expect(m.baselineBundle.bytes).toBeGreaterThan(100_000);
     for (const arm of m.cold) {
       expect(arm.runs).toBe(2);
       for (const sample of arm.samples) {
@@ -128,7 +142,16 @@ describe('a short benchmark run', () => {
     expect(m.warm.work.childNewConnections).toEqual({ secret: 0, oidc: 0 });
     expect(m.warm.timedRunCounters).toMatchObject({ getSecretValue: 0, secretsConnections: 0, oidcConnections: 0 });
 
-    expect(report.targets.map((target) => target.name)).toHaveLength(5);
+    expect(report.targets.map((target) => target.name)).toEqual([
+      'bundle size (minified index.mjs)',
+      'cold start p50 / NodejsFunction-defaults baseline',
+      'cold start p50 / same-options baseline',
+      'warm overhead p50 over the direct SDK call',
+      'CPU per call / direct SDK call',
+      'peak RSS at the first answer (cold p50)',
+      'Secrets Manager calls per 1,000 warm requests',
+      'new upstream connections per 1,000 warm requests',
+    ]);
     expect(report.targets.find((target) => target.name.startsWith('Secrets Manager'))?.met).toBe(true);
     expect(report.targets.find((target) => target.name.startsWith('new upstream'))?.met).toBe(true);
     expect(report.targets.find((target) => target.name.startsWith('bundle'))?.met).toBe(m.bundle.bytes <= TARGETS.bundleBytes);
