@@ -11,7 +11,7 @@
 // and accepted TCP connections; then, for CPU time per call, batches of calls, the arms taking turns.
 
 import { startWarm, type WarmProcess, type WarmStats } from './processes.js';
-import { summarize, type Summary } from './stats.js';
+import { median, summarize, type Summary } from './stats.js';
 import { difference, type Counters } from './upstream.js';
 
 export interface WarmOptions {
@@ -45,7 +45,7 @@ export interface WorkPerRequest {
   readonly counters: Counters;
   /** New connections the broker's process opened in that run, by its own count (http diagnostics channel). */
   readonly childNewConnections: { readonly secret: number; readonly oidc: number };
-  /** CPU time (user + system, the whole process) per call: about `requests` calls per arm, in batches taking turns. */
+  /** CPU time (user + system, the whole process) per call: the median of 20 batches per arm (about `requests` calls), arms taking turns. */
   readonly cpuMsPerRequest: Partial<Record<CpuArm, number>>;
 }
 
@@ -119,20 +119,22 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       ...targets,
       ...(capped === undefined ? {} : { capped: { process: capped, kind: 'handler' as const } }),
     };
+    // The median batch, not the total: on a shared machine a batch that met a major GC or another
+    // process's burst would otherwise weigh on one arm only.
     const cpuArms = Object.keys(cpuTargets) as CpuArm[];
-    const batches = 10;
+    const batches = 20;
     const perBatch = Math.max(1, Math.round(options.workRequests / batches));
-    const cpuTotals: Partial<Record<CpuArm, number>> = {};
+    const cpuPerCall: Partial<Record<CpuArm, number[]>> = {};
     for (let batch = 0; batch < batches; batch += 1) {
       for (let i = 0; i < cpuArms.length; i += 1) {
         const arm = cpuArms[(i + batch) % cpuArms.length]!;
         const { process, kind } = cpuTargets[arm]!;
         const run = await process.calls(perBatch, kind);
         if (run.failures > 0) throw new Error(`${run.failures} warm ${arm} calls failed:\n${process.output()}`);
-        cpuTotals[arm] = (cpuTotals[arm] ?? 0) + run.cpuMs;
+        (cpuPerCall[arm] ??= []).push(run.cpuMs / perBatch);
       }
     }
-    const cpuMsPerRequest = Object.fromEntries(cpuArms.map((arm) => [arm, cpuTotals[arm]! / (batches * perBatch)]));
+    const cpuMsPerRequest = Object.fromEntries(cpuArms.map((arm) => [arm, median(cpuPerCall[arm]!)]));
     const cappedResult: WarmResult['capped'] =
       capped === undefined || options.cappedHeapFlags === undefined
         ? undefined

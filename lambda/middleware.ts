@@ -79,7 +79,7 @@ export function brokerHttp(options: {
             : jsonResponse(result.statusCode, result.body, context);
       recordRequest(
         request.context.audit,
-        { route: request.event.routeKey, status: result.statusCode },
+        { route: request.event.routeKey, status: result.statusCode, requestId: request.context.awsRequestId },
         config.expiryWarningDays,
       );
     },
@@ -89,7 +89,7 @@ export function brokerHttp(options: {
       request.response = errorAnswer(request.event, error, replyContext(request));
       recordRequest(
         request.context.audit,
-        { route: request.event.routeKey, status: error.status, error },
+        { route: request.event.routeKey, status: error.status, error, requestId: request.context.awsRequestId },
         config.expiryWarningDays,
       );
     },

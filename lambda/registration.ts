@@ -90,6 +90,8 @@ export class RegistrationSource {
    * remembered absent) for AWSPREVIOUS is from before that rotation, and the next read bypasses it.
    */
   private previousStale = false;
+  /** The last secret string read and its parse: the cache hands back the same string for its max age. */
+  private lastParsed: { readonly secretString: string; readonly registration: Registration } | undefined;
 
   constructor(private readonly options: RegistrationSourceOptions) {}
 
@@ -216,6 +218,11 @@ export class RegistrationSource {
     } catch (error) {
       throw internalError(`client registration secret could not be read: ${describeReadError(error)}`);
     }
+    // Parsed once per value, not once per request (the warm path: docs/performance.md).
+    if (this.lastParsed !== undefined && secretString === this.lastParsed.secretString) {
+      this.cachedIsBad = false;
+      return this.lastParsed.registration;
+    }
     try {
       const registration = parseRegistration(secretString);
       this.cachedIsBad = false;
@@ -224,6 +231,7 @@ export class RegistrationSource {
         this.noPreviousUntil = Number.NEGATIVE_INFINITY;
       }
       this.known = registration;
+      this.lastParsed = { secretString: secretString as string, registration };
       return registration;
     } catch (error) {
       this.cachedIsBad = true;

@@ -346,6 +346,47 @@ describe('driven with API Gateway v2 events against the emulators', () => {
     }
   });
 
+  it('writes one line per request: its log line is also its EMF record (Requests, UpstreamLatency by GrantType and Outcome)', async () => {
+    const written = lambda.output().length;
+    const { response } = await exchange();
+    expect(response.status).toBe(200);
+    // The answer's request id is SSO OIDC's (upstreamRequestId in the line): it names this request's lines.
+    const requestId = response.headers['x-amzn-requestid'];
+    const linesOf = () => lambda.output().slice(written).split('\n').filter((line) => line.includes(String(requestId)));
+    const [line] = await lambda.waitFor(() => (linesOf().length > 0 ? linesOf() : undefined));
+    const record = JSON.parse(line!) as EmfRecord;
+    expect(record).toMatchObject({
+      level: 'INFO',
+      message: 'request completed',
+      function_request_id: expect.any(String),
+      upstreamRequestId: requestId,
+      service: 'token-broker',
+      route: 'POST /token',
+      grantType: 'authorization_code',
+      outcome: 'Success',
+      status: 200,
+      upstreamStatus: 200,
+      upstreamCalls: 1,
+      GrantType: 'authorization_code',
+      Outcome: 'Success',
+      Requests: 1,
+      UpstreamLatency: expect.any(Number),
+    });
+    expect(record._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'TokenBroker',
+        Dimensions: [['service', 'GrantType', 'Outcome']],
+        Metrics: [
+          { Name: 'Requests', Unit: 'Count' },
+          { Name: 'UpstreamLatency', Unit: 'Milliseconds' },
+        ],
+      },
+    ]);
+    // Nothing else was written for this request.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(linesOf()).toHaveLength(1);
+  });
+
   it('never writes a secret, code, verifier or token to its output', () => {
     const output = lambda.output();
     expect(output).toMatch(/request completed/);

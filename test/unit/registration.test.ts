@@ -75,6 +75,22 @@ describe('RegistrationSource', () => {
     expect(sm.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: 'token-broker/registration' });
   });
 
+  it('parses a value once: later requests get the same registration until the secret holds another', async () => {
+    const { sm, source } = setup(0);
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: JSON.stringify(first) })
+      .resolvesOnce({ SecretString: JSON.stringify(first) })
+      .resolves({ SecretString: JSON.stringify(second) });
+    const a = await source.get();
+    const b = await source.get();
+    // Read twice (max age 0), parsed once: the very same object.
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(b).toBe(a);
+    const c = await source.get();
+    expect(c).toEqual(second);
+    expect(c).not.toBe(a);
+  });
+
   it('reads again once the max age has passed', async () => {
     const { sm, source } = setup(0);
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(first) });
