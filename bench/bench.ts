@@ -10,7 +10,9 @@ import { ARM, coldStarts, type ColdArmResult } from './cold.js';
 import { lambdaEnvironment } from './processes.js';
 import { profileBroker, type ProfileSummary } from './profile.js';
 import { buildReport, type Report } from './report.js';
-import { REGION, SECRET_NAME, refreshEvent, startUpstreams, type Upstreams } from './upstream.js';
+import { DEFAULTS, ENV } from '../lambda/config.js';
+import { sealFor } from '../lambda/oauth/sealing.js';
+import { FRONT_DOOR_ISSUER, REGION, SECRET_NAME, frontDoorRefreshEvent, refreshEvent, startUpstreams, type Upstreams } from './upstream.js';
 import { warmRequests, type WarmResult } from './warm.js';
 
 export interface BenchOptions {
@@ -24,6 +26,8 @@ export interface BenchOptions {
   readonly sourceMapArm: boolean;
   /** Also time warm requests of the broker with its log and metric output off. */
   readonly quietArm: boolean;
+  /** Also time the front door's POST /oauth2/token (a refresh), beside POST /token. */
+  readonly frontDoorArm?: boolean;
   /** V8 heap flags for a broker process standing for a small function (see DEFAULT_OPTIONS); none when undefined. */
   readonly cappedHeapFlags?: string;
   /** Where to write CPU profiles of the broker (cold starts and warm requests); none when undefined. */
@@ -39,6 +43,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   workRequests: 1000,
   sourceMapArm: true,
   quietArm: true,
+  frontDoorArm: true,
   // About what Lambda's Node.js runtime gives a 256 MB function: it caps V8's new space near a tenth
   // of the memory (three semi-spaces) and old space below the memory size.
   cappedHeapFlags: '--max-semi-space-size=8 --max-old-space-size=230',
@@ -85,6 +90,11 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       inputFile,
       JSON.stringify({
         event: refreshEvent(upstreams.refreshToken),
+        // The refresh token the front door would have handed out for the same upstream one.
+        frontDoorEvent: frontDoorRefreshEvent(
+          sealFor({ t: upstreams.refreshToken, sc: '' }, { clientId: upstreams.clientId, clientSecret: upstreams.clientSecret }, 'refresh_token'),
+          DEFAULTS.publicClientId,
+        ),
         direct: {
           clientId: upstreams.clientId,
           clientSecret: upstreams.clientSecret,
@@ -131,6 +141,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         rounds: options.warmRounds,
         workRequests: options.workRequests,
         quietArm: options.quietArm,
+        ...(options.frontDoorArm ? { frontDoorEnv: { [ENV.issuer]: FRONT_DOOR_ISSUER } } : {}),
         ...(options.cappedHeapFlags === undefined ? {} : { cappedHeapFlags: options.cappedHeapFlags }),
       },
       (phase) => log(`  ${phase}`),

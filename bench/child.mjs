@@ -8,8 +8,8 @@
 // Times are read with performance.now(), which counts from the process's time origin (its start).
 // Upstream calls are observed through Node's built-in http diagnostics channels, without touching
 // the bundle: when each request started, when its response arrived, and whether it opened a new
-// connection. input.json holds { event, direct }: the API Gateway v2 event, and the CreateToken input
-// of the warm "direct" arm.
+// connection. input.json holds { event, frontDoorEvent, direct }: the API Gateway v2 events (POST
+// /token, and POST /oauth2/token for the front door), and the CreateToken input of the warm "direct" arm.
 
 const scriptStart = performance.now();
 
@@ -66,10 +66,13 @@ function lambdaContext(requestId) {
 }
 
 let invocations = 0;
-/** A fresh event and context per invocation, as the runtime makes them, built before the clock starts. */
-function nextInvocation() {
+/**
+ * A fresh event and context per invocation, as the runtime makes them, built before the clock starts:
+ * the POST /token event, or for the `frontDoor` arm the POST /oauth2/token one.
+ */
+function nextInvocation(arm) {
   invocations += 1;
-  const event = JSON.parse(JSON.stringify(input.event));
+  const event = JSON.parse(JSON.stringify(arm === 'frontDoor' ? input.frontDoorEvent : input.event));
   event.requestContext.requestId = `bench-${process.pid}-${invocations}`;
   return { event, context: lambdaContext(event.requestContext.requestId) };
 }
@@ -77,7 +80,7 @@ function nextInvocation() {
 /** True when the answer is a token response (the handler's 200 with an access token, or the SDK's output). */
 function isToken(result) {
   if (result && typeof result.statusCode === 'number') {
-    return result.statusCode === 200 && typeof result.body === 'string' && result.body.includes('"accessToken"');
+    return result.statusCode === 200 && typeof result.body === 'string' && /"access_?[tT]oken"/.test(result.body);
   }
   return typeof result?.accessToken === 'string';
 }
@@ -91,7 +94,7 @@ function isToken(result) {
 async function callsBackToBack(n, arm) {
   let failures = 0;
   for (let i = 0; i < n; i += 1) {
-    const { event, context } = nextInvocation();
+    const { event, context } = nextInvocation(arm);
     try {
       if (!isToken(arm === 'direct' ? await createToken(input.direct) : await handler(event, context))) failures += 1;
     } catch {
@@ -158,7 +161,7 @@ if (mode === 'cold') {
     switch (message.op) {
       case 'call': {
         // One timed call: the bundle's handler, or a bare SDK CreateToken on the bundle's warm client.
-        const { event, context } = nextInvocation();
+        const { event, context } = nextInvocation(message.arm);
         let ok = false;
         const started = performance.now();
         try {

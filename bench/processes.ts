@@ -120,15 +120,20 @@ export interface WarmStats {
   readonly invocations: number;
 }
 
+export type CallKind = 'handler' | 'frontDoor' | 'direct';
+
 export interface WarmProcess {
-  /** One timed call; `handler` invokes the bundle's handler, `direct` the baseline's bare SDK call. */
-  call(arm: 'handler' | 'direct'): Promise<{ ms: number; ok: boolean }>;
+  /**
+   * One timed call; `handler` invokes the bundle's handler with the POST /token event, `frontDoor`
+   * with the POST /oauth2/token one, `direct` the baseline's bare SDK call.
+   */
+  call(arm: CallKind): Promise<{ ms: number; ok: boolean }>;
   /** `n` calls back to back: failures and the CPU time they took. */
-  calls(n: number, arm: 'handler' | 'direct'): Promise<{ failures: number; cpuMs: number }>;
+  calls(n: number, arm: CallKind): Promise<{ failures: number; cpuMs: number }>;
   /** With `gc`, after a full garbage collection. */
   stats(gc?: boolean): Promise<WarmStats>;
   /** `n` calls under the V8 sampling profiler, the .cpuprofile written to `file`. */
-  profile(n: number, arm: 'handler' | 'direct', file: string, intervalUs: number): Promise<{ failures: number }>;
+  profile(n: number, arm: CallKind, file: string, intervalUs: number): Promise<{ failures: number }>;
   output(): string;
   stop(): Promise<void>;
 }

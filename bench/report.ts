@@ -76,6 +76,8 @@ export interface Report {
     readonly overheadMs: { readonly p50: number; readonly p99: number };
     /** Broker minus the same broker with logs and metrics off (p50, ms): what telemetry output costs. */
     readonly telemetryMs?: number;
+    /** The front door's POST /oauth2/token minus the direct call (p50 and p99, ms), when measured. */
+    readonly frontDoorOverheadMs?: { readonly p50: number; readonly p99: number };
   };
   readonly work: {
     readonly requests: number;
@@ -159,7 +161,7 @@ export function buildReport(m: Measurements): Report {
   const defaults = arm(ARM.defaults);
   if (broker === undefined || baseline === undefined || defaults === undefined) throw new Error('the cold start run lacks the broker or a baseline arm');
   const withSourceMaps = arm(ARM.brokerWithSourceMaps);
-  const { broker: warmBroker, baseline: warmBaseline, direct, quiet } = m.warm.latency;
+  const { broker: warmBroker, baseline: warmBaseline, direct, quiet, frontDoor } = m.warm.latency;
   if (warmBroker === undefined || warmBaseline === undefined || direct === undefined) throw new Error('the warm run lacks an arm');
   const work = m.warm.work;
   const per1000 = {
@@ -211,6 +213,7 @@ export function buildReport(m: Measurements): Report {
       ratioToBaseline: { p50: ratio(warmBroker.p50, warmBaseline.p50), p99: ratio(warmBroker.p99, warmBaseline.p99) },
       overheadMs: { p50: overheadMs, p99: warmBroker.p99 - direct.p99 },
       ...(quiet === undefined ? {} : { telemetryMs: warmBroker.p50 - quiet.p50 }),
+      ...(frontDoor === undefined ? {} : { frontDoorOverheadMs: { p50: frontDoor.p50 - direct.p50, p99: frontDoor.p99 - direct.p99 } }),
     },
     work: { requests: work.requests, per1000, cpuMsPerRequest: cpu },
     memory: {
@@ -318,12 +321,18 @@ export function formatReport(report: Report): string {
       [
         warmRow('direct SDK CreateToken (the limit)', 'direct'),
         warmRow('baseline handler', 'baseline'),
-        warmRow('broker handler', 'broker'),
+        warmRow('broker handler, POST /token', 'broker'),
+        ...(w.frontDoor === undefined ? [] : [warmRow('broker handler, POST /oauth2/token', 'frontDoor')]),
         ...(w.quiet === undefined ? [] : [warmRow('what-if: broker, logs + metrics off', 'quiet')]),
       ],
     ),
     `broker overhead over the direct call: p50 +${ms(report.warm.overheadMs.p50)} ms, p99 +${ms(report.warm.overheadMs.p99)} ms` +
       (report.warm.telemetryMs === undefined ? '' : `; of the p50, log + metric output is ${ms(report.warm.telemetryMs)} ms`),
+    ...(report.warm.frontDoorOverheadMs === undefined
+      ? []
+      : [
+          `front door POST /oauth2/token (form, sealed refresh token opened, RFC 6749 answer) over the direct call: p50 +${ms(report.warm.frontDoorOverheadMs.p50)} ms, p99 +${ms(report.warm.frontDoorOverheadMs.p99)} ms`,
+        ]),
     ...(m.profile === undefined
       ? []
       : [

@@ -87,19 +87,34 @@ export async function startUpstreams(): Promise<Upstreams> {
   };
 }
 
+/** The issuer the front door arm runs with (TOKEN_BROKER_ISSUER); nothing is fetched from it. */
+export const FRONT_DOOR_ISSUER = 'https://broker.example.com';
+
+/**
+ * The front door's refresh (RFC 6749 §6): POST /oauth2/token, form-encoded, a public client naming
+ * itself with client_id, and the refresh token the front door hands out (the upstream one, sealed).
+ */
+export function frontDoorRefreshEvent(sealedRefreshToken: string, clientId: string): Record<string, unknown> {
+  const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sealedRefreshToken, client_id: clientId }).toString();
+  return apiEvent('POST /oauth2/token', '/oauth2/token', 'application/x-www-form-urlencoded', body);
+}
+
 /** The API Gateway HTTP API (payload 2.0) event of a refresh-token exchange, as a browser's fetch would arrive. */
 export function refreshEvent(refreshToken: string): Record<string, unknown> {
-  const body = JSON.stringify({ grantType: 'refresh_token', refreshToken });
+  return apiEvent('POST /token', '/token', 'application/json', JSON.stringify({ grantType: 'refresh_token', refreshToken }));
+}
+
+function apiEvent(routeKey: string, path: string, contentType: string, body: string): Record<string, unknown> {
   const host = 'abc123.execute-api.us-east-1.amazonaws.com';
   const now = Date.now();
   return {
     version: '2.0',
-    routeKey: 'POST /token',
-    rawPath: '/token',
+    routeKey,
+    rawPath: path,
     rawQueryString: '',
     headers: {
       host,
-      'content-type': 'application/json',
+      'content-type': contentType,
       'content-length': String(Buffer.byteLength(body)),
       'user-agent': 'token-broker-bench',
       'x-forwarded-for': '203.0.113.7',
@@ -110,9 +125,9 @@ export function refreshEvent(refreshToken: string): Record<string, unknown> {
       apiId: 'abc123',
       domainName: host,
       domainPrefix: 'abc123',
-      http: { method: 'POST', path: '/token', protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'token-broker-bench' },
+      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'token-broker-bench' },
       requestId: randomUUID(),
-      routeKey: 'POST /token',
+      routeKey,
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,

@@ -7,10 +7,12 @@
 //   baseline  the minimal handler (bench/baseline/handler.ts): parse, CreateToken, stringify
 //   direct    a bare SDK CreateToken on the baseline's warm client: the physical limit
 //   quiet     (what-if) the shipped handler with POWERTOOLS_LOG_LEVEL=SILENT, POWERTOOLS_METRICS_DISABLED=true
+//   frontDoor the shipped handler with the front door on (TOKEN_BROKER_ISSUER): POST /oauth2/token,
+//             a form-encoded refresh with a sealed refresh token (issue 10)
 // Work per request: a run of broker-only requests while the emulators count Secrets Manager calls
 // and accepted TCP connections; then, for CPU time per call, batches of calls, the arms taking turns.
 
-import { startWarm, type WarmProcess, type WarmStats } from './processes.js';
+import { startWarm, type CallKind, type WarmProcess, type WarmStats } from './processes.js';
 import { median, summarize, type Summary } from './stats.js';
 import { difference, type Counters } from './upstream.js';
 
@@ -28,11 +30,16 @@ export interface WarmOptions {
   readonly workRequests: number;
   /** Also run the "quiet" what-if arm. */
   readonly quietArm: boolean;
+  /**
+   * Also time the front door's POST /oauth2/token (a refresh with a sealed refresh token), in a
+   * broker process of its own with these extra variables (TOKEN_BROKER_ISSUER).
+   */
+  readonly frontDoorEnv?: Record<string, string>;
   /** Also measure the broker with V8's heap capped by these flags (CPU per call and peak RSS only). */
   readonly cappedHeapFlags?: string;
 }
 
-export type WarmArm = 'broker' | 'baseline' | 'direct' | 'quiet';
+export type WarmArm = 'broker' | 'baseline' | 'direct' | 'quiet' | 'frontDoor';
 /** Arms measured for CPU per call only: the latency arms and, optionally, the heap-capped broker. */
 export type CpuArm = WarmArm | 'capped';
 
@@ -75,11 +82,13 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     const broker = await start(options.brokerBundle, options.env);
     const baseline = await start(options.baselineBundle, options.env);
     const quiet = options.quietArm ? await start(options.brokerBundle, { ...options.env, ...QUIET_ENV }) : undefined;
-    const targets: Partial<Record<WarmArm, { process: WarmProcess; kind: 'handler' | 'direct' }>> = {
+    const frontDoor = options.frontDoorEnv === undefined ? undefined : await start(options.brokerBundle, { ...options.env, ...options.frontDoorEnv });
+    const targets: Partial<Record<WarmArm, { process: WarmProcess; kind: CallKind }>> = {
       broker: { process: broker, kind: 'handler' },
       baseline: { process: baseline, kind: 'handler' },
       direct: { process: baseline, kind: 'direct' },
       ...(quiet === undefined ? {} : { quiet: { process: quiet, kind: 'handler' as const } }),
+      ...(frontDoor === undefined ? {} : { frontDoor: { process: frontDoor, kind: 'frontDoor' as const } }),
     };
     const arms = Object.keys(targets) as WarmArm[];
     const samples: Partial<Record<WarmArm, number[]>> = Object.fromEntries(arms.map((arm) => [arm, []]));
@@ -115,7 +124,7 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     if (capped !== undefined) await capped.calls(options.warmupRounds, 'handler');
 
     // CPU per call: batches of back-to-back calls, the arms taking turns batch by batch.
-    const cpuTargets: Partial<Record<CpuArm, { process: WarmProcess; kind: 'handler' | 'direct' }>> = {
+    const cpuTargets: Partial<Record<CpuArm, { process: WarmProcess; kind: CallKind }>> = {
       ...targets,
       ...(capped === undefined ? {} : { capped: { process: capped, kind: 'handler' as const } }),
     };

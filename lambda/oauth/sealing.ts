@@ -14,8 +14,19 @@ const MAX_SEALED_CHARS = 4096;
 
 const info = (purpose: Purpose): string => `token-broker front door ${purpose} v1`;
 
+/**
+ * Keys derived once per registration and purpose, not per request (HKDF costs about 12 µs of CPU, and
+ * a refresh opens one value and seals another: docs/performance.md). Keyed by the registration
+ * object, which RegistrationSource keeps for as long as the secret holds the same value.
+ */
+const derived = new WeakMap<Registration, Map<Purpose, SealKey>>();
+
 function keyFor(registration: Registration, purpose: Purpose): SealKey {
-  return deriveKey(registration.clientSecret, registration.clientId, info(purpose));
+  let byPurpose = derived.get(registration);
+  if (byPurpose === undefined) derived.set(registration, (byPurpose = new Map()));
+  let key = byPurpose.get(purpose);
+  if (key === undefined) byPurpose.set(purpose, (key = deriveKey(registration.clientSecret, registration.clientId, info(purpose))));
+  return key;
 }
 
 export function sealFor(value: unknown, registration: Registration, purpose: Purpose): string {

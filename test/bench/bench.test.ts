@@ -112,6 +112,7 @@ describe('a short benchmark run', () => {
       workRequests: 100,
       sourceMapArm: false,
       quietArm: true,
+      frontDoorArm: true,
     });
     const m = report.measurements;
 
@@ -136,7 +137,8 @@ describe('a short benchmark run', () => {
     }
 
     // Warm: every arm measured; the work the warm path must not do, as counts.
-    expect(m.warm.arms).toEqual(['broker', 'baseline', 'direct', 'quiet']);
+    expect(m.warm.arms).toEqual(['broker', 'baseline', 'direct', 'quiet', 'frontDoor']);
+    expect(report.warm.frontDoorOverheadMs?.p50).toEqual(expect.any(Number));
     for (const arm of m.warm.arms) expect(m.warm.samples[arm]).toHaveLength(40);
     expect(report.work.per1000).toEqual({ getSecretValue: 0, newOidcConnections: 0, newSecretsConnections: 0, createToken: 1000 });
     expect(m.warm.work.childNewConnections).toEqual({ secret: 0, oidc: 0 });
