@@ -1,4 +1,4 @@
-// The bundle's two substitutes (lambda/bundle/), as esbuild aliases, and the check that keeps them
+// The bundle's substitutes (lambda/bundle/), as esbuild aliases, and the check that keeps them
 // honest: it runs when NodejsFunction bundles (BUNDLING's beforeBundling hook, infra/token-broker.ts)
 // and fails the build, loudly, when the SDK no longer matches what a substitute replaces. Without it an
 // SDK upgrade could leave an alias pointing at a package nobody imports any more (silently doing
@@ -47,8 +47,15 @@ const HTTP_EXPORTS = [
   'validateHeaderValue',
 ];
 
+const EVENT_STREAMS: Substitute = {
+  replaces: '@smithy/core/event-streams',
+  module: './lambda/bundle/no-event-streams.ts',
+  exports: ['EventStreamSerde', 'eventStreamSerdeProvider'],
+};
+
 export const SUBSTITUTES: readonly Substitute[] = [
   CREDENTIAL_PROVIDER,
+  EVENT_STREAMS,
   // Both spellings: bundled code imports `node:http` today, and may write `http` tomorrow.
   { replaces: 'node:http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
   { replaces: 'http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
@@ -83,6 +90,7 @@ function packageDir(name: string, from: string): string {
  *   ESM runtime config (the alias would then do nothing, or replace something else);
  * - @aws-sdk/credential-provider-node's exports differ from the substitute's (a name gone, or a new one);
  * - the providers the substitute bundles are not the versions the SDK's own chain would use;
+ * - an SDK client configures event streams (the stub for @smithy/core/event-streams would then be reached);
  * - node:http lacks a name the http substitute re-exports.
  */
 export function checkSubstitutes(root: string = PROJECT_ROOT): void {
@@ -92,6 +100,11 @@ export function checkSubstitutes(root: string = PROJECT_ROOT): void {
     const runtimeConfig = readFileSync(join(clientDir, 'dist-es/runtimeConfig.js'), 'utf8');
     if (!/import\s*\{\s*defaultProvider\b[^}]*\}\s*from\s*["']@aws-sdk\/credential-provider-node["']/.test(runtimeConfig)) {
       problems.push(`${client} no longer imports defaultProvider from @aws-sdk/credential-provider-node (dist-es/runtimeConfig.js)`);
+    }
+    // A client with an event-stream operation configures a marshaller for it in its runtime config.
+    const runtimeConfigShared = readFileSync(join(clientDir, 'dist-es/runtimeConfig.shared.js'), 'utf8');
+    if (/event-?stream/i.test(runtimeConfig + runtimeConfigShared)) {
+      problems.push(`${client} configures event streams (dist-es/runtimeConfig*.js): ${EVENT_STREAMS.replaces} cannot be left out`);
     }
     const chainDir = packageDir(CREDENTIAL_PROVIDER.replaces, clientDir);
     const real = Object.keys(createRequire(join(chainDir, 'package.json'))(chainDir) as object)

@@ -158,14 +158,19 @@ describe('the artifact synthesis wrote', () => {
 describe('the substitutes (infra/substitutes.ts): what they keep out and what must keep working', () => {
   /** Sources of a bundle's map (mappings only: the file names of everything bundled). */
   const sourcesOf = (path: string) => (JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[] }).sources;
-  /** The SDK default chain's own packages: none may be bundled. */
-  const CHAIN = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\//;
+  /** The SDK default chain's own packages, and the event-stream code: none may be bundled. */
+  const CHAIN = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\/|@smithy\/core\/dist-es\/submodules\/event-streams\//;
 
-  it('bundles the environment and container providers instead of the default chain, and no ESM import of node:http', () => {
+  it('bundles the environment and container providers instead of the default chain, no event-stream code, and no ESM import of node:http', () => {
     for (const path of [bundle, rotationBundleOf()]) {
       const sources = sourcesOf(path);
       expect(sources.filter((source) => CHAIN.test(source))).toEqual([]);
-      for (const kept of ['lambda/bundle/credential-provider.ts', '@aws-sdk/credential-provider-env/', '@aws-sdk/credential-provider-http/']) {
+      for (const kept of [
+        'lambda/bundle/credential-provider.ts',
+        'lambda/bundle/no-event-streams.ts',
+        '@aws-sdk/credential-provider-env/',
+        '@aws-sdk/credential-provider-http/',
+      ]) {
         expect(sources.some((source) => source.includes(kept))).toBe(true);
       }
       const code = readFileSync(path, 'utf8');

@@ -13,6 +13,7 @@ import { BUNDLING } from '../../infra/token-broker.js';
 import { ALIASES, checkSubstitutes, SubstituteMismatch, SUBSTITUTES } from '../../infra/substitutes.js';
 import * as credentialSubstitute from '../../lambda/bundle/credential-provider.js';
 import * as httpSubstitute from '../../lambda/bundle/node-http.js';
+import * as eventStreamsSubstitute from '../../lambda/bundle/no-event-streams.js';
 import { esbuildOptionsOf } from '../../bench/bundle.js';
 import { ROOT } from './synth.js';
 
@@ -32,7 +33,8 @@ function tree(files: Record<string, string>): string {
 }
 
 /** A node_modules tree shaped like the SDK's, with the parts the check reads. */
-function fakeSdk(options: { runtimeConfig?: string; chainExports?: string[]; nestedEnvVersion?: string } = {}): string {
+function fakeSdk(options: { runtimeConfig?: string; runtimeConfigShared?: string; chainExports?: string[]; nestedEnvVersion?: string } = {}): string {
+  const shared = options.runtimeConfigShared ?? 'import { Sha256 } from "@smithy/core/checksum";\n';
   const runtimeConfig =
     options.runtimeConfig ?? 'import { defaultProvider as credentialDefaultProvider } from "@aws-sdk/credential-provider-node";\n';
   const exportsOf = options.chainExports ?? ['defaultProvider', 'credentialsWillNeedRefresh', 'credentialsTreatedAsExpired'];
@@ -40,6 +42,8 @@ function fakeSdk(options: { runtimeConfig?: string; chainExports?: string[]; nes
   return tree({
     'node_modules/@aws-sdk/client-sso-oidc/package.json': pkg('@aws-sdk/client-sso-oidc'),
     'node_modules/@aws-sdk/client-sso-oidc/dist-es/runtimeConfig.js': runtimeConfig,
+    'node_modules/@aws-sdk/client-sso-oidc/dist-es/runtimeConfig.shared.js': shared,
+    'node_modules/@aws-sdk/client-secrets-manager/dist-es/runtimeConfig.shared.js': shared,
     'node_modules/@aws-sdk/client-secrets-manager/package.json': pkg('@aws-sdk/client-secrets-manager'),
     'node_modules/@aws-sdk/client-secrets-manager/dist-es/runtimeConfig.js': runtimeConfig,
     'node_modules/@aws-sdk/credential-provider-node/package.json': pkg('@aws-sdk/credential-provider-node'),
@@ -86,6 +90,11 @@ describe('the build-time check (BUNDLING beforeBundling)', () => {
     );
   });
 
+  it('fails when an SDK client configures event streams, which the bundle leaves out', () => {
+    const root = fakeSdk({ runtimeConfigShared: 'import { eventStreamSerdeProvider } from "@smithy/core/event-streams";\n' });
+    expect(() => checkSubstitutes(root)).toThrow(/@aws-sdk\/client-sso-oidc configures event streams/);
+  });
+
   it('fails the bench rebuild as it fails the real one', () => {
     const failing = { ...BUNDLING, commandHooks: { ...BUNDLING.commandHooks!, beforeBundling: () => checkSubstitutes(fakeSdk({ chainExports: [] })) as never } };
     expect(() => esbuildOptionsOf(failing)).toThrow(SubstituteMismatch);
@@ -98,6 +107,12 @@ describe('the substitutes themselves', () => {
     expect(Object.keys(credentialSubstitute).sort()).toEqual(listed('@aws-sdk/credential-provider-node'));
     expect(Object.keys(httpSubstitute).sort()).toEqual(listed('node:http'));
     expect(listed('http')).toEqual(listed('node:http'));
+    expect(Object.keys(eventStreamsSubstitute).sort()).toEqual(listed('@smithy/core/event-streams'));
+  });
+
+  it('leave event streams out loudly: the stub throws if anything ever reaches it', () => {
+    expect(() => new eventStreamsSubstitute.EventStreamSerde()).toThrow(/event streams are not bundled/);
+    expect(() => eventStreamsSubstitute.eventStreamSerdeProvider()).toThrow(/event streams are not bundled/);
   });
 
   it('hand over node:http itself, not a copy', async () => {
