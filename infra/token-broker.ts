@@ -118,7 +118,7 @@ export const FUNCTION_TIMEOUT = Duration.seconds(25);
 export const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
 /**
- * 1,024 MB, from the benchmark (`npm run bench`, README "Performance"): memory is not the limit
+ * 1,024 MB, from the benchmark (`npm run bench`, docs/performance.md): memory is not the limit
  * (about 80 MB at the first answer, 125 MB under a 256 MB heap cap) but CPU is, and Lambda gives CPU
  * in proportion to memory. A cold start costs about 235 ms of CPU, so roughly 0.8 s at 512 MB and
  * 0.4 s at 1,024 MB; CPU time costs the same at either size, only time spent waiting on SSO OIDC
