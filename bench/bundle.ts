@@ -40,7 +40,10 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     'commandHooks',
   ]);
   const unknown = Object.keys(bundling).filter((key) => !translated.has(key));
-  const { '--alias': aliasArgs, ...otherArgs } = bundling.esbuildArgs ?? {};
+  const { '--alias': aliasArgs, '--legal-comments': legalComments, ...otherArgs } = bundling.esbuildArgs ?? {};
+  if (legalComments !== undefined && !['none', 'inline', 'eof', 'linked', 'external'].includes(String(legalComments))) {
+    throw new Error(`bench/bundle.ts cannot read --legal-comments=${String(legalComments)}`);
+  }
   unknown.push(...Object.keys(otherArgs).map((key) => `esbuildArgs ${key}`));
   if (unknown.length > 0) throw new Error(`bench/bundle.ts does not translate the bundling option(s) ${unknown.join(', ')}`);
   if (bundling.bundleAwsSDK !== true) throw new Error('the benchmark expects the SDK bundled (bundleAwsSDK: true)');
@@ -61,6 +64,7 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     // NodejsFunction runs esbuild in the project root: relative paths (aliases) resolve from there.
     absWorkingDir: ROOT,
     ...(aliases.length === 0 ? {} : { alias: Object.fromEntries(aliases) }),
+    ...(legalComments === undefined ? {} : { legalComments: String(legalComments) as BuildOptions['legalComments'] }),
     ...(bundling.target === undefined ? {} : { target: bundling.target }),
     ...(bundling.format === undefined ? {} : { format: bundling.format === OutputFormat.ESM ? 'esm' : 'cjs' }),
     ...(bundling.minify ? { minify: true } : {}),

@@ -71,7 +71,8 @@ export const BUNDLING: BundlingOptions = {
   // Two substitutes (infra/substitutes.ts): the SDK's credential chain cut to the environment and
   // container providers, and node:http without the ESM facade that loads undici. Together about 113 KB
   // and a fifth of the cold start (docs/performance.md).
-  esbuildArgs: { '--alias': [...ALIASES] },
+  // Dependencies' legal comments go to index.mjs.LEGAL.txt beside the bundle, not into what loads.
+  esbuildArgs: { '--alias': [...ALIASES], '--legal-comments': 'external' },
   // The build fails, loudly, when the SDK no longer matches what the substitutes replace.
   commandHooks: {
     beforeBundling: () => {

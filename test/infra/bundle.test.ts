@@ -142,6 +142,9 @@ describe('the artifact synthesis wrote', () => {
     }
     expect(code).not.toMatch(/from\s*["']@aws-sdk\/|import\(\s*["']@aws-sdk\/|(?<!\[)require\(\s*["']@aws-sdk\//);
     expect(code).toMatch(/sourceMappingURL=index\.mjs\.map/);
+    // Dependencies' legal comments are kept beside the bundle, not in what every cold start loads.
+    expect(code).not.toContain('Bundled license information');
+    expect(readFileSync(`${bundle}.LEGAL.txt`, 'utf8')).toContain('Bundled license information');
     const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
     expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(true);
     expect(map.sourcesContent).toBeUndefined();

@@ -63,7 +63,7 @@ function fakeSdk(options: { runtimeConfig?: string; runtimeConfigShared?: string
 
 describe('the build-time check (BUNDLING beforeBundling)', () => {
   it('runs when NodejsFunction bundles, and passes on the installed SDK', () => {
-    expect(BUNDLING.esbuildArgs).toEqual({ '--alias': [...ALIASES] });
+    expect(BUNDLING.esbuildArgs).toMatchObject({ '--alias': [...ALIASES] });
     expect(() => BUNDLING.commandHooks!.beforeBundling(ROOT, ROOT)).not.toThrow();
     expect(BUNDLING.commandHooks!.beforeBundling(ROOT, ROOT)).toEqual([]);
     expect(() => checkSubstitutes(fakeSdk())).not.toThrow();
