@@ -4,7 +4,7 @@
 // (known only at deploy time) are left to the function's own check at cold start.
 
 import { Token, type Duration } from 'aws-cdk-lib';
-import { DEFAULTS, GRANT_TYPES } from '../lambda/config.js';
+import { DEFAULTS, GRANT_TYPES, timeBudgetProblem } from '../lambda/config.js';
 import type { TokenBrokerProps } from './token-broker.js';
 import { checkEach, checkOrigin, checkRedirectUri, checkRegion } from './validation.js';
 
@@ -99,13 +99,9 @@ export function checkProps(
   };
   const upstreamMs = millis('upstreamTimeout', props.upstreamTimeout, DEFAULTS.upstreamTimeoutMs, 100, 25_000);
   const secretMs = millis('secretTimeout', props.secretTimeout, DEFAULTS.secretTimeoutMs, 100, 10_000);
-  const worstCase = 2 * upstreamMs + 2 * secretMs;
-  if (worstCase > limits.functionTimeout.toMilliseconds()) {
-    problems.push(
-      `upstreamTimeout and secretTimeout: two upstream calls and two secret reads (${worstCase} ms) must fit in the ` +
-        `function timeout (${limits.functionTimeout.toMilliseconds()} ms)`,
-    );
-  }
+  // The function's own rule (lambda/config.ts): the worst case of one request fits its deadline.
+  const budget = timeBudgetProblem({ upstreamTimeoutMs: upstreamMs, secretTimeoutMs: secretMs }, { upstream: 'upstreamTimeout', secret: 'secretTimeout' });
+  if (budget !== undefined) problems.push(budget);
   if (props.secretMaxAge !== undefined && !props.secretMaxAge.isUnresolved()) {
     const seconds = props.secretMaxAge.toSeconds({ integral: false });
     if (!Number.isInteger(seconds) || seconds < 0 || seconds > 86_400) {

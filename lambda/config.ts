@@ -59,13 +59,56 @@ export const ENV = {
 
 export const DEFAULTS = {
   grantTypes: [GRANT_TYPES.authorizationCode, GRANT_TYPES.refreshToken] as GrantType[],
-  // Well inside API Gateway's 30 s integration limit even with the one retry after a rotation.
+  // Together the worst case of one request fits its deadline: 4 × 2 s + 2 × 8 s = 24 s (worstCaseMs).
   upstreamTimeoutMs: 8000,
-  secretTimeoutMs: 3000,
+  secretTimeoutMs: 2000,
   secretMaxAgeSeconds: 300,
   expiryWarningDays: 14,
   publicClientId: 'token-broker',
 } as const;
+
+/**
+ * The time one request may take, from the handler's start to its answer: every secret read and SSO
+ * OIDC call draws from it, and a request that runs out answers 504. API Gateway (HTTP API) gives its
+ * integration 30 s, and a cold start comes on top: 24 s leaves room for both.
+ */
+export const REQUEST_DEADLINE_MS = 24_000;
+/** Kept back from the function's remaining time to write the answer before Lambda's timeout. */
+export const ANSWER_MARGIN_MS = 1_000;
+/** The function timeout the CDK construct sets and the local adapter reports: the deadline plus the margin. */
+export const FUNCTION_TIMEOUT_MS = REQUEST_DEADLINE_MS + ANSWER_MARGIN_MS;
+
+export interface Timeouts {
+  readonly upstreamTimeoutMs: number;
+  readonly secretTimeoutMs: number;
+}
+
+/**
+ * The longest one request can take with every read and call taking its whole timeout, in the order
+ * broker.ts and registration.ts make them: a request naming a client that is not the cached current
+ * one reads the current registration, then AWSPREVIOUS, then both again at once (forced); calls SSO
+ * OIDC; and when SSO OIDC rejects the client, reads the secret once more (forced) and calls again.
+ * 4 secret reads and 2 calls in sequence. (A forced read may also wait for a read another request
+ * started; that happens only with concurrent requests in one process, as under `npm start`, never in
+ * Lambda, and the request deadline bounds it.)
+ */
+export const worstCaseMs = (timeouts: Timeouts): number => 4 * timeouts.secretTimeoutMs + 2 * timeouts.upstreamTimeoutMs;
+
+/**
+ * The problem with a pair of timeouts whose worst case does not fit the request deadline, or
+ * undefined. `names` are what the caller calls them (variables here, props in the construct).
+ */
+export function timeBudgetProblem(
+  timeouts: Timeouts,
+  names: { readonly upstream: string; readonly secret: string } = { upstream: ENV.upstreamTimeoutMs, secret: ENV.secretTimeoutMs },
+): string | undefined {
+  const worst = worstCaseMs(timeouts);
+  if (worst <= REQUEST_DEADLINE_MS) return undefined;
+  return (
+    `${names.upstream} and ${names.secret}: the worst case of one request, 4 secret reads and 2 SSO OIDC calls ` +
+    `(4 × ${timeouts.secretTimeoutMs} + 2 × ${timeouts.upstreamTimeoutMs} = ${worst} ms), must fit in its deadline of ${REQUEST_DEADLINE_MS} ms`
+  );
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -132,6 +175,8 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   const secretTimeoutMs = int(ENV.secretTimeoutMs, DEFAULTS.secretTimeoutMs, 100, 10000);
   const secretMaxAgeSeconds = int(ENV.secretMaxAgeSeconds, DEFAULTS.secretMaxAgeSeconds, 0, 86400);
   const expiryWarningDays = int(ENV.expiryWarningDays, DEFAULTS.expiryWarningDays, 0, 365);
+  const budget = timeBudgetProblem({ upstreamTimeoutMs, secretTimeoutMs });
+  if (budget !== undefined) problems.push(budget);
 
   const issuer = optional(env[ENV.issuer]);
   if (issuer !== undefined) {

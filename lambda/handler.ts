@@ -12,6 +12,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describeClient, exchangeToken, startDeviceAuthorization, type BrokerDeps } from './broker.js';
 import { loadConfig, regionOfArn } from './config.js';
+import { Deadline, withDeadline } from './deadline.js';
 import { brokerHttp, type BrokerContext, type RouteResult } from './middleware.js';
 import { createHttpHandler } from './http-handler.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './registration.js';
@@ -67,4 +68,5 @@ export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerConte
   .use(logMetrics(metrics))
   .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined }) }))
   .use(parseJsonBodyOfPosts)
-  .handler(route);
+  // One deadline for everything the request reads and calls (deadline.ts).
+  .handler((event, context) => withDeadline(Deadline.forRequest(context.getRemainingTimeInMillis?.()), () => route(event, context)));

@@ -9,6 +9,7 @@ import {
   StartDeviceAuthorizationCommand,
 } from '@aws-sdk/client-sso-oidc';
 import type { BrokerConfig } from './config.js';
+import { currentDeadline, outOfTime } from './deadline.js';
 import { brokerError, upstreamError, type BrokerError } from './errors.js';
 import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
 import type { Registration } from './registration.js';
@@ -63,12 +64,19 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
     registration: Registration,
     call: (abortSignal: AbortSignal) => Promise<Output<T>>,
   ): Promise<UpstreamResult<T>> => {
-    const deadline = AbortSignal.timeout(config.upstreamTimeoutMs);
+    // The call's own timeout, or what is left of the request's deadline when that is less.
+    const left = currentDeadline()?.remainingMs();
+    if (left !== undefined && left < MIN_CALL_MS) {
+      // Too little time for SSO OIDC to answer: better not sent at all than sent and abandoned (a code spent for nothing).
+      throw new UpstreamFailure(outOfTime('about to call SSO OIDC'), undefined, undefined);
+    }
+    const timeoutMs = Math.min(config.upstreamTimeoutMs, left ?? Number.POSITIVE_INFINITY);
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
       const { $metadata, ...body } = await call(deadline);
       return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId) };
     } catch (error) {
-      throw toUpstreamFailure(error, deadline.aborted, config.upstreamTimeoutMs, registration.clientSecret);
+      throw toUpstreamFailure(error, deadline.aborted, timeoutMs, registration.clientSecret);
     }
   };
 
@@ -109,6 +117,9 @@ function usable<T extends object>(body: T | undefined, registration: Registratio
 const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
 const plainRequestId = (requestId: string | undefined): string | undefined =>
   requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined;
+
+/** An SSO OIDC call is not started with less of the request's time left than this. */
+const MIN_CALL_MS = 250;
 
 /**
  * The largest SSO OIDC answer read. A token answer is a few KB (an access token and a refresh token

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { FUNCTION_TIMEOUT_MS } from '../lambda/config.js';
 import { matchRoute, type RouteKey } from '../lambda/routes.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -66,7 +67,7 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, option
     return;
   }
   const event = toEvent(req, target, routeKey, body, requestId);
-  const result = (await options.handler(event, toContext(requestId, options.timeoutMs ?? 25_000))) as
+  const result = (await options.handler(event, toContext(requestId, options.timeoutMs ?? FUNCTION_TIMEOUT_MS))) as
     | APIGatewayProxyStructuredResultV2
     | undefined;
   const headers: Record<string, string> = { 'apigw-requestid': requestId };

@@ -7,7 +7,7 @@
 
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
-import { ConfigError, ENV, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/config.js';
+import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/config.js';
 import { CALLBACK_PATH, routeKeysFor, type RouteKey } from '../lambda/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
@@ -17,6 +17,23 @@ import { SsoOidcEmulator } from './emulators/sso-oidc.js';
 const basePort = Number(process.env.PORT ?? 3000);
 // PORT=0 puts every server on a free port (the tests use it); otherwise they sit side by side.
 const portAt = (offset: number): number => (basePort === 0 ? 0 : basePort + offset);
+
+/**
+ * The function timeout the local adapter reports to the handler (context.getRemainingTimeInMillis),
+ * in ms; default the deployed one (FUNCTION_TIMEOUT_MS). Tests shorten it to reach the request
+ * deadline and Lambda's timeout quickly.
+ */
+const FUNCTION_TIMEOUT_ENV = 'TOKEN_BROKER_LOCAL_FUNCTION_TIMEOUT_MS';
+
+function localFunctionTimeout(): number {
+  const raw = process.env[FUNCTION_TIMEOUT_ENV];
+  if (raw === undefined || raw === '') return FUNCTION_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1000 || ms > 900_000) {
+    throw new ConfigError([`${FUNCTION_TIMEOUT_ENV} must be a whole number from 1000 to 900000, got "${raw}"`]);
+  }
+  return ms;
+}
 
 /** Demo mode only. */
 const DEMO_ENV = {
@@ -233,7 +250,12 @@ async function main(): Promise<void> {
   let ready: (handler: LambdaHandler) => void = () => undefined;
   const loaded = new Promise<LambdaHandler>((resolve) => (ready = resolve));
   const routes: RouteKey[] = [];
-  const api = await startLocalApi({ handler: async (event, context) => (await loaded)(event, context), routes, port: basePort });
+  const api = await startLocalApi({
+    handler: async (event, context) => (await loaded)(event, context),
+    routes,
+    port: basePort,
+    timeoutMs: localFunctionTimeout(),
+  });
   // The front door is on in demo mode, with this server as issuer; TOKEN_BROKER_ISSUER=self asks for it elsewhere.
   if (process.env[ENV.issuer] === ISSUER_SELF || (demoMode && process.env[ENV.issuer] === undefined)) {
     process.env[ENV.issuer] = api.url;

@@ -186,10 +186,13 @@ it('refuses a rotation schedule that is not whole days, or that reaches the expi
   expect(() => brokerIn({ expiryWarningDays: 21, rotationSchedule: Duration.days(68) })).not.toThrow();
 });
 
-it('refuses timeouts that two upstream calls and two secret reads would not fit in', () => {
-  expect(() => brokerIn({ upstreamTimeout: Duration.seconds(10), secretTimeout: Duration.seconds(3) })).toThrow(
-    /two upstream calls and two secret reads \(26000 ms\) must fit in the function timeout \(25000 ms\)/,
+it('refuses timeouts whose worst case (4 secret reads, 2 SSO OIDC calls) does not fit the request deadline', () => {
+  // Accepted before the request deadline existed: 2 × 2.5 s + 2 × 10 s fit in 25 s, but a request
+  // naming a made-up client id read the secret four times and ended in Lambda's timeout (a 500).
+  expect(() => brokerIn({ upstreamTimeout: Duration.millis(2500), secretTimeout: Duration.seconds(10) })).toThrow(
+    /upstreamTimeout and secretTimeout: the worst case of one request.*\(4 × 10000 \+ 2 × 2500 = 45000 ms\), must fit in its deadline of 24000 ms/,
   );
+  expect(() => brokerIn({ upstreamTimeout: Duration.seconds(10), secretTimeout: Duration.seconds(1) })).not.toThrow();
 });
 
 it('refuses a secret from another region than the stack', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULTS, GRANT_TYPES, loadConfig, regionOfArn } from '../../lambda/config.js';
+import { ANSWER_MARGIN_MS, ConfigError, DEFAULTS, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, regionOfArn, REQUEST_DEADLINE_MS, timeBudgetProblem, worstCaseMs } from '../../lambda/config.js';
 
 const base = { TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'eu-west-1' };
 
@@ -65,5 +65,33 @@ describe('regionOfArn', () => {
     expect(regionOfArn('arn:aws:secretsmanager:eu-west-1:111122223333:secret:broker-AbC123')).toBe('eu-west-1');
     expect(regionOfArn('broker/registration')).toBeUndefined();
     expect(regionOfArn('arn:aws:secretsmanager::111122223333:secret:x')).toBeUndefined();
+  });
+});
+
+describe('the time budget: the worst case of one request fits its deadline', () => {
+  it('accepts the defaults, whose worst case (4 × 2 s + 2 × 8 s) is the deadline exactly', () => {
+    expect(worstCaseMs(DEFAULTS)).toBe(24_000);
+    expect(worstCaseMs(DEFAULTS)).toBeLessThanOrEqual(REQUEST_DEADLINE_MS);
+    expect(() => loadConfig(base)).not.toThrow();
+    // The deadline and the time to answer are the function timeout, well inside API Gateway's 30 s.
+    expect(FUNCTION_TIMEOUT_MS).toBe(REQUEST_DEADLINE_MS + ANSWER_MARGIN_MS);
+    expect(FUNCTION_TIMEOUT_MS).toBeLessThan(30_000);
+  });
+
+  it('refuses TOKEN_BROKER_UPSTREAM_TIMEOUT_MS=25000 (it ended as a 500 from Lambda\'s timeout at 25 s)', () => {
+    expect(() => loadConfig({ ...base, TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '25000' })).toThrow(
+      /TOKEN_BROKER_UPSTREAM_TIMEOUT_MS and TOKEN_BROKER_SECRET_TIMEOUT_MS: the worst case of one request, 4 secret reads and 2 SSO OIDC calls \(4 × 2000 \+ 2 × 25000 = 58000 ms\), must fit in its deadline of 24000 ms/,
+    );
+  });
+
+  it('refuses a secret timeout of 10 s with an upstream timeout of 2.5 s, which the construct used to accept', () => {
+    expect(() => loadConfig({ ...base, TOKEN_BROKER_SECRET_TIMEOUT_MS: '10000', TOKEN_BROKER_UPSTREAM_TIMEOUT_MS: '2500' })).toThrow(/= 45000 ms\), must fit/);
+  });
+
+  it('names the construct\'s props when asked to', () => {
+    expect(timeBudgetProblem({ upstreamTimeoutMs: 10_000, secretTimeoutMs: 2000 }, { upstream: 'upstreamTimeout', secret: 'secretTimeout' })).toMatch(
+      /^upstreamTimeout and secretTimeout: /,
+    );
+    expect(timeBudgetProblem({ upstreamTimeoutMs: 8000, secretTimeoutMs: 2000 })).toBeUndefined();
   });
 });
