@@ -139,6 +139,11 @@ const retentionDays: Reader<RetentionDays> = (raw, key, report) => {
   return days as RetentionDays;
 };
 
+/** For keys that take a base URL (an issuer, a start URL): https, no query, no trailing "/". */
+export function baseUrl(example?: string): Reader<string> {
+  return oneOf((value) => checkBaseUrl(value, example));
+}
+
 /** Every context key the app reads, with its reader. The settings carry each under its own name. */
 export const CONTEXT_FIELDS = {
   allowedOrigins: listOf(checkOrigin),
@@ -161,10 +166,13 @@ export const CONTEXT_FIELDS = {
   rotationDays: numberIn(0, maxRotationDays(), true),
   // The CloudWatch dashboard, on unless false.
   dashboard: flag,
+  // The standard OAuth 2.0 front door (docs/oauth-front-door.md), off unless true; the three keys
+  // after it go with it. The issuer defaults to the custom domain or the API's URL.
+  frontDoor: flag,
+  issuer: baseUrl(),
+  startUrl: baseUrl('https://d-1234567890.awsapps.com/start'),
+  publicClientId: matching(/^[\x21-\x7e]{1,128}$/, '1 to 128 visible ASCII characters, such as token-broker'),
 } satisfies Record<string, Reader<unknown>>;
-
-/** For keys that take a base URL (an issuer, a start URL): https, no query, no trailing "/". */
-export const baseUrl = (example?: string): Reader<string> => oneOf((value) => checkBaseUrl(value, example));
 
 type Fields = typeof CONTEXT_FIELDS;
 export type ContextKey = keyof Fields;
@@ -222,6 +230,9 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
   }
   if (present(CONTEXT_KEYS.domainName) !== present(CONTEXT_KEYS.certificateArn)) {
     problems.push(`${CONTEXT_KEYS.domainName} and ${CONTEXT_KEYS.certificateArn} go together: give both or neither`);
+  }
+  for (const key of [CONTEXT_KEYS.issuer, CONTEXT_KEYS.startUrl, CONTEXT_KEYS.publicClientId]) {
+    if (present(key) && values.frontDoor !== true) problems.push(`${key} is a setting of the front door: give ${CONTEXT_KEYS.frontDoor}=true with it`);
   }
   if (problems.length > 0) throw new ContextError(problems, notes);
 

@@ -63,6 +63,14 @@ export class TokenBrokerStack extends Stack {
       rotation: settings.rotationDays === undefined ? undefined : settings.rotationDays > 0,
       rotationSchedule: settings.rotationDays ? Duration.days(settings.rotationDays) : undefined,
       dashboard: settings.dashboard,
+      frontDoor:
+        settings.frontDoor === true
+          ? {
+              ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
+              ...(settings.startUrl === undefined ? {} : { startUrl: settings.startUrl }),
+              ...(settings.publicClientId === undefined ? {} : { publicClientId: settings.publicClientId }),
+            }
+          : undefined,
       customDomain:
         settings.customDomain === undefined
           ? undefined
@@ -84,6 +92,16 @@ export class TokenBrokerStack extends Stack {
       new CfnOutput(this, 'DashboardUrl', {
         description: 'The CloudWatch dashboard of the token broker',
         value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.broker.dashboard.dashboard.dashboardName}`,
+      });
+    }
+    if (this.broker.issuer !== undefined && this.broker.frontDoorRedirectUri !== undefined) {
+      new CfnOutput(this, 'FrontDoorIssuer', {
+        description: 'The standard OAuth 2.0 front door: configure client libraries with this issuer (authority)',
+        value: this.broker.issuer,
+      });
+      new CfnOutput(this, 'FrontDoorRedirectUri', {
+        description: 'Register this redirect URI with SSO OIDC (npm run register-client -- --redirect-uri)',
+        value: this.broker.frontDoorRedirectUri,
       });
     }
     if (this.broker.rotation !== undefined) {

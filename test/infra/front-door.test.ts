@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV, GRANT_TYPES } from '../../lambda/config.js';
 import { ROUTES, routeKeysFor } from '../../lambda/routes.js';
 import { TokenBroker, type TokenBrokerProps } from '../../infra/token-broker.js';
-import { CDK_JSON_CONTEXT } from './synth.js';
+import { CDK_JSON_CONTEXT, synthesize } from './synth.js';
 
 function brokerIn(props: TokenBrokerProps | ((stack: Stack) => TokenBrokerProps)) {
   const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
@@ -99,4 +99,39 @@ it('passes cdk-nag: every front-door route has its written reason for having no 
   const { app } = brokerIn({ grantTypes: Object.values(GRANT_TYPES), frontDoor: { startUrl: 'https://d-1234567890.awsapps.com/start' } });
   // Throws on any unacknowledged finding.
   expect(() => app.synth()).not.toThrow();
+});
+
+describe('the deployable stack, from CDK context', () => {
+  it('frontDoor=true with startUrl and the device grant: the routes, the variables, and the two outputs an operator needs', () => {
+    const synthesis = synthesize({
+      frontDoor: 'true',
+      startUrl: 'https://d-1234567890.awsapps.com/start',
+      publicClientId: 'my-app',
+      grantTypes: 'authorization_code,refresh_token,device_code',
+      allowedOrigins: 'https://app.example.com',
+    });
+    try {
+      const keys = routeKeysOf(synthesis.template);
+      expect(keys).toEqual(expect.arrayContaining([...FRONT_DOOR_ROUTES, 'POST /oauth2/device_authorization']));
+      synthesis.template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [ENV.startUrl]: 'https://d-1234567890.awsapps.com/start', [ENV.publicClientId]: 'my-app', [ENV.issuer]: Match.anyValue() }) },
+      });
+      expect(Object.keys(synthesis.json.Outputs ?? {})).toEqual(expect.arrayContaining(['FrontDoorIssuer', 'FrontDoorRedirectUri']));
+      expect(JSON.stringify(synthesis.json.Outputs!.FrontDoorRedirectUri!.Value)).toContain('/oauth2/callback');
+    } finally {
+      synthesis.dispose();
+    }
+  });
+
+  it('without frontDoor=true there is no front door, and its settings alone are refused by name', () => {
+    const plain = synthesize({ allowedOrigins: 'https://app.example.com' });
+    try {
+      expect(routeKeysOf(plain.template)).not.toContain('POST /oauth2/token');
+      expect(Object.keys(plain.json.Outputs ?? {})).not.toContain('FrontDoorIssuer');
+    } finally {
+      plain.dispose();
+    }
+    expect(() => synthesize({ startUrl: 'https://d-1234567890.awsapps.com/start' })).toThrow(/startUrl is a setting of the front door/);
+    expect(() => synthesize({ frontDoor: 'true', issuer: 'http://auth.example.com' })).toThrow(/issuer/);
+  });
 });
