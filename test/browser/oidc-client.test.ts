@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDemoFrontend, type DemoFrontend } from '../../demo/server.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { LOOPBACK_CALLBACK, PUBLIC_CLIENT_ID, frontDoorEnv } from '../helpers/front-door.js';
-import { bodyOf, launchChromium, masked, recordNetwork, type Exchange } from './support.js';
+import { bodyOf, launchChromium, masked, recordNetwork, startDemoBroker, type Exchange } from './support.js';
 
 let frontend: DemoFrontend;
 let environment: Environment;
@@ -109,4 +109,24 @@ it('a revoked refresh token surfaces as ErrorResponse with error invalid_grant',
   await page.locator('#error').waitFor();
   expect(await text('#error-name')).toBe('ErrorResponse');
   expect(await text('#error-code')).toBe('invalid_grant');
+});
+
+it('npm start (demo mode) serves the front door with its own URL as issuer, and /oidc.html signs in through it', async () => {
+  const demo = await startDemoBroker();
+  try {
+    const metadata = (await (await fetch(`${demo.url}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    expect(metadata.issuer).toBe(demo.url);
+    expect(demo.output()).toContain(`the redirect URI to register with SSO OIDC for it: ${demo.url}/oauth2/callback`);
+    await page.goto(`${demo.demoUrl}/oidc.html`);
+    await page.locator('body[data-ready]').waitFor();
+    expect(await text('#config-authority')).toBe(demo.url);
+    await page.click('#sign-in');
+    // The embedded emulator accepted the broker's callback: it was registered with it.
+    await page.waitForURL((url) => url.pathname === '/authorize' && url.origin !== demo.url);
+    await page.click('#sign-in');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'Signed in.', undefined, { timeout: 10_000 });
+    expect(await text('#access-token')).toMatch(/…$/);
+  } finally {
+    await demo.stop();
+  }
 });
