@@ -38,11 +38,10 @@ export function humanLine(line: string): string | undefined {
   } catch {
     return line;
   }
-  // Embedded Metric Format: for CloudWatch, noise on a console.
-  if (Object.hasOwn(record, '_aws')) return undefined;
   const time = clock(record['timestamp']);
   const route = text(record['route']);
   const status = text(record['status']);
+  // A request's record (also its EMF record: the metrics ride on the log line) becomes the one line.
   if (route !== undefined && status !== undefined) {
     const grant = text(record['grantType']);
     const upstreamStatus = text(record['upstreamStatus']);
@@ -52,6 +51,8 @@ export function humanLine(line: string): string | undefined {
     const detail = text(record['detail']);
     return `${time} ${route}${grant === undefined || grant === 'none' ? '' : ` ${grant}`} -> ${status} ${text(record['outcome']) ?? ''}${upstream}${detail === undefined ? '' : `: ${detail}`}`;
   }
+  // Any other Embedded Metric Format line (e.g. ClientSecretDaysToExpiry alone): for CloudWatch, noise on a console.
+  if (Object.hasOwn(record, '_aws')) return undefined;
   const level = text(record['level']) ?? 'INFO';
   const message = text(record['message']) ?? '';
   const extras = ['detail', 'errorName', 'clientSecretDaysToExpiry']

@@ -12,6 +12,14 @@ describe('humanLine', () => {
     expect(humanLine(JSON.stringify(record))).toBe(`${time} POST /token authorization_code -> 200 Success (upstream 200 in 12 ms)`);
   });
 
+  it('keeps a request record that is also an EMF record (the metrics ride on the log line)', () => {
+    const record = {
+      _aws: { Timestamp: 1, CloudWatchMetrics: [] }, level: 'INFO', message: 'request completed', timestamp: at,
+      route: 'GET /client', grantType: 'none', outcome: 'Success', status: 200, Requests: 1,
+    };
+    expect(humanLine(JSON.stringify(record))).toBe(`${time} GET /client -> 200 Success`);
+  });
+
   it('leaves out what a request did not have and adds the detail of a failure', () => {
     expect(humanLine(JSON.stringify({ level: 'INFO', timestamp: at, route: 'GET /client', grantType: 'none', outcome: 'Success', status: 200 }))).toBe(
       `${time} GET /client -> 200 Success`,
