@@ -43,6 +43,7 @@ export const CHECKS = {
   bodyType: "Body's __type",
   corsOnAnswer: 'CORS headers on an answer',
   securityHeaders: 'Security and cache headers',
+  frontDoor: 'Front door metadata (RFC 8414)',
 } as const;
 
 export const DEFAULT_REFUSED_ORIGIN = 'https://smoke-check.invalid';
@@ -72,7 +73,7 @@ export async function runSmokeChecks(options: SmokeOptions): Promise<CheckResult
 
   results.push(await checkTls(base, timeoutMs));
 
-  const request = async (label: string, path: string, init: RequestInit): Promise<Seen | CheckResult> => {
+  const request = async (label: string, path: string, init: RequestInit, record = true): Promise<Seen | CheckResult> => {
     try {
       const response = await fetch(new URL(path.replace(/^\//, ''), base), { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
       const text = await response.text();
@@ -84,7 +85,7 @@ export async function runSmokeChecks(options: SmokeOptions): Promise<CheckResult
         body = undefined;
       }
       const seen = { label, status: response.status, headers: response.headers, body };
-      answers.push(seen);
+      if (record) answers.push(seen);
       return seen;
     } catch (error) {
       return {
@@ -129,7 +130,36 @@ export async function runSmokeChecks(options: SmokeOptions): Promise<CheckResult
   }
 
   results.push(checkSecurityHeaders(answers));
+
+  // The standard OAuth front door, when enabled: its metadata must name this URL as the issuer.
+  // Metadata is public and cacheable, so its headers are not held to the token answers' rules.
+  const metadata = await request(CHECKS.frontDoor, pathOf(ROUTES.oauthMetadata), { method: 'GET' }, false);
+  results.push(isResult(metadata) ? metadata : checkFrontDoor(metadata, base));
   return results;
+}
+
+function checkFrontDoor(seen: Seen, base: URL): CheckResult {
+  const name = CHECKS.frontDoor;
+  if (seen.status === 404) return { name, verdict: 'pass', saw: 'not enabled (404): the JSON API only' };
+  const issuer = seen.body?.issuer;
+  if (seen.status !== 200 || typeof issuer !== 'string') return unexpected(name, seen, '200 with the metadata, or 404 when the front door is off');
+  const here = base.href.replace(/\/+$/, '');
+  const tokenEndpoint = seen.body?.token_endpoint;
+  if (issuer !== here) {
+    return {
+      name,
+      verdict: 'warn',
+      saw: `issuer ${issuer}, not ${here}`,
+      advice:
+        `Standard OAuth clients must be configured with the issuer ${issuer} (openid-client, for one, requires the URL it ` +
+        'discovers metadata at to be the issuer). That is expected when you checked the execute-api URL of a broker whose ' +
+        `issuer is its custom domain; otherwise set the front door's issuer. SSO OIDC must have ${issuer}/oauth2/callback registered.`,
+    };
+  }
+  if (tokenEndpoint !== `${issuer}/oauth2/token`) {
+    return { name, verdict: 'fail', saw: `token_endpoint ${String(tokenEndpoint)}`, advice: `Expected ${issuer}/oauth2/token: something rewrites the metadata.` };
+  }
+  return { name, verdict: 'pass', saw: `issuer ${issuer}` };
 }
 
 const pathOf = (routeKey: string): string => routeKey.split(' ')[1]!;

@@ -2,8 +2,12 @@
 // passes against `npm start`, and fails, naming the check, against a proxy on 127.0.0.1 in front of
 // `npm start` that does what a misconfigured gateway, CDN or proxy would do to the broker's answers.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CHECKS } from '../../scripts/smoke-checks.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
@@ -20,7 +24,15 @@ interface SmokeRun {
 }
 
 function smoke(...args: string[]): Promise<SmokeRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/smoke.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return smokeWith({}, ...args);
+}
+
+function smokeWith(env: Record<string, string>, ...args: string[]): Promise<SmokeRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/smoke.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -37,16 +49,20 @@ function smoke(...args: string[]): Promise<SmokeRun> {
   );
 }
 
-type Rewrite = (status: number, headers: http.IncomingHttpHeaders) => { status: number; headers: http.IncomingHttpHeaders; body?: string };
+type Rewrite = (status: number, headers: http.IncomingHttpHeaders, path: string) => { status: number; headers: http.IncomingHttpHeaders; body?: string };
 
-/** A proxy on 127.0.0.1 in front of the broker that rewrites each answer. */
-async function proxy(target: string, rewrite: Rewrite): Promise<{ url: string; close(): Promise<void> }> {
+/** A proxy on 127.0.0.1 in front of the broker that rewrites each answer; with `tls`, it serves https. */
+async function proxy(
+  target: string,
+  rewrite: Rewrite,
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
-        const changed = rewrite(answer.statusCode ?? 502, { ...answer.headers });
+        const changed = rewrite(answer.statusCode ?? 502, { ...answer.headers }, req.url ?? '/');
         if (changed.body !== undefined) {
           answer.resume();
           const { 'content-length': _length, ...headers } = changed.headers;
@@ -60,10 +76,12 @@ async function proxy(target: string, rewrite: Rewrite): Promise<{ url: string; c
     );
     forward.on('error', () => res.destroy());
     req.pipe(forward);
-  });
+  };
+  const server = tls === undefined ? http.createServer(handle) : https.createServer(tls, handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -175,6 +193,88 @@ it('fails TLS for a plain http URL that is not a loopback address', async () => 
   expect(run.verdicts[CHECKS.tls]).toBe('FAIL');
   expect(run.stdout).toMatch(/FAIL {2}TLS +plain http to broker\.example\.invalid/);
   expect(run.stdout).toContain('Tokens would cross the network unencrypted');
+}, 60_000);
+
+describe('over https (a TLS-terminating proxy on 127.0.0.1 with a certificate made here)', () => {
+  let dir: string;
+  let tls: { key: Buffer; cert: Buffer };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'smoke-tls-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes TLS with a trusted certificate, naming the protocol and the days left', async () => {
+    const front = await proxy(broker.url, (status, headers) => ({ status, headers }), tls);
+    try {
+      const run = await smokeWith({ NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') }, '--url', front.url, '--origin', ORIGIN);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/PASS {2}TLS +TLSv1\.[23], certificate for localhost valid (29|30) more days/);
+      const { [CHECKS.frontDoor]: _frontDoor, ...others } = run.verdicts;
+      expect(new Set(Object.values(others))).toEqual(new Set(['PASS']));
+    } finally {
+      await front.close();
+    }
+  }, 60_000);
+
+  it('fails TLS when the certificate is not trusted, and says why', async () => {
+    const front = await proxy(broker.url, (status, headers) => ({ status, headers }), tls);
+    try {
+      const run = await smoke('--url', front.url, '--origin', ORIGIN);
+      expect(run.status).toBe(1);
+      expect(run.stdout).toMatch(/FAIL {2}TLS +handshake failed: DEPTH_ZERO_SELF_SIGNED_CERT/);
+      expect(run.stdout).toContain('The certificate is not trusted for this name');
+    } finally {
+      await front.close();
+    }
+  }, 60_000);
+});
+
+describe('with the standard OAuth front door on (TOKEN_BROKER_ISSUER=self)', () => {
+  let frontDoor: BrokerProcess;
+  beforeAll(async () => {
+    frontDoor = await startBroker({ TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN, TOKEN_BROKER_ISSUER: 'self' });
+  }, 60_000);
+  afterAll(async () => frontDoor?.stop());
+
+  it('passes when the metadata names the checked URL as its issuer (RFC 8414 §3.3)', async () => {
+    const run = await smoke('--url', `${frontDoor.url}/`, '--origin', ORIGIN);
+    expect(run.status).toBe(0);
+    expect(run.verdicts[CHECKS.frontDoor]).toBe('PASS');
+    expect(run.stdout).toContain(`issuer ${frontDoor.url}`);
+  }, 60_000);
+
+  it('warns, naming both, when the issuer is another URL than the one checked (a proxy or a custom domain in front)', async () => {
+    const front = await proxy(frontDoor.url, (status, headers) => ({ status, headers }));
+    try {
+      const run = await smoke('--url', front.url, '--origin', ORIGIN);
+      expect(run.status).toBe(0);
+      expect(run.verdicts[CHECKS.frontDoor]).toBe('WARN');
+      expect(run.stdout).toContain(`issuer ${frontDoor.url}, not ${front.url}`);
+      expect(run.stdout).toContain(`SSO OIDC must have ${frontDoor.url}/oauth2/callback registered`);
+    } finally {
+      await front.close();
+    }
+  }, 60_000);
+});
+
+it('reports the front door as not enabled where its metadata route does not exist (API Gateway: 404 Not Found)', async () => {
+  const front = await proxy(broker.url, (status, headers, path) =>
+    path.startsWith('/.well-known/')
+      ? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' }
+      : { status, headers },
+  );
+  try {
+    const run = await smoke('--url', front.url, '--origin', ORIGIN);
+    expect(run.stdout).toMatch(/PASS {2}Front door metadata \(RFC 8414\) +not enabled \(404\)/);
+  } finally {
+    await front.close();
+  }
 }, 60_000);
 
 it('refuses a wrong command line with the usage and status 2', async () => {
