@@ -115,6 +115,33 @@ it('graphs every metric the function emits, under the dimensions it emits them w
   }
 });
 
+it('queries log fields the function really writes on each request record (outcome, status, fromUpstream, grantType)', () => {
+  const lines: string[] = [];
+  const write = (chunk: string | Uint8Array): boolean => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(write);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(write);
+  try {
+    recordRequest({ upstreamCalls: 0 }, { route: 'POST /token', status: 403, error: brokerError('ForbiddenOriginException', 'no') }, 14);
+    metrics.publishStoredMetrics();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  const records = lines
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const table = widgets.find((widget) => /^Errors by type and source/.test(widget.properties.title ?? ''))!;
+  const fields = ['outcome', 'status', 'fromUpstream', 'grantType'];
+  for (const field of fields) expect(table.properties.query).toContain(field);
+  expect(records).toContainEqual(
+    expect.objectContaining({ outcome: 'ForbiddenOriginException', status: 403, fromUpstream: false, grantType: 'none' }),
+  );
+});
+
 it('has the widgets an operator needs, by title', () => {
   const titles = widgets.map((widget) => widget.properties.title ?? widget.properties.markdown ?? '');
   for (const wanted of [
