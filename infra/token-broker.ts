@@ -332,7 +332,7 @@ export class TokenBroker extends Construct {
 
   /**
    * A new secret holds `{}` until the operator puts a RegisterClient answer into it (see
-   * README "First registration"): an obvious placeholder, where a generated random string would look like
+   * docs/deploy-reference.md, "First registration"): an obvious placeholder, where a generated random string would look like
    * a value. Until then the function answers a generic 500 and logs "no clientId". CloudFormation
    * only writes SecretString when the template's value changes, so later deployments leave the
    * operator's registration alone; RETAIN keeps it if the stack is deleted.

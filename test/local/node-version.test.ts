@@ -22,6 +22,16 @@ describe('the Node versions', () => {
     expect(lock.packages['']!.engines).toEqual(pkg.engines);
   });
 
+  it('warns (EBADENGINE) on Node 20 only for the three @middy/* packages, as the README says, and on Node 22 for none', () => {
+    const refusing = (version: string): string[] =>
+      Object.entries(lock.packages)
+        .filter(([path, entry]) => path !== '' && entry.engines?.node !== undefined && !semver.satisfies(version, entry.engines.node))
+        .map(([path]) => path.replace(/^.*node_modules\//, ''))
+        .sort();
+    expect(refusing('20.0.0')).toEqual(['@middy/core', '@middy/http-json-body-parser', '@middy/util']);
+    expect(refusing('22.0.0')).toEqual([]);
+  });
+
   it('runs the npm scripts on the node dev dependency, Node 24 like the Lambda runtime (nodejs24.x)', () => {
     expect(semver.major(pkg.devDependencies['node']!)).toBe(24);
     // `npm test` puts node_modules/.bin first on PATH, so jest runs on that Node.

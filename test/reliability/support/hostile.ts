@@ -4,7 +4,7 @@
 // encodes it in a way that keeps its meaning (whitespace, \u escapes, duplicate keys where the last
 // one wins, base64 as API Gateway delivers it, any JSON media type), and applies breakers that each
 // make it invalid for a known reason. The expected answer follows from the breakers by the broker's
-// documented order of checks (README, "Errors the broker raises itself"):
+// documented order of checks (docs/http-api.md, "Errors the broker raises itself"):
 //   origin 403 > size 413 > UTF-8 400 > content type 415 > JSON 400 > forbidden key 400 >
 //   not an object 400 > the members (400, or 401 for another clientId).
 // A case with no breaker is valid: it must reach SSO OIDC exactly once. Nothing else may.
