@@ -90,6 +90,7 @@ const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:se
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** Short aliases for the long device grant name, which is awkward on a command line. */
@@ -119,6 +120,14 @@ const grantList: Reader<GrantType[]> = (raw, key, report) => {
     }
   }
   return refused ? undefined : grantTypes;
+};
+
+/** `on`/`off` (command line) or true/false (cdk.json). */
+const onOrOff: Reader<boolean> = (raw, key, report) => {
+  if (raw === 'on' || raw === true) return true;
+  if (raw === 'off' || raw === false) return false;
+  report.problem(`${key} must be on or off, got ${show(raw)}`);
+  return undefined;
 };
 
 const secretName: Reader<string> = (raw, key, report) => {
@@ -172,6 +181,13 @@ export const CONTEXT_FIELDS = {
   issuer: baseUrl(),
   startUrl: baseUrl('https://d-1234567890.awsapps.com/start'),
   publicClientId: matching(/^[\x21-\x7e]{1,128}$/, '1 to 128 visible ASCII characters, such as token-broker'),
+  // ---- cookie sessions (issue 11) ----
+  cookieSessions: onOrOff,
+  // Identity Center sessions last from 15 minutes to 90 days (config.ts has the same range).
+  sessionMaxAgeSeconds: numberIn(300, 90 * 86400, true),
+  // A hosted zone instead of certificateArn: the construct makes the certificate and alias records.
+  hostedZoneId: matching(HOSTED_ZONE_ID, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'),
+  hostedZoneName: matching(DOMAIN_NAME, "the hosted zone's DNS name such as example.com"),
 } satisfies Record<string, Reader<unknown>>;
 
 type Fields = typeof CONTEXT_FIELDS;
@@ -187,9 +203,19 @@ type ReadValues = { -readonly [K in ContextKey]?: NonNullable<ReturnType<Fields[
  * The settings the context gave, already checked; absent keys stay undefined (the construct's
  * defaults apply). Every key under its own name, except the three combined into construct terms.
  */
-export type ContextSettings = Omit<ReadValues, 'logRetentionDays' | 'domainName' | 'certificateArn'> & {
+export type ContextSettings = Omit<
+  ReadValues,
+  'logRetentionDays' | 'domainName' | 'certificateArn' | 'cookieSessions' | 'sessionMaxAgeSeconds' | 'hostedZoneId' | 'hostedZoneName'
+> & {
   readonly logRetention?: RetentionDays;
-  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+  /** A certificate ARN, or (cookie sessions, issue 11) a hosted zone to make the certificate and records in. */
+  readonly customDomain?: {
+    readonly domainName: string;
+    readonly certificateArn?: string;
+    readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+  };
+  /** Cookie sessions (issue 11): on, with an optional session max age in seconds. */
+  readonly cookieSessions?: { readonly sessionMaxAgeSeconds?: number };
 };
 
 export class ContextError extends Error {
@@ -228,7 +254,28 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
   if (present(CONTEXT_KEYS.secretArn) && present(CONTEXT_KEYS.secretName)) {
     problems.push(`give ${CONTEXT_KEYS.secretArn} or ${CONTEXT_KEYS.secretName}, not both`);
   }
-  if (present(CONTEXT_KEYS.domainName) !== present(CONTEXT_KEYS.certificateArn)) {
+  // ---- cookie sessions (issue 11): a hosted zone may stand in for the certificate ARN ----
+  const hasZone = present(CONTEXT_KEYS.hostedZoneId);
+  if (hasZone !== present(CONTEXT_KEYS.hostedZoneName)) {
+    problems.push(`${CONTEXT_KEYS.hostedZoneId} and ${CONTEXT_KEYS.hostedZoneName} go together: give both or neither`);
+  }
+  if (hasZone && present(CONTEXT_KEYS.certificateArn)) {
+    problems.push(`give ${CONTEXT_KEYS.certificateArn} or ${CONTEXT_KEYS.hostedZoneId}, not both`);
+  }
+  if (hasZone && !present(CONTEXT_KEYS.domainName)) problems.push(`${CONTEXT_KEYS.hostedZoneId} needs ${CONTEXT_KEYS.domainName}`);
+  const cookieSessions = values[CONTEXT_KEYS.cookieSessions] === true;
+  if (cookieSessions && !present(CONTEXT_KEYS.domainName)) {
+    problems.push(
+      `${CONTEXT_KEYS.cookieSessions}=on needs a custom domain on the SPA's site (${CONTEXT_KEYS.domainName} with ` +
+        `${CONTEXT_KEYS.certificateArn}, or with ${CONTEXT_KEYS.hostedZoneId} and ${CONTEXT_KEYS.hostedZoneName}): ` +
+        'cookies set by the execute-api domain are third-party to the SPA',
+    );
+  }
+  if (!cookieSessions && present(CONTEXT_KEYS.sessionMaxAgeSeconds)) {
+    problems.push(`${CONTEXT_KEYS.sessionMaxAgeSeconds} only applies with ${CONTEXT_KEYS.cookieSessions}=on`);
+  }
+  // ---- end cookie sessions ----
+  if (!hasZone && present(CONTEXT_KEYS.domainName) !== present(CONTEXT_KEYS.certificateArn)) {
     problems.push(`${CONTEXT_KEYS.domainName} and ${CONTEXT_KEYS.certificateArn} go together: give both or neither`);
   }
   for (const key of [CONTEXT_KEYS.issuer, CONTEXT_KEYS.startUrl, CONTEXT_KEYS.publicClientId]) {
@@ -236,11 +283,24 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
   }
   if (problems.length > 0) throw new ContextError(problems, notes);
 
-  const { logRetentionDays, domainName, certificateArn, ...rest } = values as ReadValues;
+  const {
+    logRetentionDays,
+    domainName,
+    certificateArn,
+    cookieSessions: _cookieSessions,
+    sessionMaxAgeSeconds,
+    hostedZoneId,
+    hostedZoneName,
+    ...rest
+  } = values as ReadValues;
   return {
     ...rest,
     ...(logRetentionDays === undefined ? {} : { logRetention: logRetentionDays }),
     ...(domainName !== undefined && certificateArn !== undefined ? { customDomain: { domainName, certificateArn } } : {}),
+    ...(domainName !== undefined && hostedZoneId !== undefined && hostedZoneName !== undefined
+      ? { customDomain: { domainName, hostedZone: { hostedZoneId, zoneName: hostedZoneName } } }
+      : {}),
+    ...(cookieSessions ? { cookieSessions: sessionMaxAgeSeconds === undefined ? {} : { sessionMaxAgeSeconds } } : {}),
   };
 }
 

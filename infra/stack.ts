@@ -5,6 +5,7 @@
 import { Annotations, App, ArnFormat, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -76,7 +77,21 @@ export class TokenBrokerStack extends Stack {
           ? undefined
           : {
               domainName: settings.customDomain.domainName,
-              certificate: Certificate.fromCertificateArn(this, 'Certificate', settings.customDomain.certificateArn),
+              ...(settings.customDomain.certificateArn === undefined
+                ? {}
+                : { certificate: Certificate.fromCertificateArn(this, 'Certificate', settings.customDomain.certificateArn) }),
+              // Cookie sessions (issue 11): a hosted zone to make the certificate and alias records in.
+              ...(settings.customDomain.hostedZone === undefined
+                ? {}
+                : { hostedZone: HostedZone.fromHostedZoneAttributes(this, 'HostedZone', settings.customDomain.hostedZone) }),
+            },
+      cookieSessions:
+        settings.cookieSessions === undefined
+          ? undefined
+          : {
+              ...(settings.cookieSessions.sessionMaxAgeSeconds === undefined
+                ? {}
+                : { sessionMaxAge: Duration.seconds(settings.cookieSessions.sessionMaxAgeSeconds) }),
             },
     });
 
@@ -108,6 +123,12 @@ export class TokenBrokerStack extends Stack {
       new CfnOutput(this, 'RotationLogGroup', {
         description: 'Log group of the rotation function: "rotation step failed" lines say why a rotation failed',
         value: this.broker.rotation.logGroup.logGroupName,
+      });
+    }
+    if (this.broker.cookieKeys !== undefined) {
+      new CfnOutput(this, 'CookieKeysSecretArn', {
+        description: 'The cookie session keys secret (rotated on its own schedule; rotate it twice to end every session)',
+        value: this.broker.cookieKeys.secret.secretArn,
       });
     }
     if (this.broker.customDomainUrl !== undefined && this.broker.domainTarget !== undefined) {

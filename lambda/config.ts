@@ -39,6 +39,19 @@ export interface BrokerConfig {
   readonly publicClientId: string;
   /** The start URL SSO OIDC needs for a device authorization through the front door (standard clients send none). */
   readonly startUrl: string | undefined;
+  /** Token-handler sessions under /bff (issue 11); undefined when the mode is off (the default). */
+  readonly cookieSessions: CookieSessionConfig | undefined;
+}
+
+/** Cookie mode: the SPA's refresh token lives in an encrypted HttpOnly cookie (lambda/bff/). */
+export interface CookieSessionConfig {
+  /** Name or ARN of the secret holding the cookie keys (AWSCURRENT seals, AWSPREVIOUS still opens). */
+  readonly keysSecretId: string;
+  /**
+   * How long a session cookie lives, from sign-in. SSO OIDC does not say how long a refresh token
+   * lives (it follows the Identity Center session duration, which the deployer knows).
+   */
+  readonly sessionMaxAgeSeconds: number;
 }
 
 /** Names of every variable the broker reads; the CDK construct sets exactly these. */
@@ -55,6 +68,9 @@ export const ENV = {
   issuer: 'TOKEN_BROKER_ISSUER',
   publicClientId: 'TOKEN_BROKER_PUBLIC_CLIENT_ID',
   startUrl: 'TOKEN_BROKER_START_URL',
+  cookieSessions: 'TOKEN_BROKER_COOKIE_SESSIONS',
+  cookieKeysSecretId: 'TOKEN_BROKER_COOKIE_KEYS_SECRET_ID',
+  sessionMaxAgeSeconds: 'TOKEN_BROKER_SESSION_MAX_AGE_SECONDS',
 } as const;
 
 export const DEFAULTS = {
@@ -65,6 +81,8 @@ export const DEFAULTS = {
   secretMaxAgeSeconds: 300,
   expiryWarningDays: 14,
   publicClientId: 'token-broker',
+  // Identity Center's default session duration.
+  sessionMaxAgeSeconds: 8 * 3600,
 } as const;
 
 /**
@@ -197,6 +215,24 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     );
   }
 
+  // ---- cookie sessions (issue 11) ----
+  const cookieMode = (env[ENV.cookieSessions] ?? 'off').trim().toLowerCase();
+  if (cookieMode !== 'on' && cookieMode !== 'off' && cookieMode !== '') {
+    problems.push(`${ENV.cookieSessions} must be "on" or "off", got "${env[ENV.cookieSessions]}"`);
+  }
+  // Identity Center sessions last from 15 minutes to 90 days.
+  const sessionMaxAgeSeconds = int(ENV.sessionMaxAgeSeconds, DEFAULTS.sessionMaxAgeSeconds, 300, 90 * 86400);
+  let cookieSessions: CookieSessionConfig | undefined;
+  if (cookieMode === 'on') {
+    const keysSecretId = env[ENV.cookieKeysSecretId]?.trim() ?? '';
+    if (keysSecretId === '') problems.push(`${ENV.cookieKeysSecretId} is required when ${ENV.cookieSessions}=on (the cookie keys secret's name or ARN)`);
+    cookieSessions = { keysSecretId, sessionMaxAgeSeconds };
+  }
+  // /bff/login/start sends the browser to the front door: cookie mode needs it.
+  if (cookieSessions !== undefined && issuer === undefined) {
+    problems.push(`${ENV.cookieSessions}=on needs ${ENV.issuer}: sign-in goes through the front door's /oauth2/authorize`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secretId,
@@ -211,6 +247,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     issuer,
     publicClientId,
     startUrl,
+    cookieSessions,
   };
 }
 

@@ -30,6 +30,10 @@ export const BROKER_ERRORS = {
   UnsupportedMediaTypeException: { status: 415, error: 'invalid_request' },
   BadGatewayException: { status: 502, error: 'temporarily_unavailable' },
   GatewayTimeoutException: { status: 504, error: 'temporarily_unavailable' },
+  // Token-handler sessions (/bff, issue 11). `session_expired` is not an RFC 6749 code: it is what a
+  // token handler tells its SPA (as Curity's agent does) when the session cookie is gone or unusable.
+  SessionExpiredException: { status: 401, error: 'session_expired' },
+  CsrfHeaderRequiredException: { status: 403, error: 'access_denied' },
 } as const;
 
 export type BrokerErrorType = keyof typeof BROKER_ERRORS;
@@ -55,6 +59,8 @@ export class BrokerError extends Error {
   /** True when SSO OIDC produced this answer; false when the broker did. */
   readonly fromUpstream: boolean;
   readonly logDetail: string | undefined;
+  /** Set-Cookie values sent with this answer (a session_expired clears the broker's cookies). */
+  readonly cookies: readonly string[];
 
   constructor(init: {
     status: number;
@@ -64,6 +70,7 @@ export class BrokerError extends Error {
     reason?: string | undefined;
     fromUpstream?: boolean;
     logDetail?: string | undefined;
+    cookies?: readonly string[];
   }) {
     super(init.description ?? init.error);
     this.name = 'BrokerError';
@@ -74,6 +81,12 @@ export class BrokerError extends Error {
     this.reason = init.reason;
     this.fromUpstream = init.fromUpstream ?? false;
     this.logDetail = init.logDetail;
+    this.cookies = init.cookies ?? [];
+  }
+
+  /** The same answer, with Set-Cookie values. */
+  withCookies(cookies: readonly string[]): BrokerError {
+    return new BrokerError({ ...this, description: this.description, cookies });
   }
 
   toWire(): WireError {

@@ -1,7 +1,8 @@
 // Lambda entry point: API Gateway HTTP API (payload format 2.0) events for POST /token,
 // POST /device_authorization (when the device grant is enabled) and CORS preflight, answered with
 // JSON, and, when TOKEN_BROKER_ISSUER is set, the standard OAuth 2.0 front door's routes
-// (lambda/oauth/). Wiring only: the work is done in broker.ts, oauth/ and the modules they use.
+// (lambda/oauth/), and with TOKEN_BROKER_COOKIE_SESSIONS=on the token handler's /bff routes
+// (lambda/bff/). Wiring only: the work is done in broker.ts, oauth/, bff/ and the modules they use.
 
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -10,14 +11,18 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { brokerCookies, cookiePaths } from './bff/cookies.js';
+import { answerBff, type SessionDeps } from './bff/session.js';
 import { describeClient, exchangeToken, startDeviceAuthorization, type BrokerDeps } from './broker.js';
 import { loadConfig, regionOfArn } from './config.js';
 import { Deadline, withDeadline } from './deadline.js';
+import { CookieKeySource } from './cookie-keys.js';
 import { brokerHttp, type BrokerContext, type RouteResult } from './middleware.js';
 import { createHttpHandler } from './http-handler.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './registration.js';
 import { answerFrontDoor, FRONT_DOOR_ROUTES } from './oauth/front-door.js';
-import { JSON_BODY_ROUTES, ROUTES, routeKeysFor } from './routes.js';
+import { redeemAuthorizationCode, redeemRefreshToken } from './oauth/index.js';
+import { BFF_ROUTES, JSON_BODY_ROUTES, ROUTES, routeKeysFor } from './routes.js';
 import { logger, metrics } from './telemetry.js';
 import { createUpstream } from './upstream.js';
 
@@ -46,8 +51,56 @@ const registrations = new RegistrationSource({
 registrations.prefetch();
 const deps: BrokerDeps = { config, registrations, upstream: createUpstream(config) };
 
+// ---- token-handler sessions (issue 11): only in cookie mode ----
+function sessionDeps(): SessionDeps | undefined {
+  if (config.cookieSessions === undefined || config.issuer === undefined) return undefined;
+  const { keysSecretId } = config.cookieSessions;
+  const keysRegion = regionOfArn(keysSecretId);
+  const keysClient =
+    keysRegion === secretRegion
+      ? secretsClient
+      : new SecretsManagerClient({
+          ...(keysRegion ? { region: keysRegion } : {}),
+          maxAttempts: 1,
+          requestHandler: createHttpHandler({
+            connectionTimeoutMs: config.secretTimeoutMs,
+            requestTimeoutMs: config.secretTimeoutMs,
+            maxAnswerBytes: MAX_SECRET_ANSWER_BYTES,
+          }),
+        });
+  const keys = new CookieKeySource({
+    secretId: keysSecretId,
+    maxAgeSeconds: config.secretMaxAgeSeconds,
+    timeoutMs: config.secretTimeoutMs,
+    provider: new SecretsProvider({ awsSdkV3Client: keysClient }),
+    previousProvider: new SecretsProvider({ awsSdkV3Client: keysClient }),
+  });
+  keys.prefetch();
+  return {
+    redirectUris: config.redirectUris,
+    sessionMaxAgeSeconds: config.cookieSessions.sessionMaxAgeSeconds,
+    keys,
+    // Under the issuer's path, so that the cookies reach the broker wherever it is mounted.
+    paths: cookiePaths(new URL(config.issuer).pathname),
+    frontDoor: {
+      issuer: config.issuer,
+      publicClientId: config.publicClientId,
+      grants: {
+        authorizationCode: (input, audit) => redeemAuthorizationCode(input, deps, audit),
+        refreshToken: (input, audit) => redeemRefreshToken(input, deps, audit),
+      },
+    },
+  };
+}
+const bff = sessionDeps();
+const bffRoutes: readonly string[] = BFF_ROUTES;
+
 async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Promise<RouteResult> {
   if (FRONT_DOOR_ROUTES.has(event.routeKey)) return answerFrontDoor(event, deps, context.audit);
+  if (bff !== undefined && bffRoutes.includes(event.routeKey)) {
+    // Cookies are read here only, by name, and never forwarded upstream or logged.
+    return answerBff(event.routeKey, event.body, brokerCookies(event.cookies), bff, context.audit);
+  }
   if (event.routeKey === ROUTES.client) return { statusCode: 200, body: await describeClient(deps, context.audit) };
   const result =
     event.routeKey === ROUTES.deviceAuthorization
@@ -66,7 +119,7 @@ export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerConte
   // logEvent: false overrides POWERTOOLS_LOGGER_LOG_EVENT: the event holds codes and tokens.
   .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics))
-  .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined }) }))
+  .use(brokerHttp({ config, routes: routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined, cookieSessions: bff !== undefined }) }))
   .use(parseJsonBodyOfPosts)
   // One deadline for everything the request reads and calls (deadline.ts).
   .handler((event, context) => withDeadline(Deadline.forRequest(context.getRemainingTimeInMillis?.()), () => route(event, context)));

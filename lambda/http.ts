@@ -25,6 +25,37 @@ export const ALLOWED_REQUEST_HEADERS = [
 
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+// ---- token-handler sessions (/bff, issue 11) ----
+/**
+ * The custom header every /bff request must carry. A page cannot add a custom header to a
+ * cross-origin request without a CORS preflight (Fetch standard, "CORS-safelisted request-header"),
+ * and the preflight only succeeds for allowed origins: a form, link or image on another site can
+ * never produce a /bff request that carries the session cookie and this header.
+ */
+export const CSRF_HEADER = 'x-token-broker-csrf';
+
+/** The routes under /bff read or set the session cookies: credentialed CORS, CSRF header, JSON only. */
+export const isBffPath = (path: string | undefined): boolean => path === '/bff' || (path?.startsWith('/bff/') ?? false);
+
+/**
+ * The CSRF rule, checked before anything else on a /bff route (even the origin): a request without
+ * `x-token-broker-csrf: 1` is refused with nothing read, decrypted or sent upstream.
+ */
+export function checkCsrfHeader(event: APIGatewayProxyEventV2): void {
+  if (event.headers?.[CSRF_HEADER] !== '1') {
+    throw brokerError('CsrfHeaderRequiredException', `Requests to /bff routes must carry the header ${CSRF_HEADER}: 1.`);
+  }
+}
+
+const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
+
+/** A /bff POST must say it is JSON (which a cross-site HTML form cannot send without a preflight). */
+export function checkJsonContentType(event: APIGatewayProxyEventV2): void {
+  if (!JSON_CONTENT_TYPE.test(event.headers?.['content-type'] ?? '')) {
+    throw brokerError('UnsupportedMediaTypeException', 'The request body must be JSON (Content-Type: application/json).');
+  }
+}
+
 /** Every answer, preflight included, must not be cached or sniffed, and keeps browsers on HTTPS. */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
@@ -43,26 +74,37 @@ export const originOf = (event: APIGatewayProxyEventV2): string | undefined => e
 export const isOriginAllowed = (origin: string | undefined, config: BrokerConfig): boolean =>
   origin === undefined || config.allowedOrigins.has(origin);
 
-function corsHeaders(origin: string | undefined, config: BrokerConfig): Record<string, string> {
+function corsHeaders(origin: string | undefined, config: BrokerConfig, credentials = false): Record<string, string> {
   const headers: Record<string, string> = { vary: 'Origin' };
   if (origin !== undefined && config.allowedOrigins.has(origin)) {
     headers['access-control-allow-origin'] = origin;
     headers['access-control-expose-headers'] = EXPOSED_HEADERS.join(', ');
+    // Only /bff answers may be read by a page that sent cookies, and only by allowed origins
+    // (Fetch standard, CORS check: credentials need an exact origin and this header).
+    if (credentials) headers['access-control-allow-credentials'] = 'true';
   }
   return headers;
+}
+
+export interface ReplyContext {
+  readonly origin: string | undefined;
+  readonly config: BrokerConfig;
+  readonly requestId: string | undefined;
+  /** A /bff route: credentialed CORS. */
+  readonly credentials?: boolean;
 }
 
 export function jsonResponse(
   statusCode: number,
   body: unknown,
-  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
+  context: ReplyContext,
   extraHeaders: Record<string, string> = {},
 ): HttpResponse {
   return {
     statusCode,
     headers: {
       ...BASE_HEADERS,
-      ...corsHeaders(context.origin, context.config),
+      ...corsHeaders(context.origin, context.config, context.credentials),
       ...(context.requestId === undefined ? {} : { 'x-amzn-RequestId': context.requestId }),
       ...extraHeaders,
     },
@@ -70,11 +112,9 @@ export function jsonResponse(
   };
 }
 
-export function errorResponse(
-  error: BrokerError,
-  context: { origin: string | undefined; config: BrokerConfig; requestId: string | undefined },
-): HttpResponse {
-  return jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
+export function errorResponse(error: BrokerError, context: ReplyContext): HttpResponse {
+  const response = jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
+  return error.cookies.length > 0 ? { ...response, cookies: [...error.cookies] } : response;
 }
 
 /** An error on a front-door JSON route: the RFC 6749 §5.2 body, the service's type in the header. */
@@ -142,11 +182,11 @@ export function redirectResponse(
 }
 
 /** The answer to a CORS preflight from an allowed origin (the origin check has already run). */
-export function preflightResponse(origin: string | undefined, config: BrokerConfig): HttpResponse {
-  const headers: Record<string, string> = { ...SECURITY_HEADERS, ...corsHeaders(origin, config) };
+export function preflightResponse(origin: string | undefined, config: BrokerConfig, bff = false): HttpResponse {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, ...corsHeaders(origin, config, bff) };
   if (origin !== undefined) {
     headers['access-control-allow-methods'] = 'GET, POST';
-    headers['access-control-allow-headers'] = ALLOWED_REQUEST_HEADERS.join(', ');
+    headers['access-control-allow-headers'] = [...ALLOWED_REQUEST_HEADERS, ...(bff ? [CSRF_HEADER] : [])].join(', ');
     headers['access-control-max-age'] = String(PREFLIGHT_MAX_AGE_SECONDS);
   } else {
     headers.allow = 'GET, OPTIONS, POST';

@@ -8,8 +8,11 @@ import { newAudit, type Audit } from './broker.js';
 import type { BrokerConfig } from './config.js';
 import { BrokerError, brokerError, internalError, invalidRequest } from './errors.js';
 import {
+  checkCsrfHeader,
+  checkJsonContentType,
   checkRequest,
   decodeBody,
+  isBffPath,
   errorResponse,
   jsonResponse,
   oauthErrorResponse,
@@ -32,7 +35,8 @@ export interface BrokerContext extends Context {
  * page for a person, or a redirect to a location the route has validated.
  */
 export type RouteResult =
-  | { readonly statusCode: number; readonly body: unknown }
+  /** `cookies`: Set-Cookie values (API Gateway payload 2.0 `cookies`: one Set-Cookie header each). */
+  | { readonly statusCode: number; readonly body: unknown; readonly cookies?: readonly string[] }
   | { readonly statusCode: number; readonly page: { readonly title: string; readonly message: string } }
   | { readonly statusCode: 302; readonly location: string };
 
@@ -50,6 +54,7 @@ export function brokerHttp(options: {
     origin: originOf(request.event),
     config,
     requestId: request.context.audit?.upstreamRequestId ?? request.context.awsRequestId,
+    credentials: isBffPath(request.event.rawPath),
   });
 
   return {
@@ -59,8 +64,16 @@ export function brokerHttp(options: {
       if (!routes.includes(routeKey as RouteKey) || (routeKey === ROUTES.preflight && !paths.has(rawPath))) {
         throw brokerError('NotFoundException', 'The token broker has no such route.');
       }
+      const bff = isBffPath(rawPath);
+      // The CSRF header first, on every /bff route but the preflight (which cannot carry it).
+      if (bff && routeKey !== ROUTES.preflight) checkCsrfHeader(request.event);
       checkRequest(request.event, config);
-      if (request.event.routeKey === ROUTES.preflight) return preflightResponse(originOf(request.event), config);
+      if (routeKey === ROUTES.preflight) return preflightResponse(originOf(request.event), config, bff);
+      if (bff && routeKey.startsWith('POST ')) {
+        checkJsonContentType(request.event);
+        // Some /bff POSTs have nothing to say (refresh, logout): no body is an empty object.
+        if (request.event.body === undefined || request.event.body === '') request.event.body = '{}';
+      }
       // The JSON body parser decodes base64 loosely; it gets text known to be UTF-8 instead.
       if (request.event.isBase64Encoded) {
         request.event.body = decodeBody(request.event);
@@ -71,12 +84,14 @@ export function brokerHttp(options: {
     after(request) {
       const result = request.response as RouteResult;
       const context = replyContext(request);
-      request.response =
+      const response =
         'location' in result
           ? redirectResponse(result.location, context)
           : 'page' in result
             ? pageResponse(result.statusCode, result.page.title, result.page.message, context)
             : jsonResponse(result.statusCode, result.body, context);
+      const cookies = 'body' in result ? result.cookies : undefined;
+      request.response = cookies === undefined ? response : { ...response, cookies: [...cookies] };
       recordRequest(
         request.context.audit,
         { route: request.event.routeKey, status: result.statusCode, requestId: request.context.awsRequestId },

@@ -260,7 +260,7 @@ class ReadTimeout extends Error {
 }
 
 /** Rejects when the read takes longer than the deadline; the read itself is left to finish. */
-function withDeadline<T>(read: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+export function withDeadline<T>(read: Promise<T>, timeoutMs: number | undefined): Promise<T> {
   if (timeoutMs === undefined) return read;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -270,14 +270,14 @@ function withDeadline<T>(read: Promise<T>, timeoutMs: number | undefined): Promi
 }
 
 /** The SDK error's name, under Powertools' wrapper. */
-function errorName(error: unknown): string | undefined {
+export function errorName(error: unknown): string | undefined {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const name = (cause as { name?: unknown }).name;
   return typeof name === 'string' ? name : undefined;
 }
 
 /** The SDK error's name and status only: its message may quote the request. */
-function describeReadError(error: unknown): string {
+export function describeReadError(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const name = errorName(error);
   const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

@@ -21,15 +21,37 @@ export const ROUTES = {
   oauthCallback: 'GET /oauth2/callback',
   oauthToken: 'POST /oauth2/token',
   oauthDeviceAuthorization: 'POST /oauth2/device_authorization',
+  // Token-handler sessions (issue 11, lambda/bff/): only with TOKEN_BROKER_COOKIE_SESSIONS=on.
+  bffLoginStart: 'POST /bff/login/start',
+  bffLoginEnd: 'POST /bff/login/end',
+  bffSession: 'GET /bff/session',
+  bffRefresh: 'POST /bff/refresh',
+  bffLogout: 'POST /bff/logout',
 } as const;
+
+/** The token handler's routes, in the order they are used. */
+export const BFF_ROUTES = [
+  ROUTES.bffLoginStart,
+  ROUTES.bffLoginEnd,
+  ROUTES.bffSession,
+  ROUTES.bffRefresh,
+  ROUTES.bffLogout,
+] as const;
 
 export type RouteKey = (typeof ROUTES)[keyof typeof ROUTES];
 
 /** Path of the front door's callback, below the issuer. */
 export const CALLBACK_PATH = '/oauth2/callback';
 
-/** Routes whose request body is JSON (the CreateToken dialect); the front door's bodies are forms. */
-export const JSON_BODY_ROUTES: ReadonlySet<string> = new Set([ROUTES.token, ROUTES.deviceAuthorization]);
+/** Routes whose request body is JSON (the CreateToken dialect, and /bff's POSTs); the front door's bodies are forms. */
+export const JSON_BODY_ROUTES: ReadonlySet<string> = new Set([
+  ROUTES.token,
+  ROUTES.deviceAuthorization,
+  ROUTES.bffLoginStart,
+  ROUTES.bffLoginEnd,
+  ROUTES.bffRefresh,
+  ROUTES.bffLogout,
+]);
 
 /** Front-door routes a browser navigates to: their errors are readable pages, not JSON. */
 export const PAGE_ROUTES: ReadonlySet<string> = new Set([ROUTES.oauthAuthorize, ROUTES.oauthCallback]);
@@ -45,11 +67,13 @@ export const OAUTH_JSON_ROUTES: ReadonlySet<string> = new Set([
 export interface RouteOptions {
   /** True when the standard OAuth 2.0 front door is on (config.issuer is set). */
   readonly frontDoor?: boolean;
+  /** True in cookie-session mode (issue 11): the /bff routes. */
+  readonly cookieSessions?: boolean;
 }
 
 /**
  * The routes that exist for a set of enabled grant types: the device routes only with the device
- * grant, the front door's only when it is on.
+ * grant, the front door's only when it is on, the /bff routes only in cookie mode.
  */
 export function routeKeysFor(grantTypes: Iterable<GrantType>, options: RouteOptions = {}): RouteKey[] {
   const device = [...grantTypes].includes(GRANT_TYPES.deviceCode);
@@ -59,6 +83,7 @@ export function routeKeysFor(grantTypes: Iterable<GrantType>, options: RouteOpti
     keys.push(ROUTES.oauthMetadata, ROUTES.openidConfiguration, ROUTES.oauthAuthorize, ROUTES.oauthCallback, ROUTES.oauthToken);
     if (device) keys.push(ROUTES.oauthDeviceAuthorization);
   }
+  if (options.cookieSessions) keys.push(...BFF_ROUTES);
   return keys;
 }
 

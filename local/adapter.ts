@@ -70,13 +70,15 @@ async function serve(req: http.IncomingMessage, res: http.ServerResponse, option
   const result = (await options.handler(event, toContext(requestId, options.timeoutMs ?? FUNCTION_TIMEOUT_MS))) as
     | APIGatewayProxyStructuredResultV2
     | undefined;
-  const headers: Record<string, string> = { 'apigw-requestid': requestId };
+  const headers: Record<string, string | string[]> = { 'apigw-requestid': requestId };
   for (const [name, value] of Object.entries(result?.headers ?? {})) headers[name] = String(value);
+  // Payload 2.0: each entry of the result's `cookies` becomes one Set-Cookie header, as API Gateway does.
+  if (result?.cookies !== undefined && result.cookies.length > 0) headers['set-cookie'] = [...result.cookies];
   const payload = result?.body ?? '';
   reply(res, result?.statusCode ?? 200, headers, result?.isBase64Encoded ? Buffer.from(payload, 'base64') : payload);
 }
 
-function reply(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
+function reply(res: http.ServerResponse, status: number, headers: Record<string, string | string[]>, body: string | Buffer): void {
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
@@ -124,9 +126,15 @@ export function toEvent(
   requestId: string,
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
+  const cookies: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
+    // Payload 2.0: Cookie headers go to `event.cookies`, one entry per `name=value`, not to `headers`.
+    if (name === 'cookie') {
+      cookies.push(...value.split(';').map((pair) => pair.trim()).filter((pair) => pair !== ''));
+      continue;
+    }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
   const contentType = headers['content-type'] ?? '';
@@ -140,6 +148,7 @@ export function toEvent(
     routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
+    ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     requestContext: {

@@ -8,6 +8,7 @@
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
 import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/config.js';
+import { generateCookieKey } from '../lambda/cookie-keys.js';
 import { CALLBACK_PATH, routeKeysFor, type RouteKey } from '../lambda/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
@@ -48,6 +49,8 @@ const DEMO_ENV = {
   idToken: 'TOKEN_BROKER_DEMO_ID_TOKEN',
 } as const;
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
+/** The cookie-session demo page (demo/session.html, issue 11). */
+const SESSION_PAGE = '/session';
 const DEMO_START_URL = 'https://example.awsapps.com/start';
 
 interface Demo {
@@ -132,6 +135,8 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
   client.destroy();
   const { $metadata: _metadata, ...answer } = registration;
   secrets.putSecret('token-broker/registration', JSON.stringify(answer));
+  // Cookie sessions (/bff, issue 11), on in the sandbox, with a key made as the rotation step makes one.
+  secrets.putSecret('token-broker/cookie-keys', JSON.stringify(generateCookieKey()));
 
   const defaults: Record<string, string> = {
     AWS_REGION: region,
@@ -143,10 +148,17 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     [ENV.secretId]: 'token-broker/registration',
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
     [ENV.startUrl]: DEMO_START_URL,
+    ...(issuer === undefined ? {} : { [ENV.cookieSessions]: 'on', [ENV.cookieKeysSecretId]: 'token-broker/cookie-keys' }),
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
   process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
-  process.env[ENV.redirectUris] = union(ownRedirectUris, redirectUris, origins.map((origin) => `${origin}${OIDC_PAGE}`)).join(',');
+  process.env[ENV.redirectUris] = union(
+    ownRedirectUris,
+    redirectUris,
+    origins.map((origin) => `${origin}${OIDC_PAGE}`),
+    // The cookie-session page (issue 11) is its own callback.
+    issuer === undefined ? [] : origins.map((origin) => `${origin}${SESSION_PAGE}`),
+  ).join(',');
   // The emulators' endpoints always win in demo mode: real AWS is never called from it.
   process.env.AWS_ENDPOINT_URL_SSO_OIDC = oidc.url;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
@@ -262,7 +274,9 @@ async function main(): Promise<void> {
   }
   const demo = demoMode ? await startDemo(process.env[ENV.issuer]) : undefined;
   const config = loadConfig();
-  routes.push(...routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined }));
+  routes.push(
+    ...routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined, cookieSessions: config.cookieSessions !== undefined }),
+  );
   // As the Lambda runtime sets it: Powertools reports the first invocation as a cold start.
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE ??= 'on-demand';
   // Imported only now: the handler reads its configuration at module load, as in Lambda.

@@ -1,0 +1,137 @@
+// The token handler's cookies: their names, attributes and sealed contents. Pure functions.
+//
+// Attributes (RFC 6265bis §4.1.2, §4.1.3): HttpOnly (page script cannot read them), Secure,
+// SameSite=Strict (never sent on a cross-site request), the narrowest Path that works, Max-Age from
+// configuration. Names carry the `__Secure-` prefix (§4.1.3.1: the browser only accepts them with
+// Secure, from a secure origin). `__Host-` (§4.1.3.2) would also forbid a Domain attribute but
+// requires `Path=/`, which would send the refresh token to every broker route: the narrow Path wins,
+// and a cookie planted by a sibling subdomain could only be one sealed by this broker anyway.
+//
+// Values are sealed (seal.ts: AES-256-GCM, key id in clear, the cookie's NAME as the purpose in the
+// additional authenticated data), so a login cookie cannot be replayed as a session cookie, nor one
+// session slot as the other.
+
+import { internalError } from '../errors.js';
+import type { SealKey } from '../seal.js';
+import { seal, sealedKeyId, unseal } from '../seal.js';
+
+/** RFC 6265bis §5.6 asks browsers to keep at least 4096 bytes per cookie (name, value, attributes). */
+export const MAX_COOKIE_BYTES = 4096;
+/** How long a sign-in may take between /bff/login/start and /bff/login/end. */
+export const LOGIN_MAX_AGE_SECONDS = 600;
+
+export const COOKIE_NAMES = {
+  login: '__Secure-token-broker-login',
+  // Two generation slots (see session.ts): a refresh that rotates the refresh token writes the next
+  // generation into the other slot, so a concurrent refresh that loses cannot clobber it.
+  session: ['__Secure-token-broker-session-0', '__Secure-token-broker-session-1'],
+} as const;
+
+export type Slot = 0 | 1;
+export const ALL_COOKIE_NAMES: readonly string[] = [COOKIE_NAMES.login, ...COOKIE_NAMES.session];
+
+/** What a login cookie keeps between login/start and login/end; never shown to page script. */
+export interface LoginState {
+  readonly v: 1;
+  /** The secret half of `state`: the authorize URL carries only its SHA-256 digest. */
+  readonly stateSecret: string;
+  readonly codeVerifier: string;
+  readonly redirectUri: string;
+  /** Epoch seconds. */
+  readonly exp: number;
+}
+
+/** What a session cookie keeps. */
+export interface SessionState {
+  readonly v: 1;
+  /** Increments with every rotation of the refresh token; the slot is `g % 2`. */
+  readonly g: number;
+  /** The refresh token in the front door's sealed form (its registration is named inside). */
+  readonly rt: string;
+  /** Epoch seconds: when the session ends, whatever the browser does with Max-Age. */
+  readonly exp: number;
+}
+
+/** Where the cookies go: `<base>/bff` for sessions, `<base>/bff/login/end` for the login cookie. */
+export interface CookiePaths {
+  readonly session: string;
+  readonly login: string;
+}
+
+/** The paths under a base path (the issuer's path, '' at a domain's root). */
+export function cookiePaths(basePath: string): CookiePaths {
+  const base = basePath.replace(/\/+$/, '');
+  return { session: `${base}/bff`, login: `${base}/bff/login/end` };
+}
+
+function attributes(path: string, maxAgeSeconds: number): string {
+  return `Path=${path}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; HttpOnly; Secure; SameSite=Strict`;
+}
+
+/** A Set-Cookie value; throws when it would be over the size browsers promise to keep. */
+export function setCookie(name: string, value: string, path: string, maxAgeSeconds: number): string {
+  const cookie = `${name}=${value}; ${attributes(path, maxAgeSeconds)}`;
+  const bytes = Buffer.byteLength(cookie, 'utf8');
+  // A browser may drop a larger cookie silently: a clear 500 (the log says which) is better.
+  if (bytes >= MAX_COOKIE_BYTES) throw internalError(`${name} would be ${bytes} bytes, over ${MAX_COOKIE_BYTES}`);
+  return cookie;
+}
+
+/** A Set-Cookie value that removes the cookie (same name and Path, Max-Age=0: RFC 6265bis §5.7). */
+export function clearCookie(name: string, paths: CookiePaths): string {
+  return `${name}=; ${attributes(name === COOKIE_NAMES.login ? paths.login : paths.session, 0)}`;
+}
+
+/** Set-Cookie values removing every cookie the broker sets. */
+export const clearAllCookies = (paths: CookiePaths): string[] => ALL_COOKIE_NAMES.map((name) => clearCookie(name, paths));
+
+/**
+ * The broker's cookies in a request, by name: API Gateway (payload 2.0) gives `event.cookies` as
+ * `name=value` strings. A name may come more than once (cookies of the same name on other paths or
+ * domains): every value is kept, and the caller tries each. Other cookies are ignored, never read.
+ */
+export function brokerCookies(cookies: readonly string[] | undefined): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const pair of cookies ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) continue;
+    const name = pair.slice(0, eq).trim();
+    if (!ALL_COOKIE_NAMES.includes(name)) continue;
+    found.set(name, [...(found.get(name) ?? []), pair.slice(eq + 1).trim()]);
+  }
+  return found;
+}
+
+/** Seals a cookie's contents under the current key, the cookie's name as the purpose. */
+export const sealCookie = (name: string, value: LoginState | SessionState, key: SealKey): string => seal(value, key, name);
+
+/** Opens a cookie value with the key it names; undefined when no key opens it or its shape is wrong. */
+export async function openCookie<T extends LoginState | SessionState>(
+  name: string,
+  value: string,
+  keyFor: (keyId: string | undefined) => Promise<SealKey | undefined>,
+  isShape: (value: unknown) => value is T,
+): Promise<T | undefined> {
+  const key = await keyFor(sealedKeyId(value));
+  if (key === undefined) return undefined;
+  const opened = unseal(value, key, name);
+  return isShape(opened) ? opened : undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+export const isLoginState = (value: unknown): value is LoginState =>
+  isObject(value) &&
+  value.v === 1 &&
+  typeof value.stateSecret === 'string' &&
+  typeof value.codeVerifier === 'string' &&
+  typeof value.redirectUri === 'string' &&
+  typeof value.exp === 'number';
+
+export const isSessionState = (value: unknown): value is SessionState =>
+  isObject(value) &&
+  value.v === 1 &&
+  Number.isSafeInteger(value.g) &&
+  (value.g as number) >= 0 &&
+  typeof value.rt === 'string' &&
+  typeof value.exp === 'number';
