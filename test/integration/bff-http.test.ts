@@ -7,6 +7,7 @@ import { ROUTES } from '../../lambda/routes.js';
 import { COOKIE_NAMES, sealCookie, type SessionState } from '../../lambda/bff/cookies.js';
 import { generateCookieKey, sealKeyOf, type CookieKey } from '../../lambda/cookie-keys.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
+import { frontDoorEnv } from '../helpers/front-door.js';
 
 const ORIGIN = 'https://app.example.com';
 const OTHER = 'https://evil.example';
@@ -22,15 +23,14 @@ beforeAll(async () => {
   environment = await startEnvironment({
     name: 'bff-http',
     redirectUri: REDIRECT,
-    brokerEnv: {
+    // Sign-in goes through the front door; its issuer is the broker's own URL.
+    brokerEnv: frontDoorEnv({
       TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
-      // Sign-in goes through the front door; its issuer is the broker's own URL.
-      TOKEN_BROKER_ISSUER: 'self',
       TOKEN_BROKER_COOKIE_SESSIONS: 'on',
       TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: KEYS_SECRET,
       // Every request reads the keys again, so a rotation in the emulator is seen at once.
       TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: '0',
-    },
+    }),
   });
   firstKey = generateCookieKey();
   sensitive.add(firstKey.key);
