@@ -16,7 +16,9 @@ const PAGES = [
 ];
 
 /** Markdown without fenced code blocks (a `# comment` in a shell block is no heading, a `[x](y)` no link). */
-const prose = (markdown: string): string => markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
+const prose = (markdown: string): string =>
+  // Each block becomes as many empty lines, so that line numbers stay the file's.
+  markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, (block) => '\n'.repeat(block.split('\n').length - 1));
 
 /** GitHub's heading anchors: lower case, punctuation dropped, each space a hyphen, repeats numbered. */
 function anchors(markdown: string): Set<string> {
@@ -71,6 +73,35 @@ describe('the documentation links', () => {
       './g.md',
     ]);
     expect(links(README).length).toBeGreaterThan(10);
+  });
+});
+
+/** The cells of a table row: split on pipes that are neither escaped nor inside a code span. */
+function cells(row: string): number {
+  let count = 0;
+  let code = false;
+  for (let i = 0; i < row.length; i += 1) {
+    if (row[i] === '`') code = !code;
+    else if (row[i] === '\\') i += 1;
+    else if (row[i] === '|' && !code) count += 1;
+  }
+  return count - 1;
+}
+
+describe('the documentation tables', () => {
+  it.each(PAGES)('every row of every table in %s has as many cells as its header (a bad merge shows here)', (page) => {
+    const broken: string[] = [];
+    const lines = prose(read(page)).split('\n');
+    let header: number | undefined;
+    lines.forEach((line, index) => {
+      if (!line.startsWith('|')) {
+        header = undefined;
+        return;
+      }
+      if (header === undefined) header = cells(line);
+      else if (cells(line) !== header) broken.push(`line ${index + 1}: ${cells(line)} cells, header ${header}: ${line.slice(0, 60)}`);
+    });
+    expect(broken).toEqual([]);
   });
 });
 
