@@ -37,27 +37,9 @@ export interface Outcome {
   readonly requestId?: string;
 }
 
-/** The request line's log fields, in the order they are written (after `_aws`). */
-export function requestFields(audit: Audit, outcome: Outcome, grantType: string, daysToExpiry: number | undefined, nowMs: number) {
-  const failed = outcome.status >= 500;
-  return {
-    level: failed ? 'ERROR' : 'INFO',
-    message: failed ? 'request failed' : 'request completed',
-    timestamp: new Date(nowMs).toISOString(),
-    function_request_id: outcome.requestId,
-    route: outcome.route,
-    grantType,
-    outcome: outcome.error?.type ?? 'Success',
-    status: outcome.status,
-    fromUpstream: outcome.error?.fromUpstream ?? audit.upstreamCalls > 0,
-    upstreamCalls: audit.upstreamCalls,
-    upstreamStatus: audit.upstreamStatus,
-    upstreamLatencyMs: audit.upstreamLatencyMs,
-    upstreamRequestId: audit.upstreamRequestId,
-    registrationRefreshed: audit.registrationRefreshed,
-    clientSecretDaysToExpiry: daysToExpiry,
-    ...(failed ? { detail: outcome.error?.logDetail } : {}),
-  };
+/** Metadata typed as string by Powertools, stored and written as given: numbers and booleans stay JSON numbers and booleans. */
+function meta(key: string, value: string | number | boolean | undefined): void {
+  if (value !== undefined) metrics.addMetadata(key, value as string);
 }
 
 export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays: number, nowMs = Date.now()): void {
@@ -65,10 +47,25 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   const result = outcome.error?.type ?? 'Success';
   const daysToExpiry = daysUntil(audit, nowMs);
 
-  for (const [key, value] of Object.entries(requestFields(audit, outcome, grantType, daysToExpiry, nowMs))) {
-    // Typed as string, stored and written as given: numbers and booleans stay JSON numbers and booleans.
-    if (value !== undefined) metrics.addMetadata(key, value as string);
-  }
+  // The log fields, in the order they are written (after `_aws`), added one by one: no object per
+  // request to build and walk. Undefined values are left out, as JSON.stringify would.
+  const failed = outcome.status >= 500;
+  meta('level', failed ? 'ERROR' : 'INFO');
+  meta('message', failed ? 'request failed' : 'request completed');
+  meta('timestamp', new Date(nowMs).toISOString());
+  meta('function_request_id', outcome.requestId);
+  meta('route', outcome.route);
+  meta('grantType', grantType);
+  meta('outcome', result);
+  meta('status', outcome.status);
+  meta('fromUpstream', outcome.error?.fromUpstream ?? audit.upstreamCalls > 0);
+  meta('upstreamCalls', audit.upstreamCalls);
+  meta('upstreamStatus', audit.upstreamStatus);
+  meta('upstreamLatencyMs', audit.upstreamLatencyMs);
+  meta('upstreamRequestId', audit.upstreamRequestId);
+  meta('registrationRefreshed', audit.registrationRefreshed);
+  meta('clientSecretDaysToExpiry', daysToExpiry);
+  if (failed) meta('detail', outcome.error?.logDetail);
   metrics.addDimensions({ GrantType: grantType, Outcome: result });
   metrics.addMetric(METRIC.requests, MetricUnit.Count, 1);
   if (audit.upstreamLatencyMs !== undefined) {

@@ -31,6 +31,12 @@ describe('humanLine', () => {
 
   it('drops EMF metric lines, shortens other records and passes text through', () => {
     expect(humanLine(JSON.stringify({ _aws: { Timestamp: 1 }, Requests: 1 }))).toBeUndefined();
+    // The request's EMF record is also its log line: shown as the request line.
+    expect(
+      humanLine(
+        JSON.stringify({ _aws: { Timestamp: 1 }, level: 'INFO', message: 'request completed', timestamp: at, route: 'GET /client', grantType: 'none', outcome: 'Success', status: 200, Requests: 1 }),
+      ),
+    ).toBe(`${new Date(at).toLocaleTimeString('en-GB', { hour12: false })} GET /client -> 200 Success`);
     expect(humanLine(JSON.stringify({ level: 'WARN', timestamp: at, message: 'client registration expires soon', clientSecretDaysToExpiry: 3 }))).toBe(
       `${time} WARN client registration expires soon (clientSecretDaysToExpiry=3)`,
     );
