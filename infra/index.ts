@@ -8,6 +8,9 @@ export {
   type TokenBrokerRotation,
   type TokenBrokerDashboardOptions,
   type TokenBrokerFrontDoorOptions,
+  type CustomDomain,
+  type CookieSessionsProps,
+  type TokenBrokerCookieKeys,
 } from './token-broker.js';
 export { TokenBrokerDashboard, type TokenBrokerDashboardProps } from './dashboard.js';
 export { TokenBrokerPropsError } from './props.js';

@@ -94,7 +94,9 @@ export const BUNDLING: BundlingOptions = {
  * consumer's synthesis needs no esbuild and none of the function's libraries, and deploys the very
  * bytes this repository tested (scripts/build-package.ts says more).
  */
-function codeOf(entry: string, name: 'handler' | 'rotation'): Pick<NodejsFunctionProps, 'entry' | 'code' | 'handler'> {
+export type PrebuiltFunction = 'handler' | 'rotation' | 'cookie-key-rotation';
+
+function codeOf(entry: string, name: PrebuiltFunction): Pick<NodejsFunctionProps, 'entry' | 'code' | 'handler'> {
   const prebuilt = fileURLToPath(new URL(`../assets/${name}/`, import.meta.url));
   return existsSync(`${prebuilt}index.mjs`) ? { code: Code.fromAsset(prebuilt), handler: 'index.handler' } : { entry };
 }
@@ -752,7 +754,7 @@ export class TokenBroker extends Construct {
     const fn = new NodejsFunction(this, 'CookieKeyRotationFunction', {
       ...FUNCTION_DEFAULTS,
       description: 'Rotates the cookie session keys of the token broker (Secrets Manager rotation)',
-      entry: COOKIE_KEY_ROTATION_ENTRY,
+      ...codeOf(COOKIE_KEY_ROTATION_ENTRY, 'cookie-key-rotation'),
       memorySize: ROTATION_MEMORY_MB,
       timeout: ROTATION_TIMEOUT,
       // An immutable view: the statements above are the whole policy (RotationSchedule would add

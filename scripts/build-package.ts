@@ -1,9 +1,10 @@
 // `npm run build` (and `npm pack`, through prepack): the installable package, in dist/.
 //  1. tsc (tsconfig.build.json): the construct (infra/index.ts and what it imports) and the smoke
 //     check, as ES modules with .d.ts files.
-//  2. The two functions' code, bundled by the construct itself (NodejsFunction with BUNDLING) in a
-//     throwaway synthesis, copied to dist/assets/handler and dist/assets/rotation, where the compiled
-//     construct picks it up instead of bundling (codeOf in infra/token-broker.ts).
+//  2. The functions' code (the broker, its rotation, the cookie keys' rotation), bundled by the
+//     construct itself (NodejsFunction with BUNDLING) in a throwaway synthesis and copied to
+//     dist/assets/<function>/, where the compiled construct picks it up instead of bundling (codeOf
+//     in infra/token-broker.ts).
 //
 // Why prebuilt rather than bundled at the consumer's synthesis: the consumer then needs no esbuild
 // (nor Docker), none of the function's libraries and none of our lockfile; the bundle's substitutes
@@ -16,9 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { GRANT_TYPES } from '../lambda/config.js';
-import { TokenBroker } from '../infra/token-broker.js';
+import { TokenBroker, type PrebuiltFunction } from '../infra/token-broker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -34,8 +35,16 @@ const outdir = mkdtempSync(join(tmpdir(), 'token-broker-build-'));
 try {
   const app = new App({ outdir });
   const stack = new Stack(app, 'Build');
-  // Every grant and rotation on: the bundles do not depend on props, but both functions must exist.
-  const broker = new TokenBroker(stack, 'Broker', { allowedOrigins: ['https://build.invalid'], grantTypes: Object.values(GRANT_TYPES) });
+  // Rotation and cookie sessions on: the bundles do not depend on props, but every function must
+  // exist (cookie sessions need a custom domain, here with a stand-in certificate).
+  const broker = new TokenBroker(stack, 'Broker', {
+    allowedOrigins: ['https://build.invalid'],
+    customDomain: {
+      domainName: 'auth.build.invalid',
+      certificate: Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:111122223333:certificate/build'),
+    },
+    cookieSessions: {},
+  });
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Properties: { Code: { S3Key: string } } }>;
   };
@@ -43,9 +52,10 @@ try {
     const logicalId = stack.resolve((fn.node.defaultChild as CfnFunction).logicalId) as string;
     return join(outdir, `asset.${template.Resources[logicalId]!.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
   };
-  const copies: [IFunction, string][] = [
+  const copies: [IFunction, PrebuiltFunction][] = [
     [broker.function, 'handler'],
     [broker.rotation!.function, 'rotation'],
+    [broker.cookieKeys!.rotationFunction, 'cookie-key-rotation'],
   ];
   for (const [fn, name] of copies) {
     const from = assetOf(fn);

@@ -76,6 +76,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A user's own CDK app: a stack in their account with the broker, typed props, and an output. */
 const CONSUMER_APP = `import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { TokenBroker, type TokenBrokerProps, type TokenBrokerAlarms } from '${pkg.name}';
 
 const app = new App({ outdir: process.argv[2] });
@@ -85,6 +86,12 @@ const props: TokenBrokerProps = {
   redirectUris: ['https://app.example.com/callback'],
   oidcRegion: 'eu-west-1',
   rotationSchedule: Duration.days(30),
+  // Cookie sessions bring the third function (the cookie keys' rotation); they need a custom domain.
+  customDomain: {
+    domainName: 'auth.example.com',
+    certificate: Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:eu-west-1:111122223333:certificate/abcd1234'),
+  },
+  cookieSessions: {},
 };
 const broker = new TokenBroker(stack, 'Broker', props);
 const alarms: TokenBrokerAlarms = broker.alarms;
@@ -93,7 +100,7 @@ new CfnOutput(stack, 'AlarmCount', { value: String(Object.keys(alarms).length) }
 app.synth();
 `;
 
-it('packs dist/ (the construct, its types, the two prebuilt bundles, the smoke check) and the deploy guide, and nothing else', () => {
+it('packs dist/ (the construct, its types, the prebuilt bundles, the smoke check) and the deploy guide, and nothing else', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'package.json',
@@ -102,6 +109,7 @@ it('packs dist/ (the construct, its types, the two prebuilt bundles, the smoke c
       'dist/infra/token-broker.js',
       'dist/assets/handler/index.mjs',
       'dist/assets/rotation/index.mjs',
+      'dist/assets/cookie-key-rotation/index.mjs',
       'dist/scripts/smoke.js',
       'docs/deploy.md',
     ]),
@@ -129,15 +137,21 @@ it("synthesizes the consumer's stack with the package's prebuilt bundles as the 
     Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
   };
   const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-  expect(functions.map((fn) => fn.Properties.Handler)).toEqual(['index.handler', 'index.handler']);
-  expect(functions.map((fn) => fn.Properties.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x']);
+  expect(functions.map((fn) => fn.Properties.Handler)).toEqual(['index.handler', 'index.handler', 'index.handler']);
+  expect(new Set(functions.map((fn) => fn.Properties.Runtime))).toEqual(new Set(['nodejs24.x']));
   const installed = join(app, 'node_modules', pkg.name, 'dist', 'assets');
-  const bundles = functions.map((fn) => readFileSync(join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs')));
-  const byDescription = Object.fromEntries(functions.map((fn, index) => [fn.Properties.Description as string, bundles[index]!]));
-  expect(byDescription['SSO OIDC token broker']!.equals(readFileSync(join(installed, 'handler', 'index.mjs')))).toBe(true);
-  expect(
-    Object.entries(byDescription).find(([description]) => description.startsWith('Rotates'))![1].equals(readFileSync(join(installed, 'rotation', 'index.mjs'))),
-  ).toBe(true);
+  const prebuiltFor = (description: string): string =>
+    description === 'SSO OIDC token broker' ? 'handler' : description.includes('cookie') ? 'cookie-key-rotation' : 'rotation';
+  const used = functions.map((fn) => {
+    const asset = readFileSync(join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs'));
+    const prebuilt = prebuiltFor(String(fn.Properties.Description));
+    return { prebuilt, same: asset.equals(readFileSync(join(installed, prebuilt, 'index.mjs'))) };
+  });
+  expect(used.sort((a, b) => a.prebuilt.localeCompare(b.prebuilt))).toEqual([
+    { prebuilt: 'cookie-key-rotation', same: true },
+    { prebuilt: 'handler', same: true },
+    { prebuilt: 'rotation', same: true },
+  ]);
   // The rest of the construct came along: the API, the alarms, the dashboard.
   const types = Object.values(template.Resources).map((resource) => resource.Type);
   expect(types).toEqual(expect.arrayContaining(['AWS::ApiGatewayV2::Api', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::SecretsManager::RotationSchedule']));
