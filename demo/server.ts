@@ -46,20 +46,10 @@ const bundle = async (entry: string): Promise<string> => {
 };
 
 async function loadAssets(): Promise<Record<string, Asset>> {
-  // demo/oidc.ts: the front door's page, signing in with oidc-client-ts (bundled in).
-  const [app, oidc] = await Promise.all([bundle('./app.ts'), bundle('./oidc.ts')]);
+  // demo/oidc.ts: the front door's page, signing in with oidc-client-ts (bundled in); demo/session.ts:
+  // the cookie-session page (issue 11), its own callback (/session itself).
+  const [app, oidc, session] = await Promise.all([bundle('./app.ts'), bundle('./oidc.ts'), bundle('./session.ts')]);
   const html: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./index.html'), 'utf8') };
-  // The cookie-session page (issue 11): its own bundle, its own callback (/session itself).
-  const session = await build({
-    entryPoints: [here('./session.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    sourcemap: 'inline',
-    write: false,
-    logLevel: 'silent',
-  });
   const sessionHtml: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./session.html'), 'utf8') };
   return {
     '/': html,
@@ -69,7 +59,7 @@ async function loadAssets(): Promise<Record<string, Asset>> {
     '/oidc.js': { type: 'text/javascript; charset=utf-8', body: oidc },
     '/style.css': { type: 'text/css; charset=utf-8', body: await readFile(here('./style.css'), 'utf8') },
     '/session': sessionHtml,
-    '/session.js': { type: 'text/javascript; charset=utf-8', body: session.outputFiles[0]!.text },
+    '/session.js': { type: 'text/javascript; charset=utf-8', body: session },
   };
 }
 
