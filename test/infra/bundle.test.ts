@@ -76,7 +76,9 @@ beforeAll(async () => {
   secrets.putSecret(SECRET_NAME, JSON.stringify(registration));
 
   lambda = await startLambda(fn, bundle, brokerEnv());
-}, 90_000);
+  // Synthesis bundles every function with esbuild: about 20 s here, several minutes on a machine
+  // shared by many test runs. A budget, not a timing assertion.
+}, 300_000);
 
 /** The template's variables as deployed (only the secret's ARN is a deploy-time reference), pointed at the emulators. */
 function brokerEnv(): Record<string, string> {
