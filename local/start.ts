@@ -190,6 +190,13 @@ const ROUTE_NOTES: Readonly<Record<string, string>> = {
   'GET /oauth2/callback': 'front door: where SSO OIDC sends the browser back',
   'POST /oauth2/token': 'front door: token endpoint (form-encoded, RFC 6749)',
   'POST /oauth2/device_authorization': 'front door: device authorization (RFC 8628)',
+  'GET /.well-known/oauth-authorization-server': 'front door: the same metadata, at its RFC 8414 name',
+  // Cookie sessions (docs/token-handler.md), when TOKEN_BROKER_COOKIE_SESSIONS is on.
+  'POST /bff/login/start': 'cookie sessions: begin a sign-in (the SPA gets the authorize URL)',
+  'POST /bff/login/end': 'cookie sessions: finish it; the refresh token goes into a cookie',
+  'GET /bff/session': 'cookie sessions: whether the user is signed in',
+  'POST /bff/refresh': 'cookie sessions: a new access token',
+  'POST /bff/logout': 'cookie sessions: clear the cookies',
 };
 
 /** One line per route the configuration enables: the same list the adapter (and API Gateway) serves. */
@@ -222,6 +229,7 @@ function banner(apiUrl: string, routes: readonly string[], config: BrokerConfig,
       `demo frontend: ${primary}${served}${others.length === 0 ? '' : ` (or ${others.join(', ')})`}`,
       `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
       ...(config.issuer === undefined ? [] : [`  ${primary}/oidc.html signs in with oidc-client-ts through the front door`]),
+      ...(config.cookieSessions === undefined ? [] : [`  ${primary}/session signs in with cookie sessions (the broker as token handler)`]),
     );
     if (demo.ownRedirectUris.length > 0 || demo.ownOrigins.length > 0) {
       lines.push(
