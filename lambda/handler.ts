@@ -106,7 +106,9 @@ async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Pro
     event.routeKey === ROUTES.deviceAuthorization
       ? await startDeviceAuthorization(event.body, deps, context.audit)
       : await exchangeToken(event.body, deps, context.audit);
-  return { statusCode: result.status, body: result.body };
+  // A success is 200 (RFC 6749 section 5.1) whatever 2xx SSO OIDC used: the body is the broker's own
+  // rewrite of the modeled members, and a 204 or 205 could not carry it. The log keeps SSO OIDC's status.
+  return { statusCode: 200, body: result.body };
 }
 
 // Only the CreateToken dialect's routes have a JSON body; the front door's are forms it parses itself.

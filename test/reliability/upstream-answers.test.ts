@@ -135,6 +135,14 @@ describe('what SSO OIDC writes is passed on without the client secret', () => {
     });
   });
 
+  it('answers a token SSO OIDC sent with another 2xx (201, 205) with 200 (RFC 6749 section 5.1)', async () => {
+    for (const status of [201, 205]) {
+      const result = await exchange(`token with ${status}`, { status, headers: [json], body: '{"accessToken":"aoa2xx0123456789abcdef","tokenType":"Bearer","expiresIn":3600}' });
+      expect([result.status, result.body.accessToken]).toEqual([200, 'aoa2xx0123456789abcdef']);
+      expect((await logLineFor(broker, result)).upstreamStatus).toBe(status);
+    }
+  });
+
   it('still passes a valid unknown type, with its status, as it came', async () => {
     const result = await exchange('unknown type', { status: 409, headers: [json, typed('BrandNewException')], body: '{"error":"brand_new","error_description":"Löschen — 雪"}' });
     expect([result.status, result.body.__type, result.body.error, result.body.error_description]).toEqual([409, 'BrandNewException', 'brand_new', 'Löschen — 雪']);

@@ -85,6 +85,8 @@ const header = fc.oneof(
 const status = fc.oneof(
   { arbitrary: fc.constantFrom(200, 400, 401, 403, 409, 429, 500, 503), weight: 4 },
   { arbitrary: fc.integer({ min: 200, max: 999 }).filter((s) => s !== 204 && s !== 304), weight: 2 },
+  // 2xx other than 200 with a token answer: the broker still answers 200 (RFC 6749 section 5.1).
+  { arbitrary: fc.constantFrom(201, 202, 205, 206, 299), weight: 1 },
 );
 const answer: fc.Arbitrary<ScriptedAnswer> = fc.record({
   status,
