@@ -4,6 +4,9 @@
 // emulator (PORT+2) and a Secrets Manager emulator (PORT+3), with a freshly registered client stored
 // in the secret. With TOKEN_BROKER_SECRET_ID set it uses the configured AWS endpoints and
 // credentials, as the Lambda would, and serves no demo.
+// The standard OAuth 2.0 front door (TOKEN_BROKER_ISSUER) is on in demo mode, with this server's own
+// URL as issuer; elsewhere TOKEN_BROKER_ISSUER=self asks for the same (with PORT=0 the URL is known
+// only once the server listens, so the server listens before the configuration is read).
 
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
