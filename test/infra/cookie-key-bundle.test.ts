@@ -16,6 +16,7 @@ const DRIVER = fileURLToPath(new URL('./lambda-driver.mjs', import.meta.url));
 const ACCESS_KEY = 'AKIDLOCAL';
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 
+// Synthesis with bundling builds every function: up to minutes on a loaded shared machine (as bundle.test.ts).
 let s: Synthesis;
 let bundle: string;
 let secrets: SecretsManagerEmulator;
@@ -55,7 +56,7 @@ beforeAll(async () => {
     if (message.error !== undefined) waiting?.reject(new Error(message.error));
     else waiting?.resolve(message.result);
   });
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   child?.kill();
