@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The browser tests drive Debian's Chromium through playwright-core (which downloads no browser).
-# Installs it when it is missing and this user may (root with apt-get); otherwise says how.
+# The Debian packages the test suite drives: chromium (the browser tests, through playwright-core,
+# which downloads no browser) and openssl (the smoke check's https tests make a certificate with it).
+# Installs what is missing when this user may (root with apt-get); otherwise says how.
 set -euo pipefail
 browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
-[ -x "$browser" ] && exit 0
+missing=()
+[ -x "$browser" ] || missing+=(chromium)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing Debian's chromium for the browser tests..." >&2
+  echo "installing Debian's ${missing[*]} for the tests..." >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   exit 0
 fi
-echo "The browser tests need Chromium at $browser: install it (Debian: sudo apt-get install chromium) or set CHROMIUM_PATH." >&2
+echo "The tests need ${missing[*]} (Chromium at $browser): install them (Debian: sudo apt-get install ${missing[*]}) or set CHROMIUM_PATH." >&2
 exit 1
