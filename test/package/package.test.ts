@@ -100,7 +100,7 @@ new CfnOutput(stack, 'AlarmCount', { value: String(Object.keys(alarms).length) }
 app.synth();
 `;
 
-it('packs dist/ (the construct, its types, the prebuilt bundles, the smoke check) and the deploy guide, and nothing else', () => {
+it('packs dist/ (the construct, its types, the prebuilt bundles, the smoke check) and the docs pages the README and deploy guide link to, and nothing else', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'package.json',
@@ -112,9 +112,13 @@ it('packs dist/ (the construct, its types, the prebuilt bundles, the smoke check
       'dist/assets/cookie-key-rotation/index.mjs',
       'dist/scripts/smoke.js',
       'docs/deploy.md',
+      'docs/deploy-reference.md',
     ]),
   );
-  expect(files.filter((file) => !file.startsWith('dist/') && !['package.json', 'docs/deploy.md', 'README.md', 'LICENSE'].includes(file))).toEqual([]);
+  // The README's and the guides' links resolve inside the package: every docs page ships (not the screenshot).
+  const docsPages = readdirSync(new URL('../../docs/', import.meta.url)).filter((name) => name.endsWith('.md'));
+  expect(files.filter((file) => file.startsWith('docs/')).sort()).toEqual(docsPages.map((name) => `docs/${name}`).sort());
+  expect(files.filter((file) => !file.startsWith('dist/') && !file.startsWith('docs/') && !['package.json', 'README.md', 'LICENSE'].includes(file))).toEqual([]);
   // No TypeScript sources of the function, no tests.
   expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
 });
