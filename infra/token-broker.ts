@@ -540,24 +540,10 @@ export class TokenBroker extends Construct {
    * below to the secret's account) and the schedule's dependency on it. The template tests pin all of it.
    */
   private createRotation(props: TokenBrokerProps, interval: Duration): TokenBrokerRotation {
-    const logGroup = new LogGroup(this, 'RotationLogs', { retention: this.logRetention });
-    const role = new Role(this, 'RotationRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Token broker rotation function: writes its own logs and rotates its one secret',
-    });
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [this.secretResourceArn()],
-      }),
+    const { logGroup, role } = this.createRotationRole(
+      'Rotation',
+      'Token broker rotation function: writes its own logs and rotates its one secret',
+      this.secretResourceArn(),
     );
     if (this.encryptionKey !== undefined) {
       role.addToPrincipalPolicy(this.keyViaSecretsManager(['kms:Decrypt', 'kms:GenerateDataKey']));
@@ -608,6 +594,30 @@ export class TokenBroker extends Construct {
     invokePermissions[0]!.sourceArn = this.secretResourceArn();
 
     return { function: fn, logGroup, schedule, interval };
+  }
+
+  /**
+   * A rotation function's log group (`<prefix>Logs`) and role (`<prefix>Role`), the role with logs
+   * on that group and the four rotation actions on the one secret. Callers add the key statement.
+   */
+  private createRotationRole(prefix: string, description: string, secretArn: string): { logGroup: LogGroup; role: Role } {
+    const logGroup = new LogGroup(this, `${prefix}Logs`, { retention: this.logRetention });
+    const role = new Role(this, `${prefix}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [secretArn],
+      }),
+    );
+    return { logGroup, role };
   }
 
   /**
@@ -716,24 +726,10 @@ export class TokenBroker extends Construct {
     // The broker reads the keys: GetSecretValue only, on this secret only (AWSPREVIOUS is a version of it).
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
     const interval = keyRotationIntervalOf(props);
-    const logGroup = new LogGroup(this, 'CookieKeyRotationLogs', { retention: this.logRetention });
-    const role = new Role(this, 'CookieKeyRotationRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Token broker cookie key rotation: writes its own logs and rotates the cookie keys secret',
-    });
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [secret.secretArn],
-      }),
+    const { logGroup, role } = this.createRotationRole(
+      'CookieKeyRotation',
+      'Token broker cookie key rotation: writes its own logs and rotates the cookie keys secret',
+      secret.secretArn,
     );
     if (props.encryptionKey !== undefined) {
       role.addToPrincipalPolicy(

@@ -6,20 +6,14 @@
 // Manager's, and never logs key material.
 
 import {
-  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
-  UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { generateCookieKey, parseCookieKey } from './cookie-keys.js';
-// Types only: the registration's rotation module would bring the SSO OIDC client into this bundle.
-import type { RotationEvent } from './rotation.js';
-
-export class RotationError extends Error {
-  override readonly name = 'RotationError';
-}
+// Not from rotation.ts: the registration's rotation module would bring the SSO OIDC client into this bundle.
+import { CURRENT, PENDING, pendingVersions, promotePending, RotationError, type RotationEvent } from './rotation-steps.js';
 
 export interface KeyRotationDeps {
   readonly secrets: SecretsManagerClient;
@@ -27,20 +21,10 @@ export interface KeyRotationDeps {
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-const CURRENT = 'AWSCURRENT';
-const PENDING = 'AWSPENDING';
-
 export async function rotateCookieKey(event: RotationEvent, deps: KeyRotationDeps): Promise<void> {
   const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
-  const described = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
-  const versions = described.VersionIdsToStages ?? {};
-  const stages = versions[token];
-  if (stages === undefined) throw new RotationError(`version ${token} is not a version of the secret`);
-  if (stages.includes(CURRENT)) {
-    deps.log('rotation step skipped: version is already current', { step });
-    return;
-  }
-  if (!stages.includes(PENDING)) throw new RotationError(`version ${token} is not staged ${PENDING}`);
+  const versions = await pendingVersions(event, deps.secrets, deps.log);
+  if (versions === undefined) return;
 
   switch (step) {
     case 'createSecret': {
@@ -80,16 +64,7 @@ export async function rotateCookieKey(event: RotationEvent, deps: KeyRotationDep
     case 'finishSecret': {
       const pending = parsed(await pendingValue(secretId, token, deps));
       if (pending === undefined) throw new RotationError('the pending version is not a usable cookie key: not promoting it');
-      const current = Object.entries(versions).find(([, labels]) => labels.includes(CURRENT))?.[0];
-      // Secrets Manager moves AWSPREVIOUS to the version AWSCURRENT leaves.
-      await deps.secrets.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: secretId,
-          VersionStage: CURRENT,
-          MoveToVersionId: token,
-          ...(current ? { RemoveFromVersionId: current } : {}),
-        }),
-      );
+      await promotePending(deps.secrets, secretId, token, versions);
       deps.log('rotation step done: the new cookie key is current', { step, keyId: pending.keyId });
       return;
     }

@@ -5,7 +5,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { ENV } from './config.js';
-import { rotate, RotationError, type RotationEvent } from './rotation.js';
+import { rotate } from './rotation.js';
+import { rotationHandler } from './rotation-steps.js';
 
 const logger = new Logger({ serviceName: 'token-broker-rotation' });
 const oidcRegion = process.env[ENV.oidcRegion] ?? process.env.AWS_REGION;
@@ -20,20 +21,4 @@ const deps = {
   log: (message: string, fields: Record<string, unknown> = {}) => logger.info(message, fields),
 };
 
-export const handler = async (event: RotationEvent): Promise<void> => {
-  logger.appendKeys({ step: event.Step, secretId: event.SecretId });
-  try {
-    await rotate(event, deps);
-  } catch (error) {
-    // Our own RotationError says what is wrong; of an SDK error only the name and status are
-    // logged, as its message could quote a request.
-    const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    logger.error('rotation step failed', {
-      errorName: name,
-      reason: error instanceof RotationError ? error.message : [name, $metadata?.httpStatusCode].filter(Boolean).join(' '),
-    });
-    throw error;
-  } finally {
-    logger.resetKeys();
-  }
-};
+export const handler = rotationHandler(logger, (event) => rotate(event, deps));

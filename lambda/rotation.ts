@@ -5,25 +5,16 @@
 // keep working; they move to the new one within their max age, or at once on InvalidClientException.
 
 import {
-  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
-  UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CreateTokenCommand, type SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { randomBytes } from 'node:crypto';
 import { describeRegistration, registerClient, type StoredRegistration } from './client-registration.js';
 import { GRANT_TYPES } from './config.js';
-
-export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
-
-export interface RotationEvent {
-  readonly SecretId: string;
-  readonly ClientRequestToken: string;
-  readonly Step: RotationStep;
-}
+import { CURRENT, PENDING, pendingVersions, promotePending, RotationError, type RotationEvent } from './rotation-steps.js';
 
 export interface RotationDeps {
   readonly secrets: SecretsManagerClient;
@@ -32,23 +23,10 @@ export interface RotationDeps {
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-const CURRENT = 'AWSCURRENT';
-const PENDING = 'AWSPENDING';
-
-export class RotationError extends Error {
-  override readonly name = 'RotationError';
-}
-
 export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<void> {
   const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
-  const described = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
-  const stages = described.VersionIdsToStages?.[token];
-  if (stages === undefined) throw new RotationError(`version ${token} is not a version of the secret`);
-  if (stages.includes(CURRENT)) {
-    deps.log('rotation step skipped: version is already current', { step });
-    return;
-  }
-  if (!stages.includes(PENDING)) throw new RotationError(`version ${token} is not staged ${PENDING}`);
+  const versions = await pendingVersions(event, deps.secrets, deps.log);
+  if (versions === undefined) return;
 
   switch (step) {
     case 'createSecret':
@@ -60,7 +38,7 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
     case 'testSecret':
       return testSecret(secretId, token, deps);
     case 'finishSecret':
-      return finishSecret(secretId, token, described.VersionIdsToStages ?? {}, deps);
+      return finishSecret(secretId, token, versions, deps);
     default:
       throw new RotationError(`unknown rotation step ${String(step)}`);
   }
@@ -166,14 +144,6 @@ async function finishSecret(
   if (typeof pending.clientId !== 'string' || typeof pending.clientSecret !== 'string') {
     throw new RotationError('the pending version holds no registration: not promoting it');
   }
-  const current = Object.entries(versions).find(([, stages]) => stages.includes(CURRENT))?.[0];
-  await deps.secrets.send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretId,
-      VersionStage: CURRENT,
-      MoveToVersionId: token,
-      ...(current ? { RemoveFromVersionId: current } : {}),
-    }),
-  );
+  await promotePending(deps.secrets, secretId, token, versions);
   deps.log('rotation step done: new registration is current', { step: 'finishSecret' });
 }

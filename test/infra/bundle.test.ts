@@ -21,7 +21,7 @@ import {
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { RegistrationRequest, StoredRegistration } from '../../lambda/client-registration.js';
 import { ENV } from '../../lambda/config.js';
-import type { RotationEvent, RotationStep } from '../../lambda/rotation.js';
+import type { RotationEvent, RotationStep } from '../../lambda/rotation-steps.js';
 import { matchRoute, type RouteKey } from '../../lambda/routes.js';
 import { toEvent } from '../../local/adapter.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';

@@ -7,7 +7,8 @@
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import type { StoredRegistration } from '../../lambda/client-registration.js';
-import { rotate, type RotationStep } from '../../lambda/rotation.js';
+import { rotate } from '../../lambda/rotation.js';
+import type { RotationStep } from '../../lambda/rotation-steps.js';
 import { ALL_GRANTS, startEnvironment, type Environment } from '../helpers/environment.js';
 import { LOOPBACK_CALLBACK, PUBLIC_CLIENT_ID, authorizeUrl, beginSignIn, finishSignIn, frontDoorEnv, get, postForm } from '../helpers/front-door.js';
 
