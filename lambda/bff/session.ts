@@ -16,6 +16,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Audit } from '../broker.js';
 import type { CookieKeySource } from '../cookie-keys.js';
 import { BrokerError, brokerError, invalidRequest } from '../errors.js';
+import type { OAuthTokens } from '../oauth/index.js';
 import { ROUTES } from '../routes.js';
 import { sealedKeyId, type SealKey } from '../seal.js';
 import { UpstreamFailure } from '../upstream.js';
@@ -35,14 +36,6 @@ import {
   type Slot,
 } from './cookies.js';
 
-/** What the front door's grants answer (lambda/oauth/); the refresh token in its sealed broker form. */
-export interface OAuthTokens {
-  readonly accessToken: string;
-  readonly tokenType: string;
-  readonly expiresIn: number;
-  readonly refreshToken?: string;
-  readonly scope?: string;
-}
 
 /** The front door's two grants, bound to their dependencies (registrations, upstream). */
 export interface FrontDoorGrants {

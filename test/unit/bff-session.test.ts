@@ -14,7 +14,8 @@ import {
   setCookie,
   type SessionState,
 } from '../../lambda/bff/cookies.js';
-import { answerBff, type FrontDoorGrants, type OAuthTokens, type SessionDeps } from '../../lambda/bff/session.js';
+import { answerBff, type FrontDoorGrants, type SessionDeps } from '../../lambda/bff/session.js';
+import type { OAuthTokens } from '../../lambda/oauth/index.js';
 import { sealKeyOf } from '../../lambda/cookie-keys.js';
 import { BrokerError, upstreamError } from '../../lambda/errors.js';
 import { ROUTES } from '../../lambda/routes.js';
