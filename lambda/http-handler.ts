@@ -124,6 +124,18 @@ function watch(request: http.ClientRequest): void {
 
 /** Reads `body` up to `limitBytes`; past that it fails with AnswerTooLarge and the connection is closed. */
 export function capAnswer(body: Readable & { headers?: http.IncomingHttpHeaders }, limitBytes: number): Readable {
+  // A declared length decides (RFC 9112 section 6.3): over the limit, nothing is read; within it,
+  // Node's parser ends the body after exactly that many bytes, so the answer is already bounded and
+  // needs no counting stream (one less stream per answer on the warm path). Transfer-Encoding
+  // overrides Content-Length (section 6.3, item 3), and Node refuses an answer with both.
+  const declared = lengthOf(body.headers);
+  if (declared !== undefined && declared > limitBytes) {
+    body.destroy();
+    const refused = new Transform();
+    process.nextTick(() => refused.destroy(new AnswerTooLarge(limitBytes)));
+    return refused;
+  }
+  if (declared !== undefined) return body;
   let seen = 0;
   const capped = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -135,14 +147,15 @@ export function capAnswer(body: Readable & { headers?: http.IncomingHttpHeaders 
   // Closing the source closes its connection: nothing more is read, nothing more is buffered.
   capped.once('error', () => body.destroy());
   body.once('error', (error) => capped.destroy(error));
-  const declared = Number(body.headers?.['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    body.destroy();
-    process.nextTick(() => capped.destroy(new AnswerTooLarge(limitBytes)));
-    return capped;
-  }
   body.pipe(capped);
   return capped;
+}
+
+/** The answer's Content-Length when it alone delimits the body: a single decimal value and no Transfer-Encoding. */
+function lengthOf(headers: http.IncomingHttpHeaders | undefined): number | undefined {
+  const value = headers?.['content-length'];
+  if (headers === undefined || headers['transfer-encoding'] !== undefined || value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
 }
 
 /** The handler both SDK clients are built with (their `requestHandler`). */

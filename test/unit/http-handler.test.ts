@@ -4,6 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { AnswerTooLarge, createHttpHandler } from '../../lambda/http-handler.js';
@@ -121,6 +122,18 @@ describe('answers are read up to their limit', () => {
     const url = await listen(server);
     closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     await expect(text(handler(), url)).rejects.toBeInstanceOf(AnswerTooLarge);
+  });
+
+  it('reads an answer with a Content-Length within the limit only up to that length (RFC 9112 section 6.3)', async () => {
+    // No counting stream for such an answer (lambda/http-handler.ts capAnswer): the length bounds it.
+    // The server declares 2 bytes and sends a megabyte more: the answer is the 2 bytes.
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), Buffer.alloc(MB, 'a')])));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    expect(await text(handler(), `http://127.0.0.1:${(server.address() as AddressInfo).port}`)).toBe('ok');
   });
 
   it('passes an answer at the limit whole', async () => {
