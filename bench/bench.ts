@@ -5,8 +5,19 @@
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baselineBundle, composition, defaultsBaselineBundle, SDK_NODE_PATH, shippedBundle, type Artifact, type Composition } from './bundle.js';
-import { ARM, coldStarts, type ColdArmResult } from './cold.js';
+import {
+  baselineBundle,
+  composition,
+  defaultsBaselineBundle,
+  SDK_NODE_PATH,
+  shippedBundle,
+  WHAT_IFS,
+  whatIfBundle,
+  type Artifact,
+  type Composition,
+  type WhatIf,
+} from './bundle.js';
+import { ARM, coldStarts, whatIfArm, type ColdArmResult } from './cold.js';
 import { lambdaEnvironment } from './processes.js';
 import { profileBroker, type ProfileSummary } from './profile.js';
 import { buildReport, type Report } from './report.js';
@@ -28,6 +39,11 @@ export interface BenchOptions {
   readonly quietArm: boolean;
   /** Also time the front door's POST /oauth2/token (a refresh), beside POST /token. */
   readonly frontDoorArm?: boolean;
+  /**
+   * Also build, cold-start and measure the CPU per call of the broker's what-if builds
+   * (bench/bundle.ts WHAT_IF): what the front door's code and Powertools cost, for the targets' report.
+   */
+  readonly whatIfArms?: boolean;
   /** V8 heap flags for a broker process standing for a small function (see DEFAULT_OPTIONS); none when undefined. */
   readonly cappedHeapFlags?: string;
   /** Where to write CPU profiles of the broker (cold starts and warm requests); none when undefined. */
@@ -44,6 +60,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   sourceMapArm: true,
   quietArm: true,
   frontDoorArm: true,
+  whatIfArms: true,
   // About what Lambda's Node.js runtime gives a 256 MB function: it caps V8's new space near a tenth
   // of the memory (three semi-spaces) and old space below the memory size.
   cappedHeapFlags: '--max-semi-space-size=8 --max-old-space-size=230',
@@ -60,6 +77,8 @@ export interface Measurements {
   readonly baselineBundle: Omit<Artifact, 'path'>;
   /** The baseline as NodejsFunction bundles it by default for nodejs24.x (the SDK not included). */
   readonly defaultsBundle: Omit<Artifact, 'path'>;
+  /** The what-if builds measured, when they were. */
+  readonly whatIfBundles: Partial<Record<WhatIf, Omit<Artifact, 'path'>>>;
   readonly composition: Composition;
   readonly cold: readonly ColdArmResult[];
   readonly warm: WarmResult;
@@ -84,6 +103,11 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
     log("bundling the baseline with NodejsFunction's defaults (CommonJS, SDK external) …");
     const defaults = defaultsBaselineBundle(join(work, 'defaults'));
     const weights = await composition(shipped, join(work, 'metafile'));
+    const whatIfs: Partial<Record<WhatIf, Artifact>> = {};
+    if (options.whatIfArms) {
+      log(`building the what-if variants of the broker (${WHAT_IFS.join(', ')}) …`);
+      for (const whatIf of WHAT_IFS) whatIfs[whatIf] = await whatIfBundle(whatIf, join(work, 'what-if', whatIf));
+    }
 
     const inputFile = join(work, 'input.json');
     writeFileSync(
@@ -118,6 +142,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       ...(options.sourceMapArm
         ? [{ name: ARM.brokerWithSourceMaps, bundle: shipped.path, env: { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, '--enable-source-maps'].filter(Boolean).join(' ') } }]
         : []),
+      ...(Object.entries(whatIfs) as [WhatIf, Artifact][]).map(([whatIf, artifact]) => ({ name: whatIfArm(whatIf), bundle: artifact.path, env })),
     ];
     log(`cold starts: ${options.coldRuns} per arm (${arms.map((arm) => arm.name).join(' / ')}), interleaved …`);
     const cold = await coldStarts(arms, {
@@ -143,6 +168,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         quietArm: options.quietArm,
         ...(options.frontDoorArm ? { frontDoorEnv: { [ENV.issuer]: FRONT_DOOR_ISSUER } } : {}),
         ...(options.cappedHeapFlags === undefined ? {} : { cappedHeapFlags: options.cappedHeapFlags }),
+        whatIfBundles: Object.fromEntries((Object.entries(whatIfs) as [WhatIf, Artifact][]).map(([whatIf, artifact]) => [whatIf, artifact.path])),
       },
       (phase) => log(`  ${phase}`),
     );
@@ -184,6 +210,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
       bundle: { bytes: bundle.bytes, gzipBytes: bundle.gzipBytes, sourceMapBytes: bundle.sourceMapBytes },
       baselineBundle: baselineArtifact,
       defaultsBundle: defaultsArtifact,
+      whatIfBundles: Object.fromEntries((Object.entries(whatIfs) as [WhatIf, Artifact][]).map(([whatIf, { path: _path, ...artifact }]) => [whatIf, artifact])),
       composition: weights,
       cold,
       warm,

@@ -140,6 +140,61 @@ export async function baselineBundle(outdir: string): Promise<Artifact> {
 }
 
 /**
+ * What-if builds of the broker (never shipped): lambda/handler.ts bundled with the shipped options,
+ * some of its imports replaced by stand-ins in bench/what-if/, to measure what the code they replace
+ * costs. Each answers POST /token as the broker does.
+ *   withoutFrontDoor    the front door and token handler modules left out (issues 10 and 11)
+ *   handBuiltTelemetry  Powertools (Logger, Metrics, Parameters) replaced by hand-written code with
+ *                       the same output
+ *   neither             both
+ */
+export const WHAT_IF = {
+  withoutFrontDoor: { frontDoor: false, powertools: true, label: 'without the front door and token handler' },
+  handBuiltTelemetry: { frontDoor: true, powertools: false, label: 'Powertools replaced by hand-built telemetry' },
+  neither: { frontDoor: false, powertools: false, label: 'without both' },
+} as const;
+export const WHAT_IFS = Object.keys(WHAT_IF) as WhatIf[];
+export type WhatIf = keyof typeof WHAT_IF;
+
+const FRONT_DOOR_MODULES = /\/lambda\/(oauth\/front-door|oauth\/index|bff\/session|bff\/cookies|cookie-keys)\.js$/;
+const POWERTOOLS = /^@aws-lambda-powertools\/(logger|logger\/middleware|metrics|metrics\/middleware|parameters\/secrets)$/;
+
+export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Artifact> {
+  const { frontDoor, powertools } = WHAT_IF[whatIf];
+  const standIn = (file: string) => ({ path: fileURLToPath(new URL(`./what-if/${file}`, import.meta.url)) });
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, 'index.mjs');
+  const replaced = new Set<string>();
+  await build({
+    ...SHIPPED_ESBUILD_OPTIONS,
+    entryPoints: [BROKER_ENTRY],
+    outfile,
+    plugins: [
+      {
+        name: 'what-if',
+        setup(on) {
+          on.onResolve({ filter: /.*/ }, (args) => {
+            if (!frontDoor && args.importer.endsWith('/lambda/handler.ts') && FRONT_DOOR_MODULES.test(join(args.resolveDir, args.path))) {
+              replaced.add(args.path);
+              return standIn('without-front-door.ts');
+            }
+            if (!powertools && POWERTOOLS.test(args.path) && args.importer.includes('/lambda/')) {
+              replaced.add(args.path);
+              return standIn('hand-built-telemetry.ts');
+            }
+            return undefined;
+          });
+        },
+      },
+    ],
+  });
+  // Five modules each: a change to the handler's imports must not quietly leave the code in.
+  const expected = (frontDoor ? 0 : 5) + (powertools ? 0 : 5);
+  if (replaced.size !== expected) throw new Error(`what-if ${whatIf}: replaced ${[...replaced].join(', ')}; expected ${expected} modules`);
+  return artifact(outfile);
+}
+
+/**
  * The baseline function as a team would deploy it without this project: CDK's NodejsFunction with
  * its default bundling for nodejs24.x (CommonJS, the AWS SDK left out for the runtime to provide, not
  * minified, no source map), synthesized with the real construct and its local esbuild into `outdir`.

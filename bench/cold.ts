@@ -18,6 +18,9 @@ export const ARM = {
   brokerWithSourceMaps: 'broker, --enable-source-maps',
 } as const;
 
+/** The cold-start arm of a what-if build (bench/bundle.ts WHAT_IF). */
+export const whatIfArm = (whatIf: string): string => `what-if: ${whatIf}`;
+
 export interface ColdArm {
   readonly name: string;
   readonly bundle: string;

@@ -12,6 +12,7 @@
 // Work per request: a run of broker-only requests while the emulators count Secrets Manager calls
 // and accepted TCP connections; then, for CPU time per call, batches of calls, the arms taking turns.
 
+import type { WhatIf } from './bundle.js';
 import { startWarm, type CallKind, type WarmProcess, type WarmStats } from './processes.js';
 import { median, summarize, type Summary } from './stats.js';
 import { difference, type Counters } from './upstream.js';
@@ -37,11 +38,13 @@ export interface WarmOptions {
   readonly frontDoorEnv?: Record<string, string>;
   /** Also measure the broker with V8's heap capped by these flags (CPU per call and peak RSS only). */
   readonly cappedHeapFlags?: string;
+  /** What-if builds of the broker (bench/bundle.ts), measured for CPU per call only. */
+  readonly whatIfBundles?: Partial<Record<WhatIf, string>>;
 }
 
 export type WarmArm = 'broker' | 'baseline' | 'direct' | 'quiet' | 'frontDoor';
-/** Arms measured for CPU per call only: the latency arms and, optionally, the heap-capped broker. */
-export type CpuArm = WarmArm | 'capped';
+/** Arms measured for CPU per call only: the latency arms and, optionally, the heap-capped broker and the what-if builds. */
+export type CpuArm = WarmArm | 'capped' | WhatIf;
 
 /** Powertools' own switches: no log lines below SILENT, no EMF output. */
 export const QUIET_ENV = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } as const;
@@ -122,11 +125,18 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
             NODE_OPTIONS: [options.env.NODE_OPTIONS, options.cappedHeapFlags].filter(Boolean).join(' '),
           });
     if (capped !== undefined) await capped.calls(options.warmupRounds, 'handler');
+    const whatIfs: Partial<Record<CpuArm, { process: WarmProcess; kind: CallKind }>> = {};
+    for (const [whatIf, bundle] of Object.entries(options.whatIfBundles ?? {}) as [WhatIf, string][]) {
+      const process = await start(bundle, options.env);
+      await process.calls(options.warmupRounds, 'handler');
+      whatIfs[whatIf] = { process, kind: 'handler' };
+    }
 
     // CPU per call: batches of back-to-back calls, the arms taking turns batch by batch.
     const cpuTargets: Partial<Record<CpuArm, { process: WarmProcess; kind: CallKind }>> = {
       ...targets,
       ...(capped === undefined ? {} : { capped: { process: capped, kind: 'handler' as const } }),
+      ...whatIfs,
     };
     // The median batch, not the total: on a shared machine a batch that met a major GC or another
     // process's burst would otherwise weigh on one arm only.

@@ -1,0 +1,149 @@
+// What-if stand-in (never shipped): the few Powertools names the broker's handler bundle imports
+// (Logger and its middleware, Metrics and its middleware, Parameters' SecretsProvider), written by
+// hand with the same output: one JSON line per request that is both the log line and the EMF record,
+// the same fields; error and warning lines; the secret cached for its max age. It is what giving up
+// Powertools would look like, so that `npm run bench` can measure what Powertools costs the broker.
+// Nothing here is tested beyond the bench's own check that the what-if arms answer with tokens.
+
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+type Json = string | number | boolean;
+
+export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' } as const;
+
+interface ServiceOptions {
+  readonly serviceName?: string;
+  readonly namespace?: string;
+}
+
+export class Metrics {
+  private metadata: Record<string, Json> = {};
+  private dimensions: Record<string, string> = {};
+  private values: Record<string, number> = {};
+  private units: Record<string, string> = {};
+  private readonly service: string;
+  private readonly namespace: string;
+
+  constructor(options: ServiceOptions = {}) {
+    this.service = options.serviceName ?? 'service_undefined';
+    this.namespace = options.namespace ?? 'default_namespace';
+  }
+
+  addMetadata(key: string, value: Json): void {
+    this.metadata[key] = value;
+  }
+
+  addDimensions(dimensions: Record<string, string>): void {
+    Object.assign(this.dimensions, dimensions);
+  }
+
+  addMetric(name: string, unit: string, value: number): void {
+    this.values[name] = value;
+    this.units[name] = unit;
+  }
+
+  publishStoredMetrics(): void {
+    const names = Object.keys(this.values);
+    if (names.length > 0) {
+      const record = {
+        _aws: {
+          Timestamp: Date.now(),
+          CloudWatchMetrics: [
+            {
+              Namespace: this.namespace,
+              Dimensions: [['service', ...Object.keys(this.dimensions)]],
+              Metrics: names.map((name) => ({ Name: name, Unit: this.units[name] })),
+            },
+          ],
+        },
+        service: this.service,
+        ...this.dimensions,
+        ...this.values,
+        ...this.metadata,
+      };
+      process.stdout.write(`${JSON.stringify(record)}\n`);
+    }
+    this.metadata = {};
+    this.dimensions = {};
+    this.values = {};
+    this.units = {};
+  }
+}
+
+export class Logger {
+  private context: Record<string, Json> = {};
+  private readonly service: string;
+
+  constructor(options: ServiceOptions = {}) {
+    this.service = options.serviceName ?? 'service_undefined';
+  }
+
+  addContext(context: { awsRequestId?: string; functionName?: string }): void {
+    this.context = { function_request_id: context.awsRequestId ?? '', function_name: context.functionName ?? '' };
+  }
+
+  resetKeys(): void {
+    this.context = {};
+  }
+
+  private write(level: string, message: string, extra: Record<string, unknown>): void {
+    const line = { level, message, timestamp: new Date().toISOString(), service: this.service, ...this.context, ...extra };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+
+  info(message: string, extra: Record<string, unknown> = {}): void {
+    this.write('INFO', message, extra);
+  }
+
+  warn(message: string, extra: Record<string, unknown> = {}): void {
+    this.write('WARN', message, extra);
+  }
+
+  error(message: string, extra: Record<string, unknown> = {}): void {
+    this.write('ERROR', message, extra);
+  }
+}
+
+interface MiddyRequest {
+  readonly context: { awsRequestId?: string; functionName?: string };
+}
+
+export function injectLambdaContext(logger: Logger, _options?: unknown) {
+  return {
+    before: (request: MiddyRequest) => logger.addContext(request.context),
+    after: () => logger.resetKeys(),
+    onError: () => logger.resetKeys(),
+  };
+}
+
+export function logMetrics(metrics: Metrics) {
+  return {
+    after: () => metrics.publishStoredMetrics(),
+    onError: () => metrics.publishStoredMetrics(),
+  };
+}
+
+interface GetOptions {
+  readonly maxAge?: number;
+  readonly forceFetch?: boolean;
+  readonly sdkOptions?: { readonly VersionStage?: string };
+}
+
+export class SecretsProvider {
+  private readonly client: SecretsManagerClient;
+  private readonly cache = new Map<string, { readonly value: unknown; readonly until: number }>();
+
+  constructor(options: { awsSdkV3Client: SecretsManagerClient }) {
+    this.client = options.awsSdkV3Client;
+  }
+
+  async get(name: string, options: GetOptions = {}): Promise<unknown> {
+    const cached = this.cache.get(name);
+    if (!options.forceFetch && cached !== undefined && Date.now() < cached.until) return cached.value;
+    const stage = options.sdkOptions?.VersionStage;
+    const answer = await this.client.send(new GetSecretValueCommand({ SecretId: name, ...(stage === undefined ? {} : { VersionStage: stage }) }));
+    const value = answer.SecretString;
+    this.cache.set(name, { value, until: Date.now() + (options.maxAge ?? 5) * 1000 });
+    return value;
+  }
+}
