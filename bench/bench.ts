@@ -56,7 +56,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   coldWarmupRuns: 2,
   warmRounds: 2000,
   warmWarmupRounds: 300,
-  workRequests: 1000,
+  workRequests: 2000,
   sourceMapArm: true,
   quietArm: true,
   frontDoorArm: true,

@@ -55,7 +55,7 @@ export interface WorkPerRequest {
   readonly counters: Counters;
   /** New connections the broker's process opened in that run, by its own count (http diagnostics channel). */
   readonly childNewConnections: { readonly secret: number; readonly oidc: number };
-  /** CPU time (user + system, the whole process) per call: the median of 20 batches per arm (about `requests` calls), arms taking turns. */
+  /** CPU time (user + system, the whole process) per call: the median of 20 batches per arm (at least 50 calls each), arms taking turns. */
   readonly cpuMsPerRequest: Partial<Record<CpuArm, number>>;
 }
 
@@ -142,7 +142,16 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     // process's burst would otherwise weigh on one arm only.
     const cpuArms = Object.keys(cpuTargets) as CpuArm[];
     const batches = 20;
-    const perBatch = Math.max(1, Math.round(options.workRequests / batches));
+    // At least 50 calls a batch: a batch of a few calls measures the timer's resolution and the GC's
+    // timing more than the calls.
+    const perBatch = Math.max(50, Math.round(options.workRequests / batches));
+    // Every arm's process the same number of calls into its run first (the broker's has served the
+    // work-per-request run, a what-if's only its warm-up): JIT tiers and heap growth alike.
+    for (const arm of cpuArms) {
+      const { process, kind } = cpuTargets[arm]!;
+      const { failures: warmUpFailures } = await process.calls(Math.max(options.warmupRounds, 500), kind);
+      if (warmUpFailures > 0) throw new Error(`${warmUpFailures} warm ${arm} calls failed:\n${process.output()}`);
+    }
     const cpuPerCall: Partial<Record<CpuArm, number[]>> = {};
     for (let batch = 0; batch < batches; batch += 1) {
       for (let i = 0; i < cpuArms.length; i += 1) {

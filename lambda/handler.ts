@@ -35,6 +35,8 @@ const secretsClient = new SecretsManagerClient({
   // One attempt: RegistrationSource bounds each read as a whole, and a failed read is retried by
   // the next request.
   maxAttempts: 1,
+  // Resolved once per command: Powertools adds its user-agent middleware at construction, before any call.
+  cacheMiddleware: true,
   requestHandler: createHttpHandler({
     connectionTimeoutMs: config.secretTimeoutMs,
     requestTimeoutMs: config.secretTimeoutMs,
@@ -62,6 +64,7 @@ function sessionDeps(): SessionDeps | undefined {
       : new SecretsManagerClient({
           ...(keysRegion ? { region: keysRegion } : {}),
           maxAttempts: 1,
+          cacheMiddleware: true,
           requestHandler: createHttpHandler({
             connectionTimeoutMs: config.secretTimeoutMs,
             requestTimeoutMs: config.secretTimeoutMs,
@@ -117,7 +120,9 @@ const parseJsonBodyOfPosts: MiddlewareObj<APIGatewayProxyEventV2> = {
   before: (request) => (JSON_BODY_ROUTES.has(request.event.routeKey) ? jsonBody.before?.(request as never) : undefined),
 };
 
-export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
+// timeoutEarlyInMillis: 0: the request deadline (deadline.ts) answers 504 a second before Lambda's
+// timeout, so Middy's own early timeout (a timer and a race per request) could never fire first.
+export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>({ timeoutEarlyInMillis: 0 })
   // logEvent: false overrides POWERTOOLS_LOGGER_LOG_EVENT: the event holds codes and tokens.
   .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics))
