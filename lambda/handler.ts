@@ -35,7 +35,9 @@ const secretsClient = new SecretsManagerClient({
   // One attempt: RegistrationSource bounds each read as a whole, and a failed read is retried by
   // the next request.
   maxAttempts: 1,
-  // Resolved once per command: Powertools adds its user-agent middleware at construction, before any call.
+  // The middleware stack resolved once per command (docs/performance.md, the warm path): nothing
+  // changes it after the first provider below adds Powertools' user-agent middleware, before any
+  // call (a later provider on this client finds it there and adds nothing).
   cacheMiddleware: true,
   requestHandler: createHttpHandler({
     connectionTimeoutMs: config.secretTimeoutMs,
