@@ -11,6 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { inTime } from './deadline.js';
 import { internalError } from './errors.js';
 import { describeReadError, errorName, withDeadline } from './registration.js';
 import { deriveKey, type SealKey } from './seal.js';
@@ -76,8 +77,12 @@ export class CookieKeySource {
 
   constructor(private readonly options: CookieKeySourceOptions) {}
 
-  /** The key new cookies are sealed with. */
-  async current(forceFetch = false): Promise<SealKey> {
+  /** The key new cookies are sealed with; within the request's deadline (deadline.ts), as every read is. */
+  async current(): Promise<SealKey> {
+    return inTime(this.currentKey(false), 'reading the cookie keys');
+  }
+
+  private async currentKey(forceFetch: boolean): Promise<SealKey> {
     return this.derive(parseCookieKey(await this.read('AWSCURRENT', forceFetch)));
   }
 
@@ -88,13 +93,17 @@ export class CookieKeySource {
    */
   async forKeyId(keyId: string | undefined): Promise<SealKey | undefined> {
     if (keyId === undefined) return undefined;
-    const current = await this.current();
+    return inTime(this.find(keyId), 'reading the cookie keys');
+  }
+
+  private async find(keyId: string): Promise<SealKey | undefined> {
+    const current = await this.currentKey(false);
     if (current.id === keyId) return current;
     const previous = await this.previous(false);
     if (previous?.id === keyId) return previous;
     if (this.now() - this.lastForcedAt < (this.options.minRefreshIntervalMs ?? 5000)) return undefined;
     this.lastForcedAt = this.now();
-    const fresh = await this.current(true);
+    const fresh = await this.currentKey(true);
     if (fresh.id === keyId) return fresh;
     const freshPrevious = await this.previous(true);
     return freshPrevious?.id === keyId ? freshPrevious : undefined;
@@ -102,7 +111,7 @@ export class CookieKeySource {
 
   /** Starts the first read at cold start; a failure is left for the first request to report. */
   prefetch(): void {
-    this.current().catch(() => undefined);
+    this.currentKey(false).catch(() => undefined);
   }
 
   private now(): number {

@@ -35,10 +35,6 @@ const secretsClient = new SecretsManagerClient({
   // One attempt: RegistrationSource bounds each read as a whole, and a failed read is retried by
   // the next request.
   maxAttempts: 1,
-  // The middleware stack resolved once per command (docs/performance.md, the warm path): nothing
-  // changes it after the first provider below adds Powertools' user-agent middleware, before any
-  // call (a later provider on this client finds it there and adds nothing).
-  cacheMiddleware: true,
   requestHandler: createHttpHandler({
     connectionTimeoutMs: config.secretTimeoutMs,
     requestTimeoutMs: config.secretTimeoutMs,
@@ -66,7 +62,6 @@ function sessionDeps(): SessionDeps | undefined {
       : new SecretsManagerClient({
           ...(keysRegion ? { region: keysRegion } : {}),
           maxAttempts: 1,
-          cacheMiddleware: true,
           requestHandler: createHttpHandler({
             connectionTimeoutMs: config.secretTimeoutMs,
             requestTimeoutMs: config.secretTimeoutMs,
@@ -122,9 +117,7 @@ const parseJsonBodyOfPosts: MiddlewareObj<APIGatewayProxyEventV2> = {
   before: (request) => (JSON_BODY_ROUTES.has(request.event.routeKey) ? jsonBody.before?.(request as never) : undefined),
 };
 
-// timeoutEarlyInMillis: 0: the request deadline (deadline.ts) answers 504 a second before Lambda's
-// timeout, so Middy's own early timeout (a timer and a race per request) could never fire first.
-export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>({ timeoutEarlyInMillis: 0 })
+export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
   // logEvent: false overrides POWERTOOLS_LOGGER_LOG_EVENT: the event holds codes and tokens.
   .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics))

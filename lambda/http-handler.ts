@@ -11,7 +11,6 @@
 //    have been read, and a CreateToken replayed could spend a single-use code twice. Never retried.
 //  - Answers are read up to a limit and refused past it without reading the rest.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -159,19 +158,6 @@ function lengthOf(headers: http.IncomingHttpHeaders | undefined): number | undef
   return Number(value);
 }
 
-/**
- * The abort signal of the SDK call under way, given to the handler through the call's async context
- * rather than the SDK's per-call options: a client built with `cacheMiddleware: true` resolves its
- * middleware stack once per command only for calls made without options (about 50 µs of CPU per
- * call saved, docs/performance.md).
- */
-const callSignal = new AsyncLocalStorage<AbortSignal>();
-
-/** Runs `call` (one SDK call) with `signal` aborting its HTTP request. */
-export function withAbortSignal<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {
-  return callSignal.run(signal, call);
-}
-
 /** The handler both SDK clients are built with (their `requestHandler`). */
 export function createHttpHandler(options: BrokerHttpHandlerOptions): NodeHttpHandler {
   const idleLimitMs = options.idleLimitMs ?? IDLE_LIMIT_MS;
@@ -187,9 +173,7 @@ export function createHttpHandler(options: BrokerHttpHandlerOptions): NodeHttpHa
     httpsAgent: agents[1],
   });
   const send = inner.handle.bind(inner);
-  const handle: Handle = async (request, callOptions) => {
-    const abortSignal = callOptions?.abortSignal ?? callSignal.getStore();
-    const handlerOptions = abortSignal === undefined ? callOptions : { ...callOptions, abortSignal };
+  const handle: Handle = async (request, handlerOptions) => {
     let result: Awaited<ReturnType<Handle>>;
     try {
       result = await send(request, handlerOptions);

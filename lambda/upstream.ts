@@ -11,7 +11,7 @@ import {
 import type { BrokerConfig } from './config.js';
 import { currentDeadline, outOfTime } from './deadline.js';
 import { brokerError, upstreamError, type BrokerError } from './errors.js';
-import { AnswerTooLarge, createHttpHandler, withAbortSignal } from './http-handler.js';
+import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
 import type { Registration } from './registration.js';
 import type { TokenRequest } from './request.js';
 
@@ -94,7 +94,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         clientId: registration.clientId,
         clientSecret: registration.clientSecret,
       });
-      const result = await send<TokenResponse>(registration, (abortSignal) => withAbortSignal(abortSignal, () => client.send(command)));
+      const result = await send<TokenResponse>(registration, (abortSignal) => client.send(command, { abortSignal }));
       return { ...result, body: usable(pickTokenMembers(result.body), registration) ?? unreadable(result) };
     },
     async startDeviceAuthorization(registration, startUrl) {
@@ -103,7 +103,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         clientSecret: registration.clientSecret,
         startUrl,
       });
-      const result = await send<DeviceAuthorizationResponse>(registration, (abortSignal) => withAbortSignal(abortSignal, () => client.send(command)));
+      const result = await send<DeviceAuthorizationResponse>(registration, (abortSignal) => client.send(command, { abortSignal }));
       return { ...result, body: usable(pickDeviceMembers(result.body), registration) ?? unreadable(result) };
     },
   };
@@ -141,9 +141,6 @@ export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
     // No SDK retry: a retried CreateToken would replay a code. The handler retries only a request
     // that never reached SSO OIDC (http-handler.ts).
     maxAttempts: 1,
-    // The middleware stack resolved once per command, not per call: nothing changes it after
-    // construction, and calls pass their abort signal through withAbortSignal, not per-call options.
-    cacheMiddleware: true,
     // The abort signal bounds the whole call; these bound its parts.
     requestHandler: createHttpHandler({
       connectionTimeoutMs: Math.min(config.upstreamTimeoutMs, 3000),

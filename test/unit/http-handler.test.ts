@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { AnswerTooLarge, createHttpHandler, withAbortSignal } from '../../lambda/http-handler.js';
+import { AnswerTooLarge, createHttpHandler } from '../../lambda/http-handler.js';
 
 type Handler = ReturnType<typeof createHttpHandler>;
 type Request = Parameters<Handler['handle']>[0];
@@ -145,36 +145,5 @@ describe('answers are read up to their limit', () => {
     const url = await listen(server);
     closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
     expect(await text(handler(), url)).toBe(body);
-  });
-});
-
-describe('the call\'s abort signal, from its async context', () => {
-  // The SDK clients are built with cacheMiddleware, which caches only calls made without per-call
-  // options: upstream.ts passes the abort signal through withAbortSignal instead.
-  it('aborts the request it was given for, and only that one', async () => {
-    const server = http.createServer((req, res) => {
-      req.resume();
-      // /slow never answers on its own; anything else at once.
-      if (req.url !== '/slow') res.end('ok');
-    });
-    const url = await listen(server);
-    closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-    const h = handler();
-    const controller = new AbortController();
-    const slow = withAbortSignal(controller.signal, () => h.handle(request(url, '/slow')));
-    const other = withAbortSignal(new AbortController().signal, () => text(h, url));
-    setTimeout(() => controller.abort(), 100);
-    await expect(slow).rejects.toMatchObject({ name: 'AbortError' });
-    expect(await other).toBe('ok');
-  });
-
-  it('leaves a call with no signal alone', async () => {
-    const server = http.createServer((req, res) => {
-      req.resume();
-      setTimeout(() => res.end('late'), 150);
-    });
-    const url = await listen(server);
-    closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-    expect(await text(handler(), url)).toBe('late');
   });
 });

@@ -1,0 +1,58 @@
+// The token handler's cookie-key reads draw from the request's one deadline like every other read
+// (lambda/deadline.ts, issue 12): a /bff request whose key reads run out of time ends in the broker's
+// own 504, logged, not in Lambda's timeout. As in request-deadline.test.ts, the local adapter
+// reports a function timeout of 3 s, so the request deadline is 2 s.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { COOKIE_NAMES, sealCookie } from '../../lambda/bff/cookies.js';
+import { generateCookieKey, sealKeyOf } from '../../lambda/cookie-keys.js';
+import { ROUTES } from '../../lambda/routes.js';
+import { startEnvironment, type Environment } from '../helpers/environment.js';
+import { frontDoorEnv } from '../helpers/front-door.js';
+import { logLineFor } from './support/net.js';
+
+const REDIRECT = 'https://app.example.com/callback';
+const KEYS_SECRET = 'cookie-key-deadline/cookie-keys';
+let environment: Environment;
+
+beforeAll(async () => {
+  environment = await startEnvironment({
+    name: 'cookie-key-deadline',
+    redirectUri: REDIRECT,
+    brokerEnv: frontDoorEnv({
+      TOKEN_BROKER_COOKIE_SESSIONS: 'on',
+      TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: KEYS_SECRET,
+      // Every request reads the keys.
+      TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: '0',
+      TOKEN_BROKER_LOCAL_FUNCTION_TIMEOUT_MS: '3000',
+    }),
+  });
+  environment.secrets.putSecret(KEYS_SECRET, JSON.stringify(generateCookieKey()));
+});
+
+afterAll(async () => {
+  await environment?.stop();
+});
+
+it('a session cookie whose key takes slow reads to look for: 504 from the broker at the deadline', async () => {
+  // A key id the broker does not know: current, then previous (then both again, forced). Reads of
+  // 1.2 s each, each within its own 2 s timeout, do not fit in the 2 s deadline together.
+  const unknownKey = generateCookieKey();
+  const name = COOKIE_NAMES.session[0];
+  const cookie = `${name}=${sealCookie(name, { v: 1, g: 0, rt: 'r'.repeat(40), exp: Math.floor(Date.now() / 1000) + 600 }, sealKeyOf(unknownKey))}`;
+  for (let i = 0; i < 4; i += 1) environment.secrets.injectFault({ kind: 'delay', ms: 1200 });
+  const started = performance.now();
+  const response = await fetch(`${environment.broker.url}${ROUTES.bffSession.split(' ')[1]}`, {
+    headers: { 'x-token-broker-csrf': '1', cookie },
+  });
+  const elapsed = performance.now() - started;
+  const body = (await response.json()) as Record<string, unknown>;
+  expect([response.status, response.headers.get('x-amzn-errortype')]).toEqual([504, 'GatewayTimeoutException']);
+  // At the deadline (2 s), not after the reads (2.4 s and more) or at the function's timeout (3 s).
+  expect(elapsed).toBeLessThan(2300);
+  expect(body.error).toBe('temporarily_unavailable');
+  const line = await logLineFor(environment.broker, { status: response.status, headers: Object.fromEntries(response.headers), body, text: '' });
+  expect(line.detail).toBe('request deadline reached while reading the cookie keys');
+  // Let the abandoned reads finish before the emulators stop.
+  await sleep(3000);
+}, 20_000);
