@@ -4,6 +4,7 @@
 
 import { BUNDLING } from '../../infra/token-broker.js';
 import { runBench } from '../../bench/bench.js';
+import { compare, formatComparison } from '../../bench/compare.js';
 import { esbuildOptionsOf, familyOf, packageOf } from '../../bench/bundle.js';
 import { attribute, type CpuProfile } from '../../bench/profile.js';
 import { atMost, memoryEstimates, TARGETS } from '../../bench/report.js';
@@ -189,4 +190,22 @@ describe('a short benchmark run', () => {
       );
     }
   }, 240_000);
+});
+
+describe('comparing two revisions (npm run bench:compare)', () => {
+  it('bundles lambda/ at a revision and in the working tree, and measures both beside the baseline', async () => {
+    const result = await compare({ base: 'HEAD', coldRuns: 1, cpuBatches: 2, callsPerBatch: 5 });
+    expect(result.base.name).toBe('HEAD');
+    expect(result.head.name).toBe('working tree');
+    for (const side of [result.base, result.head, result.baseline]) {
+      expect(side.bytes).toBeGreaterThan(100_000);
+      expect(side.cold.total).toBeGreaterThan(side.cold.moduleLoad);
+      expect(side.cpuMs).toBeGreaterThan(0);
+    }
+    // The broker's code is in both sides, not in the baseline.
+    expect(result.base.bytes).toBeGreaterThan(result.baseline.bytes);
+    expect(formatComparison(result)).toMatch(/^head against base: bundle -?[\d,]+ B/m);
+    // A revision that does not exist is refused, not measured as something else.
+    await expect(compare({ base: 'no-such-revision-here', coldRuns: 1, cpuBatches: 1, callsPerBatch: 1 })).rejects.toThrow();
+  }, 180_000);
 });
