@@ -1,9 +1,11 @@
 // What-if stand-in (never shipped): the few Powertools names the broker's handler bundle imports
 // (Logger and its middleware, Metrics and its middleware, Parameters' SecretsProvider), written by
-// hand with the same output: one JSON line per request that is both the log line and the EMF record,
-// the same fields; error and warning lines; the secret cached for its max age. It is what giving up
-// Powertools would look like, so that `npm run bench` can measure what Powertools costs the broker.
-// Nothing here is tested beyond the bench's own check that the what-if arms answer with tokens.
+// hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
+// and declaration as Powertools writes it (test/bench/what-if.test.ts compares them); the rare error
+// and warning lines simpler (fewer context fields, no log-level filtering); the secret cached for its
+// max age. It is what giving up Powertools would look like, so that `npm run bench` can measure what
+// Powertools costs the broker. It leaves out Powertools' own checks (EMF limits, metric and
+// dimension validation), which are part of what Powertools costs.
 
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
