@@ -37,6 +37,8 @@ export interface TokenBrokerDashboardProps {
   readonly stage: IHttpStage;
   /** Undefined when rotation is off. */
   readonly rotationFunction?: IFunction;
+  /** The cookie key rotation function; undefined without cookie sessions. */
+  readonly cookieKeyRotationFunction?: IFunction;
   /** The day count at which the expiry alarm fires, drawn as a line on the expiry graph. */
   readonly expiryWarningDays: number;
   /** Shown together at the top. */
@@ -149,15 +151,26 @@ export class TokenBrokerDashboard extends Construct {
             leftAnnotations: [{ value: props.expiryWarningDays, label: 'expiry alarm', color: '#d62728' }],
           },
         ),
-        props.rotationFunction === undefined
+        props.rotationFunction === undefined && props.cookieKeyRotationFunction === undefined
           ? new TextWidget({
               markdown: '### Rotation errors\nRotation is off for this broker: register the client again before it expires.',
               width: 9,
               height: 6,
             })
-          : this.graph('Rotation errors (count)', [
-              props.rotationFunction.metricErrors({ statistic: Stats.SUM, period: PERIOD, label: 'rotation errors' }),
-            ], { width: 9 }),
+          : this.graph(
+              props.rotationFunction === undefined
+                ? 'Rotation errors (count; the registration is not rotated: register the client again before it expires)'
+                : 'Rotation errors (count)',
+              [
+                ...(props.rotationFunction === undefined
+                  ? []
+                  : [props.rotationFunction.metricErrors({ statistic: Stats.SUM, period: PERIOD, label: 'registration rotation errors' })]),
+                ...(props.cookieKeyRotationFunction === undefined
+                  ? []
+                  : [props.cookieKeyRotationFunction.metricErrors({ statistic: Stats.SUM, period: PERIOD, label: 'cookie key rotation errors' })]),
+              ],
+              { width: 9 },
+            ),
       ],
       [
         new LogQueryWidget({

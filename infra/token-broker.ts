@@ -294,6 +294,8 @@ export interface TokenBrokerAlarms {
   readonly clientSecretExpiry: Alarm;
   /** Only with rotation on: the rotation function failed a step. */
   readonly rotationErrors?: Alarm;
+  /** Only with cookie sessions: the cookie key rotation function failed a step. */
+  readonly cookieKeyRotationErrors?: Alarm;
 }
 
 /** The rotation function and what belongs to it (only with rotation on). */
@@ -757,7 +759,6 @@ export class TokenBroker extends Construct {
       // secretsmanager:GetRandomPassword on `*`, which the function never calls).
       role: role.withoutPolicyUpdates(),
       logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
     });
     const schedule = new RotationSchedule(this, 'CookieKeyRotationSchedule', {
       secret: Secret.fromSecretAttributes(this, 'RotatedCookieKeys', { secretCompleteArn: secret.secretArn }),
@@ -840,6 +841,17 @@ export class TokenBroker extends Construct {
               ...atLeast(1),
             }),
           }),
+      ...(this.cookieKeys === undefined
+        ? {}
+        : {
+            cookieKeyRotationErrors: new Alarm(this, 'CookieKeyRotationErrorsAlarm', {
+              alarmDescription:
+                'The cookie key rotation function failed a step, so the cookie keys were not renewed. Its log says why ' +
+                '("rotation step failed"). Sessions keep working with the current key meanwhile.',
+              metric: this.cookieKeys.rotationFunction.metricErrors({ period: ALARM_PERIOD, statistic: Stats.SUM }),
+              ...atLeast(1),
+            }),
+          }),
     };
     for (const alarm of Object.values(alarms).filter((alarm) => alarm !== undefined)) {
       for (const action of props.alarmActions ?? []) {
@@ -857,6 +869,7 @@ export class TokenBroker extends Construct {
       functionLogGroup: this.functionLogGroup,
       stage: this.stage,
       rotationFunction: this.rotation?.function,
+      cookieKeyRotationFunction: this.cookieKeys?.rotationFunction,
       expiryWarningDays: props.expiryWarningDays ?? DEFAULTS.expiryWarningDays,
       alarms: Object.values(this.alarms).filter((alarm): alarm is Alarm => alarm !== undefined),
       ...(options.dashboardName === undefined ? {} : { dashboardName: options.dashboardName }),

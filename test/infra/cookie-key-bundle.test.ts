@@ -38,7 +38,7 @@ beforeAll(async () => {
   child = spawn(process.execPath, [DRIVER, bundle, 'cookie-key-rotation-bundle-test', String(fn.MemorySize), String(fn.Timeout)], {
     env: {
       ...inherited,
-      ...(fn.Environment.Variables as Record<string, string>),
+      ...((fn.Environment?.Variables ?? {}) as Record<string, string>),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: ACCESS_KEY,
       AWS_SECRET_ACCESS_KEY: 'local',

@@ -68,6 +68,28 @@ describe('cookie sessions with a certificate ARN', () => {
     expect(permissions[0]!.Properties).toMatchObject({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: { Ref: 'AWS::AccountId' } });
   });
 
+  it('sets --enable-source-maps on none of the three functions: a logged stack is mapped afterwards (npm run map-stack)', () => {
+    const functions = Object.values(resourcesOf(s.json, 'AWS::Lambda::Function')).filter((r) => r.Properties?.Runtime === 'nodejs24.x');
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) expect(fn.Properties.Environment?.Variables ?? {}).not.toHaveProperty('NODE_OPTIONS');
+  });
+
+  it('alarms on the cookie key rotation function\'s errors, and shows them on the dashboard beside the registration\'s', () => {
+    const fnId = s.logicalId(s.stack.broker.cookieKeys!.rotationFunction);
+    const alarm = s.json.Resources[s.logicalId(s.stack.broker.alarms.cookieKeyRotationErrors!)]!.Properties!;
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    const dashboard = JSON.stringify(Object.values(resourcesOf(s.json, 'AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    expect(dashboard).toContain('cookie key rotation errors');
+    expect(dashboard).toContain('registration rotation errors');
+    expect(dashboard).toContain(fnId);
+  });
+
   it('gives the rotation role logs on its own group and the four rotation actions on the keys secret only', () => {
     const fnId = s.logicalId(s.stack.broker.cookieKeys!.rotationFunction);
     const roleRef = s.json.Resources[fnId]!.Properties!.Role;
