@@ -51,11 +51,12 @@ export interface Comparison {
 }
 
 /** lambda/handler.ts of `revision` (undefined: the working tree) bundled into `outdir`; its size. */
-async function bundleAt(revision: string | undefined, outdir: string, work: string): Promise<{ path: string; bytes: number }> {
+async function bundleAt(revision: string | undefined, outdir: string): Promise<{ path: string; bytes: number }> {
   let tree = ROOT;
   if (revision !== undefined) {
-    tree = join(work, `tree-${revision.replace(/[^\w.-]/g, '_')}`);
-    mkdirSync(tree);
+    // Beside its bundle: two sides may name the same revision.
+    tree = join(outdir, 'tree');
+    mkdirSync(tree, { recursive: true });
     // The revision's files as committed (git archive: no worktree to clean up), this checkout's dependencies.
     const archive = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', revision, 'lambda'], { maxBuffer: 64 * 2 ** 20 });
     execFileSync('tar', ['-x', '-C', tree], { input: archive });
@@ -76,8 +77,8 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
   try {
     log(`bundling lambda/ at ${options.base} and at ${options.head ?? 'the working tree'} …`);
     const sides = [
-      { name: options.base, ...(await bundleAt(options.base, join(work, 'base'), work)) },
-      { name: options.head ?? 'working tree', ...(await bundleAt(options.head, join(work, 'head'), work)) },
+      { name: options.base, ...(await bundleAt(options.base, join(work, 'base'))) },
+      { name: options.head ?? 'working tree', ...(await bundleAt(options.head, join(work, 'head'))) },
     ];
     // The function's settings (memory, runtime, the template's variables), as `npm run bench` takes them.
     shipped = shippedBundle();

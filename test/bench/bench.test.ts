@@ -194,6 +194,9 @@ describe('a short benchmark run', () => {
 
 describe('comparing two revisions (npm run bench:compare)', () => {
   it('bundles lambda/ at a revision and in the working tree, and measures both beside the baseline', async () => {
+    // The same revision on both sides, too: each side has its own copy of the tree.
+    const same = await compare({ base: 'HEAD', head: 'HEAD', coldRuns: 1, cpuBatches: 1, callsPerBatch: 2 });
+    expect(same.head.bytes).toBe(same.base.bytes);
     const result = await compare({ base: 'HEAD', coldRuns: 1, cpuBatches: 2, callsPerBatch: 5 });
     expect(result.base.name).toBe('HEAD');
     expect(result.head.name).toBe('working tree');
