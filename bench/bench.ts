@@ -21,8 +21,8 @@ import { ARM, coldStarts, whatIfArm, type ColdArmResult } from './cold.js';
 import { lambdaEnvironment } from './processes.js';
 import { profileBroker, type ProfileSummary } from './profile.js';
 import { buildReport, type Report } from './report.js';
-import { DEFAULTS, ENV } from '../lambda/config.js';
-import { sealFor } from '../lambda/oauth/sealing.js';
+import { DEFAULTS, ENV } from '../lambda/core/config.js';
+import { sealFor } from '../lambda/core/sealed.js';
 import { FRONT_DOOR_ISSUER, REGION, SECRET_NAME, frontDoorRefreshEvent, refreshEvent, startUpstreams, type Upstreams } from './upstream.js';
 import { warmRequests, type WarmResult } from './warm.js';
 

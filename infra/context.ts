@@ -7,7 +7,7 @@
 // in CONTEXT_KEYS, in the settings (under its own name) and in the unknown-key check by itself.
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { GRANT_TYPES, type GrantType } from '../lambda/config.js';
+import { GRANT_TYPES, type GrantType } from '../lambda/core/config.js';
 import { maxRotationDays } from './token-broker.js';
 import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, type Checked } from './validation.js';
 

@@ -28,8 +28,8 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BROKER_ERRORS, UPSTREAM_ERRORS } from '../lambda/errors.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names.js';
+import { BROKER_ERRORS, UPSTREAM_ERRORS } from '../lambda/core/errors.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/core/metric-names.js';
 
 export interface TokenBrokerDashboardProps {
   readonly brokerFunction: IFunction;

@@ -14,4 +14,4 @@ export {
 } from './token-broker.js';
 export { TokenBrokerDashboard, type TokenBrokerDashboardProps } from './dashboard.js';
 export { TokenBrokerPropsError } from './props.js';
-export { GRANT_TYPES, type GrantType } from '../lambda/config.js';
+export { GRANT_TYPES, type GrantType } from '../lambda/core/config.js';

@@ -4,7 +4,7 @@
 // (known only at deploy time) are left to the function's own check at cold start.
 
 import { Token, type Duration } from 'aws-cdk-lib';
-import { DEFAULTS, GRANT_TYPES, timeBudgetProblem } from '../lambda/config.js';
+import { DEFAULTS, GRANT_TYPES, timeBudgetProblem } from '../lambda/core/config.js';
 import type { TokenBrokerProps } from './token-broker.js';
 import { checkEach, checkOrigin, checkRedirectUri, checkRegion } from './validation.js';
 

@@ -39,9 +39,9 @@ import { ARecord, AaaaRecord, RecordTarget, type IHostedZone } from 'aws-cdk-lib
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ConfigError, DEFAULTS, ENV, FUNCTION_TIMEOUT_MS, loadConfig, type GrantType } from '../lambda/config.js';
-import { CALLBACK_PATH, ROUTES, routeKeysFor, type RouteKey } from '../lambda/routes.js';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/metric-names.js';
+import { ConfigError, DEFAULTS, ENV, FUNCTION_TIMEOUT_MS, loadConfig, type GrantType } from '../lambda/core/config.js';
+import { CALLBACK_PATH, ROUTES, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/core/metric-names.js';
 import { ALIASES, checkSubstitutes } from './substitutes.js';
 import { TokenBrokerDashboard } from './dashboard.js';
 import { checkProps, TokenBrokerPropsError } from './props.js';
@@ -49,8 +49,8 @@ import { NO_ORIGINS_WARNING } from './validation.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler.ts', import.meta.url));
-const ROTATION_ENTRY = fileURLToPath(new URL('../lambda/rotation-handler.ts', import.meta.url));
-const COOKIE_KEY_ROTATION_ENTRY = fileURLToPath(new URL('../lambda/cookie-key-rotation-handler.ts', import.meta.url));
+const ROTATION_ENTRY = fileURLToPath(new URL('../lambda/rotation/registration-handler.ts', import.meta.url));
+const COOKIE_KEY_ROTATION_ENTRY = fileURLToPath(new URL('../lambda/rotation/cookie-key-handler.ts', import.meta.url));
 const SECRETS_MANAGER_PRINCIPAL = 'secretsmanager.amazonaws.com';
 
 /** One esbuild configuration for both functions (the broker and the rotation function). */

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { FUNCTION_TIMEOUT_MS } from '../lambda/config.js';
-import { matchRoute, type RouteKey } from '../lambda/routes.js';
+import { FUNCTION_TIMEOUT_MS } from '../lambda/core/config.js';
+import { matchRoute, type RouteKey } from '../lambda/edge/routes.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 

@@ -10,9 +10,9 @@
 
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
-import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/config.js';
-import { generateCookieKey } from '../lambda/cookie-keys.js';
-import { CALLBACK_PATH, routeKeysFor, type RouteKey } from '../lambda/routes.js';
+import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/core/config.js';
+import { generateCookieKey } from '../lambda/core/cookie-keys.js';
+import { CALLBACK_PATH, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';

@@ -13,8 +13,8 @@ import {
   describeRegistration,
   registerClient,
   type RegistrationRequest,
-} from '../lambda/client-registration.js';
-import { ENV, regionOfArn } from '../lambda/config.js';
+} from '../lambda/core/client-registration.js';
+import { ENV, regionOfArn } from '../lambda/core/config.js';
 
 const HELP = `Usage: npm run register-client -- [options]
 

@@ -5,8 +5,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
-import { EXPOSED_HEADERS } from '../lambda/http.js';
-import { ROUTES } from '../lambda/routes.js';
+import { EXPOSED_HEADERS } from '../lambda/edge/http.js';
+import { ROUTES } from '../lambda/edge/routes.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn';
 

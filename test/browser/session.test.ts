@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { COOKIE_NAMES } from '../../lambda/bff/cookies.js';
+import { COOKIE_NAMES } from '../../lambda/surfaces/bff/cookies.js';
 import { openBrokerCookies } from '../helpers/bff.js';
 import { eventually, launchChromium, recordNetwork, startDemoBroker, type DemoBroker, type Exchange } from './support.js';
 

@@ -3,9 +3,9 @@
 // legs through the front door and the SSO OIDC emulator. Also opens the broker's sealed cookies with
 // the keys from the Secrets Manager emulator, so tests can name what must never leak.
 
-import { COOKIE_NAMES, isLoginState, isSessionState, type LoginState, type SessionState } from '../../lambda/bff/cookies.js';
-import { parseCookieKey, sealKeyOf } from '../../lambda/cookie-keys.js';
-import { deriveKey, sealedKeyId, unseal } from '../../lambda/seal.js';
+import { COOKIE_NAMES, isLoginState, isSessionState, type LoginState, type SessionState } from '../../lambda/surfaces/bff/cookies.js';
+import { parseCookieKey, sealKeyOf } from '../../lambda/core/cookie-keys.js';
+import { deriveKey, sealedKeyId, unseal } from '../../lambda/core/seal.js';
 import { get, throughSsoOidc } from './front-door.js';
 
 /** What a browser keeps: name -> value (this broker's cookies all share one host). */

@@ -19,10 +19,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { RegistrationRequest, StoredRegistration } from '../../lambda/client-registration.js';
-import { ENV } from '../../lambda/config.js';
-import type { RotationEvent, RotationStep } from '../../lambda/rotation-steps.js';
-import { matchRoute, type RouteKey } from '../../lambda/routes.js';
+import type { RegistrationRequest, StoredRegistration } from '../../lambda/core/client-registration.js';
+import { ENV } from '../../lambda/core/config.js';
+import type { RotationEvent, RotationStep } from '../../lambda/rotation/steps.js';
+import { matchRoute, type RouteKey } from '../../lambda/edge/routes.js';
 import { toEvent } from '../../local/adapter.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
@@ -466,7 +466,7 @@ describe('the rotation function artifact, driven with rotation events against th
     expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
     expect(code).not.toMatch(/from\s*["']@aws-sdk\/|import\(\s*["']@aws-sdk\/|(?<!\[)require\(\s*["']@aws-sdk\//);
     const map = JSON.parse(readFileSync(`${rotationBundle}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
-    expect(map.sources.some((source) => source.endsWith('lambda/rotation-handler.ts'))).toBe(true);
+    expect(map.sources.some((source) => source.endsWith('lambda/rotation/registration-handler.ts'))).toBe(true);
     // Nothing of the broker's HTTP side.
     expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(false);
     expect(map.sourcesContent).toBeUndefined();

@@ -9,8 +9,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULTS, ENV } from '../../lambda/config.js';
-import { routeKeysFor } from '../../lambda/routes.js';
+import { DEFAULTS, ENV } from '../../lambda/core/config.js';
+import { routeKeysFor } from '../../lambda/edge/routes.js';
 import { TokenBroker, type TokenBrokerProps } from '../../infra/token-broker.js';
 import { CDK_JSON_CONTEXT } from './synth.js';
 

@@ -3,7 +3,7 @@
 
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { GRANT_TYPES } from '../../lambda/config.js';
+import { GRANT_TYPES } from '../../lambda/core/config.js';
 import { ContextError, readContext, unknownContextKeys } from '../../infra/context.js';
 import { buildApp } from '../../infra/stack.js';
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { generateCookieKey, parseCookieKey } from '../../lambda/cookie-keys.js';
+import { generateCookieKey, parseCookieKey } from '../../lambda/core/cookie-keys.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { synthesize, type Synthesis } from './synth.js';
 
@@ -78,7 +78,7 @@ const stage = async (SecretId: string, VersionStage: string) =>
 
 it('is its own bundle of cookie-key-rotation-handler.ts, without the SSO OIDC client or the broker', () => {
   const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] };
-  expect(map.sources.some((source) => source.endsWith('lambda/cookie-key-rotation-handler.ts'))).toBe(true);
+  expect(map.sources.some((source) => source.endsWith('lambda/rotation/cookie-key-handler.ts'))).toBe(true);
   expect(map.sources.some((source) => source.includes('client-sso-oidc'))).toBe(false);
   expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(false);
 });

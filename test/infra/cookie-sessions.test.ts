@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
-import { ENV } from '../../lambda/config.js';
-import { BFF_ROUTES } from '../../lambda/routes.js';
+import { ENV } from '../../lambda/core/config.js';
+import { BFF_ROUTES } from '../../lambda/edge/routes.js';
 import { TokenBroker } from '../../infra/token-broker.js';
 import { onlyResource, resourcesOf, synthesize, type Synthesis } from './synth.js';
 

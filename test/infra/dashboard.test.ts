@@ -3,9 +3,9 @@
 // own telemetry (recordRequest, publishing EMF lines as in Lambda), not from a list kept here.
 
 import { jest } from '@jest/globals';
-import { BROKER_ERRORS, brokerError, upstreamError } from '../../lambda/errors.js';
-import { METRIC, METRICS_NAMESPACE } from '../../lambda/metric-names.js';
-import { metrics, recordRequest } from '../../lambda/telemetry.js';
+import { BROKER_ERRORS, brokerError, upstreamError } from '../../lambda/core/errors.js';
+import { METRIC, METRICS_NAMESPACE } from '../../lambda/core/metric-names.js';
+import { metrics, recordRequest } from '../../lambda/core/telemetry.js';
 import { resourcesOf, synthesize, type TemplateJson } from './synth.js';
 
 interface Widget {

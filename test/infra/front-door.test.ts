@@ -7,8 +7,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ENV, GRANT_TYPES } from '../../lambda/config.js';
-import { ROUTES, routeKeysFor } from '../../lambda/routes.js';
+import { ENV, GRANT_TYPES } from '../../lambda/core/config.js';
+import { ROUTES, routeKeysFor } from '../../lambda/edge/routes.js';
 import { TokenBroker, type TokenBrokerProps } from '../../infra/token-broker.js';
 import { CDK_JSON_CONTEXT, synthesize } from './synth.js';
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
-import { DEFAULTS, GRANT_TYPES } from '../../lambda/config.js';
-import { ROUTES, routeKeysFor } from '../../lambda/routes.js';
+import { DEFAULTS, GRANT_TYPES } from '../../lambda/core/config.js';
+import { ROUTES, routeKeysFor } from '../../lambda/edge/routes.js';
 import { synthesize } from './synth.js';
 
 const FULL_CONTEXT = {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV } from '../../lambda/config.js';
+import { ENV } from '../../lambda/core/config.js';
 import { ROOT } from './synth.js';
 
 const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');

@@ -5,8 +5,8 @@
 // imported by name, and rotation turned off or rescheduled.
 
 import { jest } from '@jest/globals';
-import { DEFAULTS, ENV, GRANT_TYPES, REQUEST_DEADLINE_MS, worstCaseMs } from '../../lambda/config.js';
-import { ROUTES, routeKeysFor } from '../../lambda/routes.js';
+import { DEFAULTS, ENV, GRANT_TYPES, REQUEST_DEADLINE_MS, worstCaseMs } from '../../lambda/core/config.js';
+import { ROUTES, routeKeysFor } from '../../lambda/edge/routes.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/token-broker.js';
 import { onlyResource, resourcesOf, synthesize, type Synthesis, type TemplateJson } from './synth.js';
 

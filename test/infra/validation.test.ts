@@ -4,7 +4,7 @@
 
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../lambda/config.js';
+import { ENV } from '../../lambda/core/config.js';
 import { readContext } from '../../infra/context.js';
 import { TokenBrokerPropsError } from '../../infra/props.js';
 import { TokenBroker, type TokenBrokerProps } from '../../infra/token-broker.js';

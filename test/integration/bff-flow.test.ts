@@ -3,9 +3,9 @@
 // two concurrent refreshes of one session leave it alive and a later refresh works; a registration
 // rotation and a cookie key rotation keep sessions refreshing; nothing secret in answers or logs.
 
-import { COOKIE_NAMES } from '../../lambda/bff/cookies.js';
-import { generateCookieKey } from '../../lambda/cookie-keys.js';
-import { ROUTES } from '../../lambda/routes.js';
+import { COOKIE_NAMES } from '../../lambda/surfaces/bff/cookies.js';
+import { generateCookieKey } from '../../lambda/core/cookie-keys.js';
+import { ROUTES } from '../../lambda/edge/routes.js';
 import { bff, CookieJar, openBrokerCookies, pageUrlAfterSignIn, type BffAnswer } from '../helpers/bff.js';
 import { ALL_GRANTS, startEnvironment, type Environment } from '../helpers/environment.js';
 import { LOOPBACK_CALLBACK, frontDoorEnv } from '../helpers/front-door.js';

@@ -3,9 +3,9 @@
 // JSON content type, payload 2.0 cookies in (event.cookies) and out (one Set-Cookie each), clean 401s
 // that clear every broker cookie, cookie key rotation, and logs free of cookies and keys.
 
-import { ROUTES } from '../../lambda/routes.js';
-import { COOKIE_NAMES, sealCookie, type SessionState } from '../../lambda/bff/cookies.js';
-import { generateCookieKey, sealKeyOf, type CookieKey } from '../../lambda/cookie-keys.js';
+import { ROUTES } from '../../lambda/edge/routes.js';
+import { COOKIE_NAMES, sealCookie, type SessionState } from '../../lambda/surfaces/bff/cookies.js';
+import { generateCookieKey, sealKeyOf, type CookieKey } from '../../lambda/core/cookie-keys.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { frontDoorEnv } from '../helpers/front-door.js';
 

@@ -6,9 +6,9 @@
 
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
-import type { StoredRegistration } from '../../lambda/client-registration.js';
-import { rotate } from '../../lambda/rotation.js';
-import type { RotationStep } from '../../lambda/rotation-steps.js';
+import type { StoredRegistration } from '../../lambda/core/client-registration.js';
+import { rotate } from '../../lambda/rotation/registration.js';
+import type { RotationStep } from '../../lambda/rotation/steps.js';
 import { ALL_GRANTS, startEnvironment, type Environment } from '../helpers/environment.js';
 import { LOOPBACK_CALLBACK, PUBLIC_CLIENT_ID, authorizeUrl, beginSignIn, finishSignIn, frontDoorEnv, get, postForm } from '../helpers/front-door.js';
 

@@ -6,8 +6,8 @@
 
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { RFC_ERRORS } from '../../lambda/errors.js';
-import { deriveKey, seal } from '../../lambda/seal.js';
+import { RFC_ERRORS } from '../../lambda/core/errors.js';
+import { deriveKey, seal } from '../../lambda/core/seal.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
 import {

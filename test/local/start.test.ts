@@ -2,7 +2,7 @@
 // adapter's own route table is the judge), the console gets one human line per request, and a
 // developer's own redirect URIs and origins work next to the demo's.
 
-import { ROUTES } from '../../lambda/routes.js';
+import { ROUTES } from '../../lambda/edge/routes.js';
 import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 
 const brokers: BrokerProcess[] = [];

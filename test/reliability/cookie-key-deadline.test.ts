@@ -4,9 +4,9 @@
 // reports a function timeout of 3 s, so the request deadline is 2 s.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { COOKIE_NAMES, sealCookie } from '../../lambda/bff/cookies.js';
-import { generateCookieKey, sealKeyOf } from '../../lambda/cookie-keys.js';
-import { ROUTES } from '../../lambda/routes.js';
+import { COOKIE_NAMES, sealCookie } from '../../lambda/surfaces/bff/cookies.js';
+import { generateCookieKey, sealKeyOf } from '../../lambda/core/cookie-keys.js';
+import { ROUTES } from '../../lambda/edge/routes.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { frontDoorEnv } from '../helpers/front-door.js';
 import { logLineFor } from './support/net.js';

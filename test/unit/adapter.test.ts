@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { requestTarget, startLocalApi, type LocalApi } from '../../local/adapter.js';
-import { ROUTES } from '../../lambda/routes.js';
+import { ROUTES } from '../../lambda/edge/routes.js';
 
 let api: LocalApi;
 const seen: APIGatewayProxyEventV2[] = [];

@@ -1,6 +1,6 @@
 // Cookie-session configuration (issue 11): off by default, and when on, a keys secret is required.
-import { ConfigError, DEFAULTS, loadConfig } from '../../lambda/config.js';
-import { BFF_ROUTES, routeKeysFor } from '../../lambda/routes.js';
+import { ConfigError, DEFAULTS, loadConfig } from '../../lambda/core/config.js';
+import { BFF_ROUTES, routeKeysFor } from '../../lambda/edge/routes.js';
 
 const base = { TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'eu-west-1', TOKEN_BROKER_ISSUER: 'https://auth.example.com' };
 

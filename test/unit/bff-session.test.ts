@@ -3,7 +3,7 @@
 // rotation, and sign-in's state and PKCE checks.
 
 import { createHash } from 'node:crypto';
-import { newAudit } from '../../lambda/broker.js';
+import { newAudit } from '../../lambda/core/grants.js';
 import {
   brokerCookies,
   clearAllCookies,
@@ -13,14 +13,14 @@ import {
   sealCookie,
   setCookie,
   type SessionState,
-} from '../../lambda/bff/cookies.js';
-import { answerBff, type FrontDoorGrants, type SessionDeps } from '../../lambda/bff/session.js';
-import type { OAuthTokens } from '../../lambda/oauth/index.js';
-import { sealKeyOf } from '../../lambda/cookie-keys.js';
-import { BrokerError, upstreamError } from '../../lambda/errors.js';
-import { ROUTES } from '../../lambda/routes.js';
-import type { SealKey } from '../../lambda/seal.js';
-import { UpstreamFailure } from '../../lambda/upstream.js';
+} from '../../lambda/surfaces/bff/cookies.js';
+import { answerBff, type FrontDoorGrants, type SessionDeps } from '../../lambda/surfaces/bff/session.js';
+import type { OAuthTokens } from '../../lambda/surfaces/oauth/index.js';
+import { sealKeyOf } from '../../lambda/core/cookie-keys.js';
+import { BrokerError, upstreamError } from '../../lambda/core/errors.js';
+import { ROUTES } from '../../lambda/edge/routes.js';
+import type { SealKey } from '../../lambda/core/seal.js';
+import { UpstreamFailure } from '../../lambda/core/upstream.js';
 
 const ISSUER = 'https://auth.example.com';
 const REDIRECT = 'https://app.example.com/callback';

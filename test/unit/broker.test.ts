@@ -9,11 +9,11 @@ import {
   StartDeviceAuthorizationCommand,
 } from '@aws-sdk/client-sso-oidc';
 import { mockClient } from 'aws-sdk-client-mock';
-import { exchangeToken, newAudit, startDeviceAuthorization, type BrokerDeps } from '../../lambda/broker.js';
-import { loadConfig } from '../../lambda/config.js';
-import { BrokerError } from '../../lambda/errors.js';
-import type { Registration } from '../../lambda/registration.js';
-import { createOidcClient, createUpstream, toUpstreamFailure, UpstreamFailure } from '../../lambda/upstream.js';
+import { exchangeToken, newAudit, startDeviceAuthorization, type BrokerDeps } from '../../lambda/core/grants.js';
+import { loadConfig } from '../../lambda/core/config.js';
+import { BrokerError } from '../../lambda/core/errors.js';
+import type { Registration } from '../../lambda/core/registration.js';
+import { createOidcClient, createUpstream, toUpstreamFailure, UpstreamFailure } from '../../lambda/core/upstream.js';
 
 const config = loadConfig({
   TOKEN_BROKER_SECRET_ID: 's',

@@ -1,4 +1,4 @@
-import { ANSWER_MARGIN_MS, ConfigError, DEFAULTS, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, regionOfArn, REQUEST_DEADLINE_MS, timeBudgetProblem, worstCaseMs } from '../../lambda/config.js';
+import { ANSWER_MARGIN_MS, ConfigError, DEFAULTS, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, regionOfArn, REQUEST_DEADLINE_MS, timeBudgetProblem, worstCaseMs } from '../../lambda/core/config.js';
 
 const base = { TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'eu-west-1' };
 

@@ -4,9 +4,9 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, ResourceNotFoundException, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { rotateCookieKey } from '../../lambda/cookie-key-rotation.js';
-import { CookieKeySource, generateCookieKey, parseCookieKey } from '../../lambda/cookie-keys.js';
-import { BrokerError } from '../../lambda/errors.js';
+import { rotateCookieKey } from '../../lambda/rotation/cookie-keys.js';
+import { CookieKeySource, generateCookieKey, parseCookieKey } from '../../lambda/core/cookie-keys.js';
+import { BrokerError } from '../../lambda/core/errors.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 
 const k1 = { keyId: 'k1', key: 'A'.repeat(43) };

@@ -6,12 +6,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exchangeToken, newAudit, type BrokerDeps } from '../../lambda/broker.js';
-import { loadConfig, REQUEST_DEADLINE_MS } from '../../lambda/config.js';
-import { currentDeadline, Deadline, inTime, withDeadline } from '../../lambda/deadline.js';
-import { BrokerError } from '../../lambda/errors.js';
-import { RegistrationSource } from '../../lambda/registration.js';
-import { createOidcClient, createUpstream, UpstreamFailure } from '../../lambda/upstream.js';
+import { exchangeToken, newAudit, type BrokerDeps } from '../../lambda/core/grants.js';
+import { loadConfig, REQUEST_DEADLINE_MS } from '../../lambda/core/config.js';
+import { currentDeadline, Deadline, inTime, withDeadline } from '../../lambda/core/deadline.js';
+import { BrokerError } from '../../lambda/core/errors.js';
+import { RegistrationSource } from '../../lambda/core/registration.js';
+import { createOidcClient, createUpstream, UpstreamFailure } from '../../lambda/core/upstream.js';
 
 const config = loadConfig({ TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'us-east-1' });
 const registration = { clientId: 'client-1', clientSecret: 'secret-1' };

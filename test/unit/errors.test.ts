@@ -1,4 +1,4 @@
-import { BROKER_ERRORS, BrokerError, brokerError, internalError, UPSTREAM_ERRORS, upstreamError } from '../../lambda/errors.js';
+import { BROKER_ERRORS, BrokerError, brokerError, internalError, UPSTREAM_ERRORS, upstreamError } from '../../lambda/core/errors.js';
 
 describe('error vocabulary', () => {
   it('pairs each of the 11 CreateToken error types with its documented status and error code', () => {

@@ -1,7 +1,7 @@
 // The front door's configuration (TOKEN_BROKER_ISSUER, _PUBLIC_CLIENT_ID, _START_URL) and route set.
 
-import { ConfigError, GRANT_TYPES, loadConfig } from '../../lambda/config.js';
-import { ROUTES, routeKeysFor } from '../../lambda/routes.js';
+import { ConfigError, GRANT_TYPES, loadConfig } from '../../lambda/core/config.js';
+import { ROUTES, routeKeysFor } from '../../lambda/edge/routes.js';
 
 const base = { TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'eu-west-1' };
 const problems = (env: Record<string, string>): string[] => {

@@ -1,8 +1,8 @@
 // The front door's sealed values: keyed per purpose from the registration that issued them, opened
 // with the registration their key id names, never with another purpose, secret or registration.
 
-import { openSealed, sealFor } from '../../lambda/oauth/sealing.js';
-import type { Registration } from '../../lambda/registration.js';
+import { openSealed, sealFor } from '../../lambda/core/sealed.js';
+import type { Registration } from '../../lambda/core/registration.js';
 
 const current: Registration = { clientId: 'client-new', clientSecret: 'secret-new-0123456789' };
 const previous: Registration = { clientId: 'client-old', clientSecret: 'secret-old-0123456789' };

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { AnswerTooLarge, createHttpHandler } from '../../lambda/http-handler.js';
+import { AnswerTooLarge, createHttpHandler } from '../../lambda/core/http-handler.js';
 
 type Handler = ReturnType<typeof createHttpHandler>;
 type Request = Parameters<Handler['handle']>[0];

@@ -3,8 +3,8 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { BrokerError } from '../../lambda/errors.js';
-import { parseRegistration, RegistrationSource } from '../../lambda/registration.js';
+import { BrokerError } from '../../lambda/core/errors.js';
+import { parseRegistration, RegistrationSource } from '../../lambda/core/registration.js';
 
 const first = { clientId: 'client-1', clientSecret: 'secret-1', clientSecretExpiresAt: 1_900_000_000 };
 const second = { clientId: 'client-2', clientSecret: 'secret-2' };

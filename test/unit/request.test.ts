@@ -1,6 +1,6 @@
-import { loadConfig } from '../../lambda/config.js';
-import { BrokerError } from '../../lambda/errors.js';
-import { parseDeviceAuthorizationRequest, parseTokenRequest, requestedClientId } from '../../lambda/request.js';
+import { loadConfig } from '../../lambda/core/config.js';
+import { BrokerError } from '../../lambda/core/errors.js';
+import { parseDeviceAuthorizationRequest, parseTokenRequest, requestedClientId } from '../../lambda/surfaces/aws-json/request.js';
 
 const config = loadConfig({
   TOKEN_BROKER_SECRET_ID: 's',

@@ -1,7 +1,7 @@
 // AES-256-GCM sealed values: round trips, and every alteration, key or purpose mix-up refused.
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { deriveKey, seal, sealedKeyId, unseal, type SealKey } from '../../lambda/seal.js';
+import { deriveKey, seal, sealedKeyId, unseal, type SealKey } from '../../lambda/core/seal.js';
 
 const key = (id: string): SealKey => ({ id, key: new Uint8Array(randomBytes(32)) });
 

@@ -3,15 +3,15 @@
 // with that registration (never a second time: a code or refresh token is single-use upstream),
 // and hand back tokens with the refresh token sealed again. Exported for the token handler (/bff).
 
-import { GRANT_TYPES } from '../config.js';
-import { brokerError } from '../errors.js';
-import { timed, type Audit, type BrokerDeps } from '../broker.js';
-import type { Registration } from '../registration.js';
-import type { TokenRequest } from '../request.js';
-import type { TokenResponse } from '../upstream.js';
-import { frontDoorUrls } from './metadata.js';
-import { isExpired, openSealed, sealFor, type Purpose } from './sealing.js';
-import { requireIssuer } from './shared.js';
+import { GRANT_TYPES } from './config.js';
+import { brokerError } from './errors.js';
+import { timed, type Audit, type BrokerDeps } from './grants.js';
+import type { Registration } from './registration.js';
+import type { TokenRequest } from '../surfaces/aws-json/request.js';
+import type { TokenResponse } from './upstream.js';
+import { frontDoorUrls } from '../surfaces/oauth/metadata.js';
+import { isExpired, openSealed, sealFor, type Purpose } from './sealed.js';
+import { requireIssuer } from '../surfaces/oauth/shared.js';
 
 export interface OAuthTokens {
   readonly accessToken: string;

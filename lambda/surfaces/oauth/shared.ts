@@ -1,8 +1,8 @@
 // Small pieces the front door's endpoints share.
 
-import type { BrokerConfig } from '../config.js';
-import { internalError } from '../errors.js';
-import type { RouteResult } from '../middleware.js';
+import type { BrokerConfig } from '../../core/config.js';
+import { internalError } from '../../core/errors.js';
+import type { RouteResult } from '../../edge/middleware.js';
 
 /** The issuer; the front door's routes exist only when it is set, so its absence is a bug. */
 export function requireIssuer(config: BrokerConfig): string {

@@ -3,17 +3,17 @@
 // the shared core (config, registration source, upstream client, error vocabulary).
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Audit, BrokerDeps } from '../broker.js';
-import { brokerError } from '../errors.js';
-import type { RouteResult } from '../middleware.js';
-import { ROUTES } from '../routes.js';
-import { GRANT_TYPES } from '../config.js';
+import type { Audit, BrokerDeps } from '../../core/grants.js';
+import { brokerError } from '../../core/errors.js';
+import type { RouteResult } from '../../edge/middleware.js';
+import { ROUTES } from '../../edge/routes.js';
+import { GRANT_TYPES } from '../../core/config.js';
 import { authorize } from './authorize.js';
 import { callback } from './callback.js';
 import { authorizationServerMetadata } from './metadata.js';
 import { requireIssuer } from './shared.js';
 import { parseDeviceForm, parseTokenForm } from './token-form.js';
-import { redeemAuthorizationCode, redeemDeviceCode, redeemRefreshToken, startDeviceAuthorization, toTokenResponse } from './tokens.js';
+import { redeemAuthorizationCode, redeemDeviceCode, redeemRefreshToken, startDeviceAuthorization, toTokenResponse } from '../../core/front-door-grants.js';
 
 export const FRONT_DOOR_ROUTES: ReadonlySet<string> = new Set([
   ROUTES.oauthMetadata,

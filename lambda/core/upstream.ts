@@ -13,7 +13,7 @@ import { currentDeadline, outOfTime } from './deadline.js';
 import { brokerError, upstreamError, type BrokerError } from './errors.js';
 import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
 import type { Registration } from './registration.js';
-import type { TokenRequest } from './request.js';
+import type { TokenRequest } from '../surfaces/aws-json/request.js';
 
 export interface TokenResponse {
   readonly accessToken?: string;

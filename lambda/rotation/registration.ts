@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CreateTokenCommand, type SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { randomBytes } from 'node:crypto';
-import { describeRegistration, registerClient, type StoredRegistration } from './client-registration.js';
-import { GRANT_TYPES } from './config.js';
-import { CURRENT, PENDING, pendingVersions, promotePending, RotationError, type RotationEvent } from './rotation-steps.js';
+import { describeRegistration, registerClient, type StoredRegistration } from '../core/client-registration.js';
+import { GRANT_TYPES } from '../core/config.js';
+import { CURRENT, PENDING, pendingVersions, promotePending, RotationError, type RotationEvent } from './steps.js';
 
 export interface RotationDeps {
   readonly secrets: SecretsManagerClient;

@@ -3,9 +3,9 @@
 // the front door may act on, or the RFC 6749 §5.2 error that names what is wrong. Nothing that fails
 // here reaches SSO OIDC, and no value from the form is ever quoted back except a short grant type.
 
-import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../config.js';
-import { brokerError, invalidRequest } from '../errors.js';
-import { checkFormContentType, clip, parseParameters, refuseRepeated } from './parameters.js';
+import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/config.js';
+import { brokerError, invalidRequest } from '../../core/errors.js';
+import { checkFormContentType, clip, parseParameters, refuseRepeated } from '../../core/parameters.js';
 
 export type FrontDoorTokenRequest =
   | { readonly grantType: typeof GRANT_TYPES.authorizationCode; readonly clientId: string; readonly code: string; readonly redirectUri: string; readonly codeVerifier: string }

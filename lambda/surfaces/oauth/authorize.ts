@@ -5,12 +5,12 @@
 // Never an open redirector: until the redirect URI is known to be on the allow list, every problem
 // is a page; after that, problems go back to the client's redirect URI (RFC 6749 §4.1.2.1).
 
-import { ENV } from '../config.js';
-import type { BrokerDeps, Audit } from '../broker.js';
-import type { RouteResult } from '../middleware.js';
+import { ENV } from '../../core/config.js';
+import type { BrokerDeps, Audit } from '../../core/grants.js';
+import type { RouteResult } from '../../edge/middleware.js';
 import { frontDoorUrls } from './metadata.js';
-import { clip, parseParameters } from './parameters.js';
-import { expiresIn, sealFor } from './sealing.js';
+import { clip, parseParameters } from '../../core/parameters.js';
+import { expiresIn, sealFor } from '../../core/sealed.js';
 import { redirectTo, requireIssuer, grantedScope } from './shared.js';
 
 /** How long a person has to sign in at SSO OIDC before the sealed state expires. */

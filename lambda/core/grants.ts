@@ -6,7 +6,7 @@
 import type { BrokerConfig } from './config.js';
 import type { Registration, RegistrationSource } from './registration.js';
 import { brokerError } from './errors.js';
-import { parseDeviceAuthorizationRequest, parseTokenRequest, requestedClientId } from './request.js';
+import { parseDeviceAuthorizationRequest, parseTokenRequest, requestedClientId } from '../surfaces/aws-json/request.js';
 import {
   UpstreamFailure,
   type DeviceAuthorizationResponse,

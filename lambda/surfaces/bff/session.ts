@@ -13,13 +13,13 @@
 // GET /bff/session (still logged in) and retries once.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Audit } from '../broker.js';
-import type { CookieKeySource } from '../cookie-keys.js';
-import { BrokerError, brokerError, invalidRequest } from '../errors.js';
+import type { Audit } from '../../core/grants.js';
+import type { CookieKeySource } from '../../core/cookie-keys.js';
+import { BrokerError, brokerError, invalidRequest } from '../../core/errors.js';
 import type { OAuthTokens } from '../oauth/index.js';
-import { ROUTES } from '../routes.js';
-import { sealedKeyId, type SealKey } from '../seal.js';
-import { UpstreamFailure } from '../upstream.js';
+import { ROUTES } from '../../edge/routes.js';
+import { sealedKeyId, type SealKey } from '../../core/seal.js';
+import { UpstreamFailure } from '../../core/upstream.js';
 import {
   clearAllCookies,
   clearCookie,

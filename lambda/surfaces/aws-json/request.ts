@@ -4,8 +4,8 @@
 // `clientSecret` is accepted (AWS SDK models require it) and ignored; `clientId` is read separately
 // (requestedClientId) and never overrides the registration's.
 
-import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from './config.js';
-import { brokerError, invalidRequest } from './errors.js';
+import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/config.js';
+import { brokerError, invalidRequest } from '../../core/errors.js';
 
 export interface TokenRequest {
   readonly grantType: GrantType;

@@ -1,7 +1,7 @@
 // The HTTP API's routes, shared by the Lambda handler, the local adapter and the CDK construct so
 // that the three cannot disagree about what exists.
 
-import { GRANT_TYPES, type GrantType } from './config.js';
+import { GRANT_TYPES, type GrantType } from '../core/config.js';
 
 export const ROUTES = {
   token: 'POST /token',

@@ -2,8 +2,8 @@
 // checks made before a body is parsed. Pure functions of the event and the configuration.
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { BrokerConfig } from './config.js';
-import { brokerError, invalidRequest, toOAuthWire, type BrokerError } from './errors.js';
+import type { BrokerConfig } from '../core/config.js';
+import { brokerError, invalidRequest, toOAuthWire, type BrokerError } from '../core/errors.js';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
   statusCode: number;

@@ -3,8 +3,8 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { rotateCookieKey } from './cookie-key-rotation.js';
-import { rotationHandler } from './rotation-steps.js';
+import { rotateCookieKey } from './cookie-keys.js';
+import { rotationHandler } from './steps.js';
 
 const logger = new Logger({ serviceName: 'token-broker-cookie-key-rotation' });
 const secrets = new SecretsManagerClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } });

@@ -4,8 +4,8 @@
 // (the key id is its client id): after a rotation a value still opens, with the registration that
 // can redeem it upstream (current or AWSPREVIOUS). No new secret to deploy or rotate.
 
-import type { Registration, RegistrationSource } from '../registration.js';
-import { deriveKey, seal, sealedKeyId, unseal, type SealKey } from '../seal.js';
+import type { Registration, RegistrationSource } from './registration.js';
+import { deriveKey, seal, sealedKeyId, unseal, type SealKey } from './seal.js';
 
 export type Purpose = 'state' | 'code' | 'refresh_token' | 'device_code';
 

@@ -11,9 +11,9 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { generateCookieKey, parseCookieKey } from './cookie-keys.js';
+import { generateCookieKey, parseCookieKey } from '../core/cookie-keys.js';
 // Not from rotation.ts: the registration's rotation module would bring the SSO OIDC client into this bundle.
-import { CURRENT, PENDING, pendingVersions, promotePending, RotationError, type RotationEvent } from './rotation-steps.js';
+import { CURRENT, PENDING, pendingVersions, promotePending, RotationError, type RotationEvent } from './steps.js';
 
 export interface KeyRotationDeps {
   readonly secrets: SecretsManagerClient;

@@ -4,9 +4,9 @@
 
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { newAudit, type Audit } from './broker.js';
-import type { BrokerConfig } from './config.js';
-import { BrokerError, brokerError, internalError, invalidRequest } from './errors.js';
+import { newAudit, type Audit } from '../core/grants.js';
+import type { BrokerConfig } from '../core/config.js';
+import { BrokerError, brokerError, internalError, invalidRequest } from '../core/errors.js';
 import {
   checkCsrfHeader,
   checkJsonContentType,
@@ -23,8 +23,8 @@ import {
   type HttpResponse,
 } from './http.js';
 import { OAUTH_JSON_ROUTES, PAGE_ROUTES, ROUTES, type RouteKey } from './routes.js';
-import { logger, recordRequest } from './telemetry.js';
-import { UpstreamFailure } from './upstream.js';
+import { logger, recordRequest } from '../core/telemetry.js';
+import { UpstreamFailure } from '../core/upstream.js';
 
 export interface BrokerContext extends Context {
   audit: Audit;

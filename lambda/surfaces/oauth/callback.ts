@@ -4,10 +4,10 @@
 // the client's state and the issuer (RFC 9207). Errors SSO OIDC sent back reach the client as they
 // came. A state that does not open or has expired is a page: there is nowhere safe to redirect to.
 
-import type { Audit, BrokerDeps } from '../broker.js';
-import type { RouteResult } from '../middleware.js';
-import { parseParameters } from './parameters.js';
-import { expiresIn, isExpired, openSealed, sealFor } from './sealing.js';
+import type { Audit, BrokerDeps } from '../../core/grants.js';
+import type { RouteResult } from '../../edge/middleware.js';
+import { parseParameters } from '../../core/parameters.js';
+import { expiresIn, isExpired, openSealed, sealFor } from '../../core/sealed.js';
 import { redirectTo, requireIssuer } from './shared.js';
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; SSO OIDC's own code lives about as long. */

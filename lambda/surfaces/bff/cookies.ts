@@ -11,9 +11,9 @@
 // additional authenticated data), so a login cookie cannot be replayed as a session cookie, nor one
 // session slot as the other.
 
-import { internalError } from '../errors.js';
-import type { SealKey } from '../seal.js';
-import { seal, sealedKeyId, unseal } from '../seal.js';
+import { internalError } from '../../core/errors.js';
+import type { SealKey } from '../../core/seal.js';
+import { seal, sealedKeyId, unseal } from '../../core/seal.js';
 
 /** RFC 6265bis §5.6 asks browsers to keep at least 4096 bytes per cookie (name, value, attributes). */
 export const MAX_COOKIE_BYTES = 4096;

@@ -3,7 +3,7 @@
 // be sent twice and URLSearchParams (like API Gateway's queryStringParameters, which joins repeats
 // with commas) hides that.
 
-import { brokerError, invalidRequest } from '../errors.js';
+import { brokerError, invalidRequest } from './errors.js';
 
 export interface Parameters {
   /** Each parameter's first value; RFC 6749 §3.1: one sent without a value counts as omitted. */

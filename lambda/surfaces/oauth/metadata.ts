@@ -3,8 +3,8 @@
 // honestly promise: no jwks_uri or userinfo_endpoint (SSO OIDC signs no ID tokens the broker could
 // vouch for, and has no userinfo), no `openid` in scopes_supported.
 
-import { GRANT_TYPES, type BrokerConfig } from '../config.js';
-import { CALLBACK_PATH } from '../routes.js';
+import { GRANT_TYPES, type BrokerConfig } from '../../core/config.js';
+import { CALLBACK_PATH } from '../../edge/routes.js';
 
 export const frontDoorUrls = (issuer: string) => ({
   authorization: `${issuer}/oauth2/authorize`,

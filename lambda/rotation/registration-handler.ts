@@ -4,9 +4,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
-import { ENV } from './config.js';
-import { rotate } from './rotation.js';
-import { rotationHandler } from './rotation-steps.js';
+import { ENV } from '../core/config.js';
+import { rotate } from './registration.js';
+import { rotationHandler } from './steps.js';
 
 const logger = new Logger({ serviceName: 'token-broker-rotation' });
 const oidcRegion = process.env[ENV.oidcRegion] ?? process.env.AWS_REGION;
