@@ -40,7 +40,7 @@ import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConfigError, DEFAULTS, ENV, FUNCTION_TIMEOUT_MS, loadConfig, type GrantType } from '../lambda/core/config.js';
-import { CALLBACK_PATH, ROUTES, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteId, type RouteKey } from '../lambda/edge/routes.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/core/metric-names.js';
 import { ALIASES, checkSubstitutes } from './substitutes.js';
 import { TokenBrokerDashboard } from './dashboard.js';
@@ -377,7 +377,7 @@ export class TokenBroker extends Construct {
     }
 
     this.issuer = frontDoor === undefined ? undefined : this.frontDoorIssuer(frontDoor, props);
-    this.frontDoorRedirectUri = this.issuer === undefined ? undefined : `${this.issuer}${CALLBACK_PATH}`;
+    this.frontDoorRedirectUri = this.issuer === undefined ? undefined : `${this.issuer}${ROUTE_TABLE.oauthCallback.path}`;
     if (this.issuer !== undefined) this.function.addEnvironment(ENV.issuer, this.issuer);
 
     this.alarms = this.createAlarms(props);
@@ -653,14 +653,14 @@ export class TokenBroker extends Construct {
     });
     for (const routeKey of this.routeKeys) {
       const [method, path] = routeKey.split(' ') as [HttpMethod, string];
-      const route = new HttpRoute(this, `Route-${routeName(routeKey)}`, {
+      const id: RouteId = routeIdOf(routeKey)!;
+      const route = new HttpRoute(this, `Route-${id}`, {
         httpApi: api,
         routeKey: HttpRouteKey.with(path, method),
         integration,
       });
-      const reason = PUBLIC_ROUTE_REASONS[routeName(routeKey)];
-      // A route without a written reason stays unacknowledged, so cdk-nag fails the synthesis.
-      if (reason !== undefined) Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+      // Every route of the table says why it needs no authorizer (a route without one would fail cdk-nag).
+      Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: ROUTE_TABLE[id].publicBecause });
     }
     return { api, stage };
   }
@@ -909,67 +909,6 @@ export const ACCESS_LOG_FIELDS = {
   integrationError: '$context.integrationErrorMessage',
   error: '$context.error.message',
 } as const;
-
-type RouteName = keyof typeof ROUTES;
-
-/** A readable construct id for a route: the ROUTES member's name. */
-function routeName(routeKey: RouteKey): RouteName {
-  return (Object.keys(ROUTES) as RouteName[]).find((name) => ROUTES[name] === routeKey)!;
-}
-
-/**
- * Why each route has no API Gateway authorizer (cdk-nag AwsSolutions-APIG4). A route added to the
- * core without a reason here fails the synthesis until someone writes one.
- */
-const PUBLIC_ROUTE_REASONS: Partial<Record<RouteName, string>> = {
-  token:
-    'An OAuth token endpoint for public clients: like SSO OIDC CreateToken itself (unsigned, noAuth), callers ' +
-    'prove themselves with the authorization code and PKCE verifier, the refresh token or the device code. The ' +
-    'function enforces the origin list, body limits and redirect URIs; default-stage throttling bounds abuse.',
-  deviceAuthorization:
-    'Starts a device authorization for a public client, like SSO OIDC StartDeviceAuthorization itself (unsigned, ' +
-    'noAuth): the caller has no credentials yet, that is what the flow obtains. Throttled at the stage.',
-  client:
-    'Returns only the public half of the registration (clientId, authorization endpoint), which a frontend needs ' +
-    'before any user has signed in, so there is no credential to check; the clientSecret never leaves the function.',
-  preflight:
-    'CORS preflight requests carry no credentials by definition (Fetch standard); the function answers them from ' +
-    'the allowed-origins list and they never reach SSO OIDC.',
-  oauthMetadata:
-    'RFC 8414 authorization server metadata: public by definition (clients read it before they have anything), ' +
-    'built from configuration only.',
-  openidConfiguration:
-    'The same RFC 8414 metadata at the name OIDC libraries read: public by definition, built from configuration only.',
-  oauthAuthorize:
-    'The front door\'s authorization endpoint (RFC 6749 section 4.1.1): a browser navigation before anyone has ' +
-    'signed in, so there is no credential to check; the function allows only listed redirect URIs and requires PKCE.',
-  oauthCallback:
-    'Where SSO OIDC sends the browser back after sign-in: a navigation carrying a code and a state the function ' +
-    'sealed itself (AES-GCM); anything it cannot open is refused with a page, never redirected.',
-  oauthToken:
-    'The front door\'s token endpoint for public clients (RFC 6749 section 3.2, client authentication "none"): ' +
-    'callers prove themselves with the sealed code and PKCE verifier, the sealed refresh token or device code. ' +
-    'The function enforces the origin list and body limits; default-stage throttling bounds abuse.',
-  oauthDeviceAuthorization:
-    'Starts a device authorization for a public client (RFC 8628 section 3.1), like SSO OIDC ' +
-    'StartDeviceAuthorization itself: the caller has no credentials yet. Throttled at the stage.',
-  // Cookie sessions (issue 11): the session is the credential, checked by the function.
-  bffLoginStart:
-    'Starts a browser sign-in for a user who has no credential yet: the function makes the PKCE verifier and state ' +
-    'itself and keeps them in a sealed login cookie; the CSRF header, origin list and JSON content type are enforced.',
-  bffLoginEnd:
-    'Finishes a browser sign-in: the caller proves itself with the authorization code and the sealed login cookie ' +
-    '(state and PKCE verifier) set by login/start, under the CSRF header, origin list and JSON content type rules.',
-  bffSession:
-    'Tells a page whether its browser holds a session: the credential is the encrypted HttpOnly session cookie, ' +
-    'authenticated (AES-GCM) by the function; the custom CSRF header forces a CORS preflight from other origins.',
-  bffRefresh:
-    'Refreshes an access token: the credential is the encrypted HttpOnly session cookie holding the refresh token, ' +
-    'opened and authenticated by the function, which also enforces the CSRF header and the origin allow list.',
-  bffLogout:
-    'Clears the session cookies of the calling browser; it reads no credential and returns none, and the CSRF ' +
-    'header with the origin allow list keeps other sites from logging a user out.',
-};
 
 /** Checks a front door whose issuer is the API's own URL (known only at deployment). */
 const FRONT_DOOR_ISSUER_STAND_IN = 'https://stand-in.execute-api.us-east-1.amazonaws.com';

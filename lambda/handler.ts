@@ -22,7 +22,7 @@ import { createHttpHandler } from './core/http-handler.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
 import { answerFrontDoor, FRONT_DOOR_ROUTES } from './surfaces/oauth/front-door.js';
 import { redeemAuthorizationCode, redeemRefreshToken } from './surfaces/oauth/index.js';
-import { BFF_ROUTES, JSON_BODY_ROUTES, ROUTES, routeKeysFor } from './edge/routes.js';
+import { BFF_ROUTES, ROUTE_TABLE, ROUTES, routeIdOf, routeKeysFor } from './edge/routes.js';
 import { logger, metrics } from './core/telemetry.js';
 import { createUpstream } from './core/upstream.js';
 
@@ -114,7 +114,7 @@ async function route(event: APIGatewayProxyEventV2, context: BrokerContext): Pro
 // Only the CreateToken dialect's routes have a JSON body; the front door's are forms it parses itself.
 const jsonBody = httpJsonBodyParser();
 const parseJsonBodyOfPosts: MiddlewareObj<APIGatewayProxyEventV2> = {
-  before: (request) => (JSON_BODY_ROUTES.has(request.event.routeKey) ? jsonBody.before?.(request as never) : undefined),
+  before: (request) => (ROUTE_TABLE[routeIdOf(request.event.routeKey)!]?.body === 'json' ? jsonBody.before?.(request as never) : undefined),
 };
 
 export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()

@@ -12,7 +12,7 @@ import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
 import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/core/config.js';
 import { generateCookieKey } from '../lambda/core/cookie-keys.js';
-import { CALLBACK_PATH, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { featuresOf, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
@@ -130,7 +130,7 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
       clientType: 'public',
       grantTypes: Object.values(GRANT_TYPES),
       // With the front door on, SSO OIDC sends its sign-ins to the broker's callback.
-      redirectUris: union(redirectUris, ownRedirectUris, issuer === undefined ? [] : [`${issuer}${CALLBACK_PATH}`]),
+      redirectUris: union(redirectUris, ownRedirectUris, issuer === undefined ? [] : [`${issuer}${ROUTE_TABLE.oauthCallback.path}`]),
       issuerUrl: oidc.url,
       scopes: DEMO_SCOPES,
     }),
@@ -182,44 +182,23 @@ function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string):
   }, demo.redirectUris);
 }
 
-/** What each route is for, in the banner; a route not listed here is still printed. */
-const ROUTE_NOTES: Readonly<Record<string, string>> = {
-  'POST /token': 'CreateToken without the secret (JSON, camelCase members)',
-  'POST /device_authorization': 'StartDeviceAuthorization (device grant)',
-  'GET /client': 'the client id and authorize endpoint, for frontends',
-  'OPTIONS /{proxy+}': 'CORS preflight, any path',
-  'GET /.well-known/openid-configuration': 'front door: metadata (RFC 8414; also at /.well-known/oauth-authorization-server)',
-  'GET /oauth2/authorize': 'front door: authorization endpoint (code + PKCE S256)',
-  'GET /oauth2/callback': 'front door: where SSO OIDC sends the browser back',
-  'POST /oauth2/token': 'front door: token endpoint (form-encoded, RFC 6749)',
-  'POST /oauth2/device_authorization': 'front door: device authorization (RFC 8628)',
-  'GET /.well-known/oauth-authorization-server': 'front door: the same metadata, at its RFC 8414 name',
-  // Cookie sessions (docs/token-handler.md), when TOKEN_BROKER_COOKIE_SESSIONS is on.
-  'POST /bff/login/start': 'cookie sessions: begin a sign-in (the SPA gets the authorize URL)',
-  'POST /bff/login/end': 'cookie sessions: finish it; the refresh token goes into a cookie',
-  'GET /bff/session': 'cookie sessions: whether the user is signed in',
-  'POST /bff/refresh': 'cookie sessions: a new access token',
-  'POST /bff/logout': 'cookie sessions: clear the cookies',
-};
-
 /** One line per route the configuration enables: the same list the adapter (and API Gateway) serves. */
-function routeLines(apiUrl: string, routes: readonly string[]): string[] {
+function routeLines(apiUrl: string, routes: readonly RouteKey[]): string[] {
   const width = Math.max(...routes.map((route) => route.length)) + apiUrl.length;
   return routes.map((route) => {
     const [method, path] = route.split(' ') as [string, string];
     const shown = `${method} ${apiUrl}${path === '/{proxy+}' ? '/*' : path}`;
-    const note = ROUTE_NOTES[route];
-    return `  ${note === undefined ? shown : `${shown.padEnd(width)}  ${note}`}`;
+    return `  ${shown.padEnd(width)}  ${ROUTE_TABLE[routeIdOf(route)!].note}`;
   });
 }
 
-function banner(apiUrl: string, routes: readonly string[], config: BrokerConfig, demo: Demo | undefined, logs: LogFormat): string[] {
+function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfig, demo: Demo | undefined, logs: LogFormat): string[] {
   const device = config.grantTypes.has(GRANT_TYPES.deviceCode);
   const lines = [`token broker listening on ${apiUrl}`, ...routeLines(apiUrl, routes)];
   if (config.issuer !== undefined) {
     lines.push(
       `standard OAuth 2.0 front door: issuer ${config.issuer}, client_id ${config.publicClientId}`,
-      `  the redirect URI to register with SSO OIDC for it: ${config.issuer}${CALLBACK_PATH}`,
+      `  the redirect URI to register with SSO OIDC for it: ${config.issuer}${ROUTE_TABLE.oauthCallback.path}`,
     );
   }
   if (demo === undefined) {
@@ -285,9 +264,8 @@ async function main(): Promise<void> {
   }
   const demo = demoMode ? await startDemo(process.env[ENV.issuer]) : undefined;
   const config = loadConfig();
-  routes.push(
-    ...routeKeysFor(config.grantTypes, { frontDoor: config.issuer !== undefined, cookieSessions: config.cookieSessions !== undefined }),
-  );
+  const features = featuresOf(config);
+  routes.push(...routeKeysFor(features.grantTypes, features));
   // As the Lambda runtime sets it: Powertools reports the first invocation as a cold start.
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE ??= 'on-demand';
   // Imported only now: the handler reads its configuration at module load, as in Lambda.

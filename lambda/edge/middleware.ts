@@ -22,7 +22,7 @@ import {
   redirectResponse,
   type HttpResponse,
 } from './http.js';
-import { OAUTH_JSON_ROUTES, PAGE_ROUTES, ROUTES, type RouteKey } from './routes.js';
+import { ROUTE_TABLE, ROUTES, routeIdOf, type RouteKey } from './routes.js';
 import { logger, recordRequest } from '../core/telemetry.js';
 import { UpstreamFailure } from '../core/upstream.js';
 
@@ -122,8 +122,9 @@ function errorAnswer(
   context: Parameters<typeof errorResponse>[1],
 ): HttpResponse {
   const { routeKey } = event;
-  if (OAUTH_JSON_ROUTES.has(routeKey)) return oauthErrorResponse(error, context, event.headers?.authorization !== undefined);
-  if (PAGE_ROUTES.has(routeKey)) {
+  const format = ROUTE_TABLE[routeIdOf(routeKey)!]?.errors;
+  if (format === 'oauth') return oauthErrorResponse(error, context, event.headers?.authorization !== undefined);
+  if (format === 'page') {
     const title = error.status >= 500 ? 'Sign-in is unavailable' : 'Sign-in request refused';
     return pageResponse(error.status, title, error.description ?? error.error, context);
   }

@@ -1,96 +1,275 @@
-// The HTTP API's routes, shared by the Lambda handler, the local adapter and the CDK construct so
-// that the three cannot disagree about what exists.
+// The broker's routes: one typed table, and everything that needs to know about a route reads its
+// row: the Lambda handler (which body parser, which error format, credentialed CORS and the CSRF
+// rule), the local API Gateway adapter (route matching), the CDK construct (API routes and their
+// cdk-nag reasons) and `npm start`'s banner (its notes). No other file writes a route's path.
+// Pure data: the construct imports it without loading the function's code.
 
-import { GRANT_TYPES, type GrantType } from '../core/config.js';
+import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../core/config.js';
 
-export const ROUTES = {
-  token: 'POST /token',
-  deviceAuthorization: 'POST /device_authorization',
-  // The public half of the registration (client id, authorize endpoint): frontends build their
-  // /authorize URL from it, so a rotated registration reaches them without a redeploy.
-  client: 'GET /client',
-  // CORS preflight is answered by the function (not API Gateway's built-in CORS) so that local
-  // and deployed behaviour come from the same code.
-  preflight: 'OPTIONS /{proxy+}',
-  // The standard OAuth 2.0 front door (lambda/oauth/), present only when an issuer is configured.
-  // Metadata at both well-known names: many OIDC libraries look only at the second (RFC 8414 §5).
-  oauthMetadata: 'GET /.well-known/oauth-authorization-server',
-  openidConfiguration: 'GET /.well-known/openid-configuration',
-  oauthAuthorize: 'GET /oauth2/authorize',
-  // Where SSO OIDC sends the browser back: the one redirect URI registered with SSO OIDC for it.
-  oauthCallback: 'GET /oauth2/callback',
-  oauthToken: 'POST /oauth2/token',
-  oauthDeviceAuthorization: 'POST /oauth2/device_authorization',
-  // Token-handler sessions (issue 11, lambda/bff/): only with TOKEN_BROKER_COOKIE_SESSIONS=on.
-  bffLoginStart: 'POST /bff/login/start',
-  bffLoginEnd: 'POST /bff/login/end',
-  bffSession: 'GET /bff/session',
-  bffRefresh: 'POST /bff/refresh',
-  bffLogout: 'POST /bff/logout',
-} as const;
+/** How a route's request body is read: JSON (the AWS dialect, /bff), a form (RFC 6749 §3.2), or none. */
+export type BodyKind = 'json' | 'form' | 'none';
 
-/** The token handler's routes, in the order they are used. */
-export const BFF_ROUTES = [
-  ROUTES.bffLoginStart,
-  ROUTES.bffLoginEnd,
-  ROUTES.bffSession,
-  ROUTES.bffRefresh,
-  ROUTES.bffLogout,
-] as const;
+/**
+ * How a route's errors are written: the AWS dialect's JSON (`__type`, `error`, `error_description`),
+ * RFC 6749 §5.2's JSON, or a readable page where a person's browser was sent (never a redirect).
+ */
+export type ErrorFormat = 'aws' | 'oauth' | 'page';
 
-export type RouteKey = (typeof ROUTES)[keyof typeof ROUTES];
-
-/** Path of the front door's callback, below the issuer. */
-export const CALLBACK_PATH = '/oauth2/callback';
-
-/** Routes whose request body is JSON (the CreateToken dialect, and /bff's POSTs); the front door's bodies are forms. */
-export const JSON_BODY_ROUTES: ReadonlySet<string> = new Set([
-  ROUTES.token,
-  ROUTES.deviceAuthorization,
-  ROUTES.bffLoginStart,
-  ROUTES.bffLoginEnd,
-  ROUTES.bffRefresh,
-  ROUTES.bffLogout,
-]);
-
-/** Front-door routes a browser navigates to: their errors are readable pages, not JSON. */
-export const PAGE_ROUTES: ReadonlySet<string> = new Set([ROUTES.oauthAuthorize, ROUTES.oauthCallback]);
-
-/** Front-door routes that answer errors in the RFC 6749 §5.2 shape. */
-export const OAUTH_JSON_ROUTES: ReadonlySet<string> = new Set([
-  ROUTES.oauthMetadata,
-  ROUTES.openidConfiguration,
-  ROUTES.oauthToken,
-  ROUTES.oauthDeviceAuthorization,
-]);
-
-export interface RouteOptions {
-  /** True when the standard OAuth 2.0 front door is on (config.issuer is set). */
+/** What a configuration turns on; a route exists only when its `enabled` says so. */
+export interface Features {
+  readonly grantTypes: Iterable<GrantType>;
+  /** The standard OAuth 2.0 front door: TOKEN_BROKER_ISSUER is set. */
   readonly frontDoor?: boolean;
-  /** True in cookie-session mode (issue 11): the /bff routes. */
+  /** Token-handler sessions: TOKEN_BROKER_COOKIE_SESSIONS=on. */
   readonly cookieSessions?: boolean;
 }
 
-/**
- * The routes that exist for a set of enabled grant types: the device routes only with the device
- * grant, the front door's only when it is on, the /bff routes only in cookie mode.
- */
-export function routeKeysFor(grantTypes: Iterable<GrantType>, options: RouteOptions = {}): RouteKey[] {
-  const device = [...grantTypes].includes(GRANT_TYPES.deviceCode);
-  const keys: RouteKey[] = [ROUTES.token, ROUTES.client, ROUTES.preflight];
-  if (device) keys.push(ROUTES.deviceAuthorization);
-  if (options.frontDoor) {
-    keys.push(ROUTES.oauthMetadata, ROUTES.openidConfiguration, ROUTES.oauthAuthorize, ROUTES.oauthCallback, ROUTES.oauthToken);
-    if (device) keys.push(ROUTES.oauthDeviceAuthorization);
-  }
-  if (options.cookieSessions) keys.push(...BFF_ROUTES);
-  return keys;
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'OPTIONS';
+  /** As API Gateway writes it; `/{proxy+}` matches any path but `/`. */
+  readonly path: string;
+  readonly body: BodyKind;
+  readonly errors: ErrorFormat;
+  /**
+   * A cookie-session route: it reads or sets the session cookies, so its answers allow credentials
+   * (CORS), and every request but the preflight must carry the CSRF header.
+   */
+  readonly session: boolean;
+  readonly enabled: (features: Features) => boolean;
+  /** What the route is for, in `npm start`'s banner. */
+  readonly note: string;
+  /** Why the route has no API Gateway authorizer (cdk-nag AwsSolutions-APIG4). */
+  readonly publicBecause: string;
+}
+
+const always = (): boolean => true;
+const hasDevice = (features: Features): boolean => [...features.grantTypes].includes(GRANT_TYPES.deviceCode);
+const frontDoor = (features: Features): boolean => features.frontDoor === true;
+const frontDoorDevice = (features: Features): boolean => frontDoor(features) && hasDevice(features);
+const cookieSessions = (features: Features): boolean => features.cookieSessions === true;
+
+/** JSON routes of the AWS dialect. */
+const awsJson = { body: 'json', errors: 'aws', session: false } as const;
+/** Cookie-session routes: JSON bodies, AWS-dialect errors, credentials. */
+const bff = { errors: 'aws', session: true, enabled: cookieSessions } as const;
+
+export const ROUTE_TABLE = {
+  token: {
+    method: 'POST',
+    path: '/token',
+    ...awsJson,
+    enabled: always,
+    note: 'CreateToken without the secret (JSON, camelCase members)',
+    publicBecause:
+      'An OAuth token endpoint for public clients: like SSO OIDC CreateToken itself (unsigned, noAuth), callers ' +
+      'prove themselves with the authorization code and PKCE verifier, the refresh token or the device code. The ' +
+      'function enforces the origin list, body limits and redirect URIs; default-stage throttling bounds abuse.',
+  },
+  // The public half of the registration (client id, authorize endpoint): frontends build their
+  // /authorize URL from it, so a rotated registration reaches them without a redeploy.
+  client: {
+    method: 'GET',
+    path: '/client',
+    body: 'none',
+    errors: 'aws',
+    session: false,
+    enabled: always,
+    note: 'the client id and authorize endpoint, for frontends',
+    publicBecause:
+      'Returns only the public half of the registration (clientId, authorization endpoint), which a frontend needs ' +
+      'before any user has signed in, so there is no credential to check; the clientSecret never leaves the function.',
+  },
+  // CORS preflight is answered by the function (not API Gateway's built-in CORS) so that local and
+  // deployed behaviour come from the same code.
+  preflight: {
+    method: 'OPTIONS',
+    path: '/{proxy+}',
+    body: 'none',
+    errors: 'aws',
+    session: false,
+    enabled: always,
+    note: 'CORS preflight, any path',
+    publicBecause:
+      'CORS preflight requests carry no credentials by definition (Fetch standard); the function answers them from ' +
+      'the allowed-origins list and they never reach SSO OIDC.',
+  },
+  deviceAuthorization: {
+    method: 'POST',
+    path: '/device_authorization',
+    ...awsJson,
+    enabled: hasDevice,
+    note: 'StartDeviceAuthorization (device grant)',
+    publicBecause:
+      'Starts a device authorization for a public client, like SSO OIDC StartDeviceAuthorization itself (unsigned, ' +
+      'noAuth): the caller has no credentials yet, that is what the flow obtains. Throttled at the stage.',
+  },
+  // The standard OAuth 2.0 front door. Metadata at both well-known names: many OIDC libraries look
+  // only at the second (RFC 8414 §5).
+  oauthMetadata: {
+    method: 'GET',
+    path: '/.well-known/oauth-authorization-server',
+    body: 'none',
+    errors: 'oauth',
+    session: false,
+    enabled: frontDoor,
+    note: 'front door: the same metadata, at its RFC 8414 name',
+    publicBecause:
+      'RFC 8414 authorization server metadata: public by definition (clients read it before they have anything), ' +
+      'built from configuration only.',
+  },
+  openidConfiguration: {
+    method: 'GET',
+    path: '/.well-known/openid-configuration',
+    body: 'none',
+    errors: 'oauth',
+    session: false,
+    enabled: frontDoor,
+    note: 'front door: metadata (RFC 8414; also at /.well-known/oauth-authorization-server)',
+    publicBecause:
+      'The same RFC 8414 metadata at the name OIDC libraries read: public by definition, built from configuration only.',
+  },
+  oauthAuthorize: {
+    method: 'GET',
+    path: '/oauth2/authorize',
+    body: 'none',
+    errors: 'page',
+    session: false,
+    enabled: frontDoor,
+    note: 'front door: authorization endpoint (code + PKCE S256)',
+    publicBecause:
+      "The front door's authorization endpoint (RFC 6749 section 4.1.1): a browser navigation before anyone has " +
+      'signed in, so there is no credential to check; the function allows only listed redirect URIs and requires PKCE.',
+  },
+  // Where SSO OIDC sends the browser back: the one redirect URI registered with SSO OIDC for it.
+  oauthCallback: {
+    method: 'GET',
+    path: '/oauth2/callback',
+    body: 'none',
+    errors: 'page',
+    session: false,
+    enabled: frontDoor,
+    note: 'front door: where SSO OIDC sends the browser back',
+    publicBecause:
+      'Where SSO OIDC sends the browser back after sign-in: a navigation carrying a code and a state the function ' +
+      'sealed itself (AES-GCM); anything it cannot open is refused with a page, never redirected.',
+  },
+  oauthToken: {
+    method: 'POST',
+    path: '/oauth2/token',
+    body: 'form',
+    errors: 'oauth',
+    session: false,
+    enabled: frontDoor,
+    note: 'front door: token endpoint (form-encoded, RFC 6749)',
+    publicBecause:
+      "The front door's token endpoint for public clients (RFC 6749 section 3.2, client authentication \"none\"): " +
+      'callers prove themselves with the sealed code and PKCE verifier, the sealed refresh token or device code. ' +
+      'The function enforces the origin list and body limits; default-stage throttling bounds abuse.',
+  },
+  oauthDeviceAuthorization: {
+    method: 'POST',
+    path: '/oauth2/device_authorization',
+    body: 'form',
+    errors: 'oauth',
+    session: false,
+    enabled: frontDoorDevice,
+    note: 'front door: device authorization (RFC 8628)',
+    publicBecause:
+      'Starts a device authorization for a public client (RFC 8628 section 3.1), like SSO OIDC ' +
+      'StartDeviceAuthorization itself: the caller has no credentials yet. Throttled at the stage.',
+  },
+  // Token-handler sessions: the session cookie is the credential, checked by the function.
+  bffLoginStart: {
+    method: 'POST',
+    path: '/bff/login/start',
+    body: 'json',
+    ...bff,
+    note: 'cookie sessions: begin a sign-in (the SPA gets the authorize URL)',
+    publicBecause:
+      'Starts a browser sign-in for a user who has no credential yet: the function makes the PKCE verifier and state ' +
+      'itself and keeps them in a sealed login cookie; the CSRF header, origin list and JSON content type are enforced.',
+  },
+  bffLoginEnd: {
+    method: 'POST',
+    path: '/bff/login/end',
+    body: 'json',
+    ...bff,
+    note: 'cookie sessions: finish it; the refresh token goes into a cookie',
+    publicBecause:
+      'Finishes a browser sign-in: the caller proves itself with the authorization code and the sealed login cookie ' +
+      '(state and PKCE verifier) set by login/start, under the CSRF header, origin list and JSON content type rules.',
+  },
+  bffSession: {
+    method: 'GET',
+    path: '/bff/session',
+    body: 'none',
+    ...bff,
+    note: 'cookie sessions: whether the user is signed in',
+    publicBecause:
+      'Tells a page whether its browser holds a session: the credential is the encrypted HttpOnly session cookie, ' +
+      'authenticated (AES-GCM) by the function; the custom CSRF header forces a CORS preflight from other origins.',
+  },
+  bffRefresh: {
+    method: 'POST',
+    path: '/bff/refresh',
+    body: 'json',
+    ...bff,
+    note: 'cookie sessions: a new access token',
+    publicBecause:
+      'Refreshes an access token: the credential is the encrypted HttpOnly session cookie holding the refresh token, ' +
+      'opened and authenticated by the function, which also enforces the CSRF header and the origin allow list.',
+  },
+  bffLogout: {
+    method: 'POST',
+    path: '/bff/logout',
+    body: 'json',
+    ...bff,
+    note: 'cookie sessions: clear the cookies',
+    publicBecause:
+      'Clears the session cookies of the calling browser; it reads no credential and returns none, and the CSRF ' +
+      'header with the origin allow list keeps other sites from logging a user out.',
+  },
+} as const satisfies Record<string, Route>;
+
+export type RouteId = keyof typeof ROUTE_TABLE;
+type Table = typeof ROUTE_TABLE;
+/** API Gateway's route key, `METHOD /path`. */
+export type RouteKey = { [K in RouteId]: `${Table[K]['method']} ${Table[K]['path']}` }[RouteId];
+
+export const ROUTE_IDS = Object.keys(ROUTE_TABLE) as RouteId[];
+
+export const routeKeyOf = (id: RouteId): RouteKey => `${ROUTE_TABLE[id].method} ${ROUTE_TABLE[id].path}` as RouteKey;
+
+/** Each route's key by its id, for code that names one route (`ROUTES.token` is `'POST /token'`). */
+export const ROUTES = Object.fromEntries(ROUTE_IDS.map((id) => [id, routeKeyOf(id)])) as {
+  readonly [K in RouteId]: `${Table[K]['method']} ${Table[K]['path']}`;
+};
+
+const BY_KEY: ReadonlyMap<string, RouteId> = new Map(ROUTE_IDS.map((id) => [routeKeyOf(id), id]));
+
+/** The id of the route with this key, or undefined for a key the table does not have. */
+export const routeIdOf = (key: string): RouteId | undefined => BY_KEY.get(key);
+
+/** The cookie-session routes, in the order a sign-in uses them. */
+export const BFF_ROUTES = ROUTE_IDS.filter((id) => ROUTE_TABLE[id].session).map(routeKeyOf);
+
+/** What a configuration turns on. */
+export const featuresOf = (config: BrokerConfig): Features => ({
+  grantTypes: config.grantTypes,
+  frontDoor: config.issuer !== undefined,
+  cookieSessions: config.cookieSessions !== undefined,
+});
+
+/** The keys of the routes a configuration enables, in table order. */
+export function routeKeysFor(grantTypes: Iterable<GrantType>, options: Omit<Features, 'grantTypes'> = {}): RouteKey[] {
+  const features = { ...options, grantTypes: [...grantTypes] };
+  return ROUTE_IDS.filter((id) => ROUTE_TABLE[id].enabled(features)).map(routeKeyOf);
 }
 
 /** Matches a method and path the way API Gateway matches these routes; undefined means 404. */
 export function matchRoute(method: string, path: string, routes: readonly RouteKey[]): RouteKey | undefined {
   return routes.find((route) => {
-    const [routeMethod, routePath] = route.split(' ') as [string, string];
+    const { method: routeMethod, path: routePath } = ROUTE_TABLE[routeIdOf(route)!];
     if (routeMethod !== method.toUpperCase()) return false;
     return routePath === '/{proxy+}' ? path.length > 1 : routePath === path;
   });

@@ -4,14 +4,14 @@
 // vouch for, and has no userinfo), no `openid` in scopes_supported.
 
 import { GRANT_TYPES, type BrokerConfig } from '../../core/config.js';
-import { CALLBACK_PATH } from '../../edge/routes.js';
+import { ROUTE_TABLE } from '../../edge/routes.js';
 
 export const frontDoorUrls = (issuer: string) => ({
   authorization: `${issuer}/oauth2/authorize`,
   token: `${issuer}/oauth2/token`,
   deviceAuthorization: `${issuer}/oauth2/device_authorization`,
   /** The one redirect URI registered with SSO OIDC for the front door. */
-  callback: `${issuer}${CALLBACK_PATH}`,
+  callback: `${issuer}${ROUTE_TABLE.oauthCallback.path}`,
 });
 
 export function authorizationServerMetadata(config: BrokerConfig & { issuer: string }): Record<string, unknown> {
