@@ -116,7 +116,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         event: refreshEvent(upstreams.refreshToken),
         // The refresh token the front door would have handed out for the same upstream one.
         frontDoorEvent: frontDoorRefreshEvent(
-          sealFor({ t: upstreams.refreshToken, sc: '' }, { clientId: upstreams.clientId, clientSecret: upstreams.clientSecret }, 'refresh_token'),
+          sealFor('refresh_token', { refreshToken: upstreams.refreshToken, scope: '' }, { clientId: upstreams.clientId, clientSecret: upstreams.clientSecret }),
           DEFAULTS.publicClientId,
         ),
         direct: {

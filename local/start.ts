@@ -52,7 +52,7 @@ const DEMO_ENV = {
   idToken: 'TOKEN_BROKER_DEMO_ID_TOKEN',
 } as const;
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
-/** The cookie-session demo page (demo/session.html, issue 11). */
+/** The cookie-session demo page (demo/session.html). */
 const SESSION_PAGE = '/session';
 const DEMO_START_URL = 'https://example.awsapps.com/start';
 
@@ -138,7 +138,7 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
   client.destroy();
   const { $metadata: _metadata, ...answer } = registration;
   secrets.putSecret('token-broker/registration', JSON.stringify(answer));
-  // Cookie sessions (/bff, issue 11), on in the sandbox, with a key made as the rotation step makes one.
+  // Cookie sessions (/bff), on in the sandbox, with a key made as the rotation step makes one.
   secrets.putSecret('token-broker/cookie-keys', JSON.stringify(generateCookieKey()));
 
   const defaults: Record<string, string> = {
@@ -159,7 +159,7 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     ownRedirectUris,
     redirectUris,
     origins.map((origin) => `${origin}${OIDC_PAGE}`),
-    // The cookie-session page (issue 11) is its own callback.
+    // The cookie-session page is its own callback.
     issuer === undefined ? [] : origins.map((origin) => `${origin}${SESSION_PAGE}`),
   ).join(',');
   // The emulators' endpoints always win in demo mode: real AWS is never called from it.

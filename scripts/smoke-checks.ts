@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
-import { EXPOSED_HEADERS } from '../lambda/edge/http.js';
+import { EXPOSED_HEADERS } from '../lambda/edge/cors.js';
 import { ROUTES } from '../lambda/edge/routes.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn';

@@ -39,7 +39,7 @@ export interface BrokerConfig {
   readonly publicClientId: string;
   /** The start URL SSO OIDC needs for a device authorization through the front door (standard clients send none). */
   readonly startUrl: string | undefined;
-  /** Token-handler sessions under /bff (issue 11); undefined when the mode is off (the default). */
+  /** Token-handler sessions under /bff; undefined when the mode is off (the default). */
   readonly cookieSessions: CookieSessionConfig | undefined;
 }
 
@@ -215,7 +215,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     );
   }
 
-  // ---- cookie sessions (issue 11) ----
+  // Cookie sessions.
   const cookieMode = (env[ENV.cookieSessions] ?? 'off').trim().toLowerCase();
   if (cookieMode !== 'on' && cookieMode !== 'off' && cookieMode !== '') {
     problems.push(`${ENV.cookieSessions} must be "on" or "off", got "${env[ENV.cookieSessions]}"`);

@@ -1,7 +1,7 @@
-// The cookie keys of token-handler sessions (issue 11), read from their own Secrets Manager secret
-// through Powertools Parameters' cache, as the client registration is (registration.ts): AWSCURRENT
-// seals and opens, AWSPREVIOUS only opens, so that cookies sealed before a rotation keep working
-// until the next one retires their key. Nothing read from the secret is ever logged or echoed.
+// The cookie keys of token-handler sessions, read from their own Secrets Manager secret through the
+// versioned-secret cache (secrets.ts), as the client registration is: AWSCURRENT seals and opens,
+// AWSPREVIOUS only opens, so that cookies sealed before a rotation keep working until the next one
+// retires their key. Nothing read from the secret is ever logged or echoed.
 //
 // Secret value: `{ "keyId": "<1-64 of A-Z a-z 0-9 _ ->", "key": "<at least 43 random characters>" }`.
 // `key` is input keying material for HKDF (seal.ts deriveKey), not the AES key itself, so any
@@ -10,11 +10,9 @@
 // The key id travels in clear in every cookie (seal.ts) to pick the key; the key never leaves here.
 
 import { randomBytes } from 'node:crypto';
-import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { inTime } from './deadline.js';
 import { internalError } from './errors.js';
-import { describeReadError, errorName, withDeadline } from './registration.js';
 import { deriveKey, type SealKey } from './seal.js';
+import { VersionedSecret, type VersionedSecretOptions } from './secrets.js';
 
 export interface CookieKey {
   readonly keyId: string;
@@ -23,7 +21,7 @@ export interface CookieKey {
 }
 
 /** The shortest `key` accepted: 43 characters is 32 bytes in base64url. */
-export const MIN_KEY_CHARS = 43;
+const MIN_KEY_CHARS = 43;
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** HKDF info: the raw key is never used directly, so the same bytes could never key two designs. */
@@ -57,117 +55,37 @@ export function parseCookieKey(secretString: unknown): CookieKey {
 /** The seal key for cookies derived from a stored key. */
 export const sealKeyOf = (stored: CookieKey): SealKey => deriveKey(stored.key, stored.keyId, COOKIE_KEY_INFO);
 
-export interface CookieKeySourceOptions {
-  readonly secretId: string;
-  readonly maxAgeSeconds: number;
-  readonly provider: Pick<SecretsProvider, 'get'>;
-  /** Reads AWSPREVIOUS: a provider of its own, because Powertools caches by secret name alone. */
-  readonly previousProvider: Pick<SecretsProvider, 'get'>;
-  readonly timeoutMs?: number;
-  /** Forced re-reads (a key id this instance does not know yet) closer together than this are not made. */
-  readonly minRefreshIntervalMs?: number;
-  readonly now?: () => number;
-}
-
+/**
+ * The cookie keys secret, cached (secrets.ts) like the registration: the current key seals and
+ * opens, the previous one only opens. Keys are derived once per value.
+ */
 export class CookieKeySource {
-  private lastForcedAt = Number.NEGATIVE_INFINITY;
-  /** Until when the secret is known to have no AWSPREVIOUS version. */
-  private noPreviousUntil = Number.NEGATIVE_INFINITY;
-  private readonly derived = new Map<string, SealKey>();
+  private readonly secret: VersionedSecret<SealKey>;
 
-  constructor(private readonly options: CookieKeySourceOptions) {}
-
-  /** The key new cookies are sealed with; within the request's deadline (deadline.ts), as every read is. */
-  async current(): Promise<SealKey> {
-    return inTime(this.currentKey(false), 'reading the cookie keys');
+  constructor(options: VersionedSecretOptions<SealKey>) {
+    this.secret = new VersionedSecret(options, {
+      name: 'cookie keys',
+      parse: (secretString) => sealKeyOf(parseCookieKey(secretString)),
+      same: (a, b) => a.id === b.id && Buffer.compare(a.key, b.key) === 0,
+    });
   }
 
-  private async currentKey(forceFetch: boolean): Promise<SealKey> {
-    return this.derive(parseCookieKey(await this.read('AWSCURRENT', forceFetch)));
+  /** The key new cookies are sealed with. */
+  current(): Promise<SealKey> {
+    return this.secret.current();
   }
 
   /**
-   * The key a cookie names: current, previous, or, when neither, a fresher current one (another
-   * instance may already seal with a key this one has not read yet; rate-limited). Undefined when
-   * no key has that id: the cookie's key was retired, or the id is made up.
+   * The key a cookie names: current, previous, or, when neither, a fresher one (another instance may
+   * already seal with a key this one has not read yet; rate-limited). Undefined when no key has that
+   * id: the cookie's key was retired, or the id is made up.
    */
   async forKeyId(keyId: string | undefined): Promise<SealKey | undefined> {
-    if (keyId === undefined) return undefined;
-    return inTime(this.find(keyId), 'reading the cookie keys');
-  }
-
-  private async find(keyId: string): Promise<SealKey | undefined> {
-    const current = await this.currentKey(false);
-    if (current.id === keyId) return current;
-    const previous = await this.previous(false);
-    if (previous?.id === keyId) return previous;
-    if (this.now() - this.lastForcedAt < (this.options.minRefreshIntervalMs ?? 5000)) return undefined;
-    this.lastForcedAt = this.now();
-    const fresh = await this.currentKey(true);
-    if (fresh.id === keyId) return fresh;
-    const freshPrevious = await this.previous(true);
-    return freshPrevious?.id === keyId ? freshPrevious : undefined;
+    return keyId === undefined ? undefined : this.secret.find((key) => key.id === keyId);
   }
 
   /** Starts the first read at cold start; a failure is left for the first request to report. */
   prefetch(): void {
-    this.currentKey(false).catch(() => undefined);
+    this.secret.prefetch();
   }
-
-  private now(): number {
-    return (this.options.now ?? Date.now)();
-  }
-
-  private derive(stored: CookieKey): SealKey {
-    // Derivation is cheap but not free (HKDF): once per key id.
-    const cacheKey = `${stored.keyId}\u0000${stored.key}`;
-    let key = this.derived.get(cacheKey);
-    if (key === undefined) {
-      key = sealKeyOf(stored);
-      if (this.derived.size > 8) this.derived.clear();
-      this.derived.set(cacheKey, key);
-    }
-    return key;
-  }
-
-  private async previous(forceFetch: boolean): Promise<SealKey | undefined> {
-    if (!forceFetch && this.now() < this.noPreviousUntil) return undefined;
-    let secretString: unknown;
-    try {
-      secretString = await this.read('AWSPREVIOUS', forceFetch);
-    } catch (error) {
-      if (!(error instanceof NoVersion)) throw error;
-      this.noPreviousUntil = this.now() + this.options.maxAgeSeconds * 1000;
-      return undefined;
-    }
-    try {
-      return this.derive(parseCookieKey(secretString));
-    } catch {
-      // An unusable previous version opens nothing; the current key still works.
-      return undefined;
-    }
-  }
-
-  private async read(stage: 'AWSCURRENT' | 'AWSPREVIOUS', forceFetch: boolean): Promise<unknown> {
-    const provider = stage === 'AWSCURRENT' ? this.options.provider : this.options.previousProvider;
-    let secretString: unknown;
-    try {
-      secretString = await withDeadline(
-        provider.get(this.options.secretId, {
-          maxAge: this.options.maxAgeSeconds,
-          forceFetch,
-          ...(stage === 'AWSPREVIOUS' ? { sdkOptions: { VersionStage: 'AWSPREVIOUS' } } : {}),
-        }),
-        this.options.timeoutMs,
-      );
-    } catch (error) {
-      if (stage === 'AWSPREVIOUS' && errorName(error) === 'ResourceNotFoundException') throw new NoVersion();
-      throw internalError(`cookie keys secret (${stage}) could not be read: ${describeReadError(error)}`);
-    }
-    return secretString;
-  }
-}
-
-class NoVersion extends Error {
-  override readonly name = 'NoVersion';
 }

@@ -20,7 +20,7 @@ export const UPSTREAM_ERRORS = {
   UnsupportedGrantTypeException: { status: 400, error: 'unsupported_grant_type' },
 } as const;
 
-export type UpstreamErrorType = keyof typeof UPSTREAM_ERRORS;
+type UpstreamErrorType = keyof typeof UPSTREAM_ERRORS;
 
 /** Errors only the broker raises. Their `error` values are OAuth 2.0 (RFC 6749) error codes. */
 export const BROKER_ERRORS = {
@@ -30,25 +30,33 @@ export const BROKER_ERRORS = {
   UnsupportedMediaTypeException: { status: 415, error: 'invalid_request' },
   BadGatewayException: { status: 502, error: 'temporarily_unavailable' },
   GatewayTimeoutException: { status: 504, error: 'temporarily_unavailable' },
-  // Token-handler sessions (/bff, issue 11). `session_expired` is not an RFC 6749 code: it is what a
+  // Token-handler sessions (/bff). `session_expired` is not an RFC 6749 code: it is what a
   // token handler tells its SPA (as Curity's agent does) when the session cookie is gone or unusable.
   SessionExpiredException: { status: 401, error: 'session_expired' },
   CsrfHeaderRequiredException: { status: 403, error: 'access_denied' },
 } as const;
 
-export type BrokerErrorType = keyof typeof BROKER_ERRORS;
+type BrokerErrorType = keyof typeof BROKER_ERRORS;
 export type ErrorType = UpstreamErrorType | BrokerErrorType;
 
-export interface WireError {
+interface WireError {
   readonly __type: string;
   readonly error: string;
   readonly error_description?: string;
   readonly reason?: string;
 }
 
+/** What the log records of an upstream call that ended in an error: its HTTP status and request id. */
+export interface UpstreamCall {
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+}
+
 /**
  * An error with its wire form. `type` is open (a string) because unknown upstream types pass through.
- * `logDetail` is for the log only and must never hold request data, secrets or tokens.
+ * `logDetail` is for the log only and must never hold request data, secrets or tokens. `upstream` is
+ * set when the error ended an upstream call (whoever wrote the answer: the service, or the broker
+ * when the service's answer could not be used).
  */
 export class BrokerError extends Error {
   readonly status: number;
@@ -61,6 +69,7 @@ export class BrokerError extends Error {
   readonly logDetail: string | undefined;
   /** Set-Cookie values sent with this answer (a session_expired clears the broker's cookies). */
   readonly cookies: readonly string[];
+  readonly upstream: UpstreamCall | undefined;
 
   constructor(init: {
     status: number;
@@ -71,6 +80,7 @@ export class BrokerError extends Error {
     fromUpstream?: boolean;
     logDetail?: string | undefined;
     cookies?: readonly string[];
+    upstream?: UpstreamCall | undefined;
   }) {
     super(init.description ?? init.error);
     this.name = 'BrokerError';
@@ -82,11 +92,17 @@ export class BrokerError extends Error {
     this.fromUpstream = init.fromUpstream ?? false;
     this.logDetail = init.logDetail;
     this.cookies = init.cookies ?? [];
+    this.upstream = init.upstream;
   }
 
   /** The same answer, with Set-Cookie values. */
   withCookies(cookies: readonly string[]): BrokerError {
-    return new BrokerError({ ...this, description: this.description, cookies });
+    return new BrokerError({ ...this, cookies });
+  }
+
+  /** The same answer, as the end of an upstream call. */
+  fromCall(upstream: UpstreamCall): BrokerError {
+    return new BrokerError({ ...this, upstream });
   }
 
   toWire(): WireError {
@@ -103,7 +119,7 @@ export class BrokerError extends Error {
 export function brokerError(
   type: ErrorType,
   description: string,
-  extra: { reason?: string; logDetail?: string } = {},
+  extra: { reason?: string; logDetail?: string; upstream?: UpstreamCall } = {},
 ): BrokerError {
   const known = type in UPSTREAM_ERRORS ? UPSTREAM_ERRORS[type as UpstreamErrorType] : BROKER_ERRORS[type as BrokerErrorType];
   return new BrokerError({ status: known.status, type, error: known.error, description, ...extra });
@@ -122,6 +138,7 @@ export function upstreamError(init: {
   error?: string | undefined;
   description?: string | undefined;
   reason?: string | undefined;
+  requestId?: string | undefined;
 }): BrokerError {
   const known = UPSTREAM_ERRORS[init.type as UpstreamErrorType] as { error: string } | undefined;
   return new BrokerError({
@@ -132,6 +149,7 @@ export function upstreamError(init: {
     description: init.description,
     reason: init.reason,
     fromUpstream: true,
+    upstream: { status: init.status, requestId: init.requestId },
   });
 }
 
@@ -156,7 +174,7 @@ export const RFC_ERRORS = new Set([
 ]);
 
 /** An answer in the RFC 6749 §5.2 shape, for the front door. */
-export interface OAuthWireError {
+interface OAuthWireError {
   readonly error: string;
   readonly error_description?: string;
 }

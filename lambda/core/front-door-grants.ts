@@ -1,17 +1,22 @@
-// The front door's token operations (RFC 6749 §4.1.3, §6; RFC 8628 §3.4) over the shared core:
-// open the sealed code or refresh token with the registration that issued it, call SSO OIDC once
-// with that registration (never a second time: a code or refresh token is single-use upstream),
-// and hand back tokens with the refresh token sealed again. Exported for the token handler (/bff).
+// The grants over the front door's sealed values (sealed.ts), shared by the OAuth 2.0 front door
+// and the token handler's cookie sessions: open the sealed code, refresh token or device code with
+// the registration that issued it, call SSO OIDC once with that registration (never a second time:
+// a code or refresh token is single-use upstream), and hand back tokens with the refresh token
+// sealed again (RFC 6749 §4.1.3, §6; RFC 8628 §3.4).
 
+import type { Audit } from './audit.js';
 import { GRANT_TYPES } from './config.js';
 import { brokerError } from './errors.js';
-import { timed, type Audit, type BrokerDeps } from './grants.js';
+import { createToken, startDeviceAuthorization as startUpstreamDevice, type GrantDeps } from './grants.js';
 import type { Registration } from './registration.js';
-import type { TokenRequest } from '../surfaces/aws-json/request.js';
-import type { TokenResponse } from './upstream.js';
-import { frontDoorUrls } from '../surfaces/oauth/metadata.js';
-import { isExpired, openSealed, sealFor, type Purpose } from './sealed.js';
-import { requireIssuer } from '../surfaces/oauth/shared.js';
+import { expiresIn, isExpired, openSealed, sealFor, type Purpose } from './sealed.js';
+import type { TokenRequest, TokenResponse } from './upstream.js';
+
+export interface FrontDoorDeps extends GrantDeps {
+  readonly issuer: string;
+  /** `${issuer}/oauth2/callback`: the redirect URI SSO OIDC issued its codes to. */
+  readonly callbackUrl: string;
+}
 
 export interface OAuthTokens {
   readonly accessToken: string;
@@ -25,109 +30,109 @@ export interface OAuthTokens {
   readonly idToken?: string;
 }
 
+/** RFC 6749 §4.1.2 recommends at most 10 minutes; SSO OIDC's own code lives about as long. */
+const CODE_LIFETIME_SECONDS = 5 * 60;
+
 const invalidGrant = (description: string) => brokerError('InvalidGrantException', description);
 
-async function open(value: string, purpose: Purpose, deps: BrokerDeps, what: string) {
-  const opened = await openSealed(value, purpose, deps.registrations);
+async function open<P extends Purpose>(purpose: P, value: string, deps: GrantDeps, what: string) {
+  const opened = await openSealed(purpose, value, deps.registrations);
   if (opened === undefined) throw invalidGrant(`The ${what} is not valid: it was not issued by this token broker, or its client registration has expired.`);
   return opened;
 }
 
+/** The code SSO OIDC sent to the callback, sealed for the client with what its token request must match. */
+export const sealCode = (code: string, redirectUri: string, scope: string, registration: Registration): string =>
+  sealFor('code', { code, redirectUri, scope, expiresAt: expiresIn(CODE_LIFETIME_SECONDS) }, registration);
+
 /** RFC 6749 §4.1.3: redeems a code the front door's callback issued, with the client's PKCE verifier. */
 export async function redeemAuthorizationCode(
   input: { readonly code: string; readonly redirectUri: string; readonly codeVerifier: string },
-  deps: BrokerDeps,
+  deps: FrontDoorDeps,
   audit: Audit,
 ): Promise<OAuthTokens> {
-  const issuer = requireIssuer(deps.config);
   audit.grantType = GRANT_TYPES.authorizationCode;
-  const { value, registration } = await open(input.code, 'code', deps, 'authorization code');
-  if (isExpired(value.e)) throw invalidGrant('The authorization code has expired.');
+  const { value, registration } = await open('code', input.code, deps, 'authorization code');
+  if (isExpired(value.expiresAt)) throw invalidGrant('The authorization code has expired.');
   // RFC 6749 §4.1.3: redirect_uri must be identical to the one of the authorization request.
-  if (value.r !== input.redirectUri) throw invalidGrant('The redirect_uri is not the one the authorization code was issued for.');
-  if (typeof value.c !== 'string') throw invalidGrant('The authorization code is not valid.');
-  const scope = typeof value.sc === 'string' ? value.sc : undefined;
-  return createToken(
-    registration,
-    // SSO OIDC issued its code to the broker's callback: that is the redirect URI it checks.
-    { grantType: GRANT_TYPES.authorizationCode, code: value.c, codeVerifier: input.codeVerifier, redirectUri: frontDoorUrls(issuer).callback },
-    scope,
-    deps,
-    audit,
-  );
+  if (value.redirectUri !== input.redirectUri) throw invalidGrant('The redirect_uri is not the one the authorization code was issued for.');
+  // SSO OIDC issued its code to the broker's callback: that is the redirect URI it checks.
+  const request = { grantType: GRANT_TYPES.authorizationCode, code: value.code, codeVerifier: input.codeVerifier, redirectUri: deps.callbackUrl };
+  return tokensOf(registration, request, value.scope, deps, audit);
 }
 
 /** RFC 6749 §6: refreshes with a refresh token the front door issued, with the registration that issued it. */
 export async function redeemRefreshToken(
   input: { readonly refreshToken: string; readonly scope?: string },
-  deps: BrokerDeps,
+  deps: GrantDeps,
   audit: Audit,
 ): Promise<OAuthTokens> {
   audit.grantType = GRANT_TYPES.refreshToken;
-  const { value, registration } = await open(input.refreshToken, 'refresh_token', deps, 'refresh token');
-  if (typeof value.t !== 'string') throw invalidGrant('The refresh token is not valid.');
-  const granted = typeof value.sc === 'string' ? value.sc : '';
+  const { value, registration } = await open('refresh_token', input.refreshToken, deps, 'refresh token');
   // RFC 6749 §6: a refresh may narrow the scope, never widen it. `openid` is allowed and ignored:
   // clients send back what they asked for, and the broker never grants it.
-  const grantedSet = new Set(granted.split(' '));
+  const granted = new Set(value.scope.split(' '));
   const asked = (input.scope ?? '').split(' ').filter((scope) => scope !== '' && scope !== 'openid');
-  if (asked.some((scope) => !grantedSet.has(scope))) {
+  if (asked.some((scope) => !granted.has(scope))) {
     throw brokerError('InvalidScopeException', 'The scope asks for more than the refresh token was granted (RFC 6749 section 6).');
   }
   // SSO OIDC keeps the original grant's scope: the refresh is sent without one.
-  return createToken(registration, { grantType: GRANT_TYPES.refreshToken, refreshToken: value.t }, granted, deps, audit);
+  return tokensOf(registration, { grantType: GRANT_TYPES.refreshToken, refreshToken: value.refreshToken }, value.scope, deps, audit);
 }
 
 /** RFC 8628 §3.4: polls with a device code the front door's device authorization issued. */
-export async function redeemDeviceCode(
-  input: { readonly deviceCode: string },
-  deps: BrokerDeps,
-  audit: Audit,
-): Promise<OAuthTokens> {
+export async function redeemDeviceCode(input: { readonly deviceCode: string }, deps: GrantDeps, audit: Audit): Promise<OAuthTokens> {
   audit.grantType = GRANT_TYPES.deviceCode;
-  const { value, registration } = await open(input.deviceCode, 'device_code', deps, 'device code');
-  if (typeof value.d !== 'string') throw invalidGrant('The device code is not valid.');
-  return createToken(registration, { grantType: GRANT_TYPES.deviceCode, deviceCode: value.d }, typeof value.sc === 'string' ? value.sc : undefined, deps, audit);
+  const { value, registration } = await open('device_code', input.deviceCode, deps, 'device code');
+  return tokensOf(registration, { grantType: GRANT_TYPES.deviceCode, deviceCode: value.deviceCode }, value.scope, deps, audit);
+}
+
+/** What RFC 8628 §3.2 answers, with SSO OIDC's device code sealed. */
+export interface DeviceAuthorization {
+  readonly deviceCode: string;
+  readonly userCode: string;
+  readonly verificationUri: string | undefined;
+  readonly verificationUriComplete: string | undefined;
+  readonly expiresIn: number | undefined;
+  readonly interval: number | undefined;
 }
 
 /** RFC 8628 §3.1–3.2: starts a device authorization with the current registration and the configured start URL. */
 export async function startDeviceAuthorization(
   input: { readonly scope?: string },
-  deps: BrokerDeps,
+  deps: GrantDeps,
   audit: Audit,
-): Promise<Record<string, unknown>> {
+): Promise<DeviceAuthorization> {
   audit.grantType = 'device_authorization';
   const { startUrl } = deps.config;
   if (startUrl === undefined) throw brokerError('UnsupportedGrantTypeException', 'Device authorization is not configured on this broker.');
   const registration = await deps.registrations.get();
-  audit.clientSecretExpiresAt = registration.clientSecretExpiresAt;
-  const { body } = await timed(audit, () => deps.upstream.startDeviceAuthorization(registration, startUrl));
+  const { body } = await startUpstreamDevice(registration, startUrl, deps, audit);
   if (body.deviceCode === undefined || body.userCode === undefined) throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
   const scope = (input.scope ?? '').split(' ').filter((token) => token !== '' && token !== 'openid').join(' ');
   return {
-    device_code: sealFor({ d: body.deviceCode, sc: scope }, registration, 'device_code'),
-    user_code: body.userCode,
-    verification_uri: body.verificationUri,
-    verification_uri_complete: body.verificationUriComplete,
-    expires_in: body.expiresIn,
+    deviceCode: sealFor('device_code', { deviceCode: body.deviceCode, scope }, registration),
+    userCode: body.userCode,
+    verificationUri: body.verificationUri,
+    verificationUriComplete: body.verificationUriComplete,
+    expiresIn: body.expiresIn,
     interval: body.interval,
   };
 }
 
-async function createToken(
+/** One CreateToken call with the registration that issued the grant: no retry with another. */
+async function tokensOf(
   registration: Registration,
   request: TokenRequest,
-  scope: string | undefined,
-  deps: BrokerDeps,
+  scope: string,
+  deps: GrantDeps,
   audit: Audit,
 ): Promise<OAuthTokens> {
-  audit.clientSecretExpiresAt = registration.clientSecretExpiresAt;
-  // One call: no retry with another registration, the code or token belongs to this one.
-  const { body } = await timed(audit, () => deps.upstream.createToken(registration, request));
+  const { body } = await createToken(registration, request, deps, audit);
   return toOAuthTokens(body, registration, scope);
 }
 
-function toOAuthTokens(body: TokenResponse, registration: Registration, scope: string | undefined): OAuthTokens {
+function toOAuthTokens(body: TokenResponse, registration: Registration, scope: string): OAuthTokens {
   if (body.accessToken === undefined || body.expiresIn === undefined) {
     throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
   }
@@ -136,22 +141,8 @@ function toOAuthTokens(body: TokenResponse, registration: Registration, scope: s
     tokenType: body.tokenType ?? 'Bearer',
     expiresIn: body.expiresIn,
     // RFC 6749 §6: when SSO OIDC sends no new refresh token, none is returned; the client keeps its own.
-    ...(body.refreshToken === undefined
-      ? {}
-      : { refreshToken: sealFor({ t: body.refreshToken, sc: scope ?? '' }, registration, 'refresh_token') }),
-    ...(scope === undefined ? {} : { scope }),
+    ...(body.refreshToken === undefined ? {} : { refreshToken: sealFor('refresh_token', { refreshToken: body.refreshToken, scope }, registration) }),
+    scope,
     ...(body.idToken === undefined ? {} : { idToken: body.idToken }),
-  };
-}
-
-/** RFC 6749 §5.1's member names. */
-export function toTokenResponse(tokens: OAuthTokens): Record<string, unknown> {
-  return {
-    access_token: tokens.accessToken,
-    token_type: tokens.tokenType,
-    expires_in: tokens.expiresIn,
-    ...(tokens.refreshToken === undefined ? {} : { refresh_token: tokens.refreshToken }),
-    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
-    ...(tokens.idToken === undefined ? {} : { id_token: tokens.idToken }),
   };
 }

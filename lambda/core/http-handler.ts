@@ -23,7 +23,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
  * publishes none), and a request written in the instant they do is lost: staying well below it makes
  * that race rare. A new connection costs one TLS handshake, and only after a pause.
  */
-export const IDLE_LIMIT_MS = 30_000;
+const IDLE_LIMIT_MS = 30_000;
 
 /** An answer larger than its limit: the rest of it is never read. */
 export class AnswerTooLarge extends Error {
@@ -33,7 +33,7 @@ export class AnswerTooLarge extends Error {
   }
 }
 
-export interface BrokerHttpHandlerOptions {
+interface BrokerHttpHandlerOptions {
   /** Time to open a connection. */
   readonly connectionTimeoutMs: number;
   /** Time the socket may stay silent while a request is under way. */
@@ -50,7 +50,7 @@ type Handle = NodeHttpHandler['handle'];
 const unsent = new WeakSet<object>();
 
 /** True when `error` is one of a request that provably never reached the server. */
-export const neverReachedServer = (error: unknown): boolean =>
+const neverReachedServer = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && unsent.has(error);
 
 /** The parts of node:http's Agent this file uses that its types leave out. */
@@ -63,7 +63,7 @@ interface AgentInternals {
 const idleSince = new WeakMap<Socket, number>();
 
 /** A keep-alive agent that checks a pooled connection before reusing it and marks requests that never left. */
-export function brokerAgent<T extends http.Agent>(agent: T, idleLimitMs: number = IDLE_LIMIT_MS): T {
+function brokerAgent<T extends http.Agent>(agent: T, idleLimitMs: number = IDLE_LIMIT_MS): T {
   const internals = agent as unknown as AgentInternals;
   const addRequest = internals.addRequest.bind(agent);
   agent.on('free', (socket: Socket) => idleSince.set(socket, Date.now()));
@@ -89,7 +89,7 @@ export function brokerAgent<T extends http.Agent>(agent: T, idleLimitMs: number 
 }
 
 /** Takes matching idle connections out of the pool (at once, not when their close event comes) and closes them. */
-export function dropFreeSockets(agent: http.Agent, matches: (socket: Socket) => boolean = () => true): void {
+function dropFreeSockets(agent: http.Agent, matches: (socket: Socket) => boolean = () => true): void {
   const pools = (agent as unknown as AgentInternals).freeSockets as Record<string, Socket[] | undefined>;
   for (const [name, pool] of Object.entries(pools)) {
     if (pool === undefined) continue;

@@ -1,13 +1,83 @@
-// The front door's sealed values (lambda/seal.ts): the `state` sent to SSO OIDC, the authorization
-// codes and refresh tokens (and device codes) handed to clients. Each is keyed from the client
-// registration that issued the upstream value, one key per purpose, and names that registration
-// (the key id is its client id): after a rotation a value still opens, with the registration that
-// can redeem it upstream (current or AWSPREVIOUS). No new secret to deploy or rotate.
+// The front door's sealed values (seal.ts): the `state` sent to SSO OIDC, and the authorization
+// codes, refresh tokens and device codes handed to clients. Each is keyed from the client
+// registration that issued the upstream value, one key per purpose, and names that registration (the
+// key id is its client id): after a rotation a value still opens, with the registration that can
+// redeem it upstream (current or AWSPREVIOUS). No new secret to deploy or rotate.
+// Each purpose has a typed payload; on the wire its members have one- or two-letter names, which
+// keep values short (they travel in URLs and cookies) and keep values sealed by earlier versions
+// opening.
 
 import type { Registration, RegistrationSource } from './registration.js';
 import { deriveKey, seal, sealedKeyId, unseal, type SealKey } from './seal.js';
 
-export type Purpose = 'state' | 'code' | 'refresh_token' | 'device_code';
+/** The client's redirect URI and state, kept in the `state` sent to SSO OIDC until the callback. */
+interface SealedState {
+  readonly redirectUri: string;
+  readonly clientState?: string;
+  /** The scope to report as granted, space-separated. */
+  readonly scope: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** SSO OIDC's code, handed to the client sealed, with what the token request must match. */
+interface SealedCode {
+  readonly code: string;
+  readonly redirectUri: string;
+  readonly scope: string;
+  readonly expiresAt: number;
+}
+
+/** SSO OIDC's refresh token and the scope it was granted. */
+interface SealedRefreshToken {
+  readonly refreshToken: string;
+  readonly scope: string;
+}
+
+/** SSO OIDC's device code and the scope the client asked for. */
+interface SealedDeviceCode {
+  readonly deviceCode: string;
+  readonly scope: string;
+}
+
+interface Payloads {
+  state: SealedState;
+  code: SealedCode;
+  refresh_token: SealedRefreshToken;
+  device_code: SealedDeviceCode;
+}
+
+export type Purpose = keyof Payloads;
+
+type Wire = Record<string, unknown>;
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isNumber = (value: unknown): value is number => typeof value === 'number';
+
+/** Each payload to its wire members and back; a wire value of the wrong shape opens as nothing. */
+const CODECS: { readonly [P in Purpose]: { encode(value: Payloads[P]): Wire; decode(wire: Wire): Payloads[P] | undefined } } = {
+  state: {
+    encode: (v) => ({ r: v.redirectUri, ...(v.clientState === undefined ? {} : { s: v.clientState }), sc: v.scope, e: v.expiresAt }),
+    decode: (w) =>
+      isString(w.r) && isString(w.sc) && isNumber(w.e) && (w.s === undefined || isString(w.s))
+        ? { redirectUri: w.r, ...(w.s === undefined ? {} : { clientState: w.s }), scope: w.sc, expiresAt: w.e }
+        : undefined,
+  },
+  code: {
+    encode: (v) => ({ c: v.code, r: v.redirectUri, sc: v.scope, e: v.expiresAt }),
+    decode: (w) =>
+      isString(w.c) && isString(w.r) && isString(w.sc) && isNumber(w.e)
+        ? { code: w.c, redirectUri: w.r, scope: w.sc, expiresAt: w.e }
+        : undefined,
+  },
+  refresh_token: {
+    encode: (v) => ({ t: v.refreshToken, sc: v.scope }),
+    decode: (w) => (isString(w.t) && isString(w.sc) ? { refreshToken: w.t, scope: w.sc } : undefined),
+  },
+  device_code: {
+    encode: (v) => ({ d: v.deviceCode, sc: v.scope }),
+    decode: (w) => (isString(w.d) && isString(w.sc) ? { deviceCode: w.d, scope: w.sc } : undefined),
+  },
+};
 
 /** Longer than any value the front door seals; anything longer is refused unopened. */
 const MAX_SEALED_CHARS = 4096;
@@ -29,35 +99,36 @@ function keyFor(registration: Registration, purpose: Purpose): SealKey {
   return key;
 }
 
-export function sealFor(value: unknown, registration: Registration, purpose: Purpose): string {
-  return seal(value, keyFor(registration, purpose), info(purpose));
+export function sealFor<P extends Purpose>(purpose: P, value: Payloads[P], registration: Registration): string {
+  return seal(CODECS[purpose].encode(value), keyFor(registration, purpose), info(purpose));
 }
 
-export interface Opened {
-  readonly value: Record<string, unknown>;
+export interface Opened<P extends Purpose> {
+  readonly value: Payloads[P];
   readonly registration: Registration;
 }
 
 /**
- * The sealed object and the registration it was sealed under, or undefined when the value is not
+ * The sealed payload and the registration it was sealed under, or undefined when the value is not
  * one of ours for this purpose, names a registration the secret no longer holds, or was altered.
  */
-export async function openSealed(
+export async function openSealed<P extends Purpose>(
+  purpose: P,
   sealed: string,
-  purpose: Purpose,
   registrations: Pick<RegistrationSource, 'forClient'>,
-): Promise<Opened | undefined> {
+): Promise<Opened<P> | undefined> {
   if (sealed.length > MAX_SEALED_CHARS) return undefined;
   const keyId = sealedKeyId(sealed);
   if (keyId === undefined) return undefined;
   const registration = await registrations.forClient(keyId);
   if (registration === undefined || registration.clientId !== keyId) return undefined;
-  const value = unseal(sealed, keyFor(registration, purpose), info(purpose));
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  return { value: value as Record<string, unknown>, registration };
+  const wire = unseal(sealed, keyFor(registration, purpose), info(purpose));
+  if (typeof wire !== 'object' || wire === null || Array.isArray(wire)) return undefined;
+  const value = CODECS[purpose].decode(wire as Wire);
+  return value === undefined ? undefined : { value, registration };
 }
 
 /** Epoch seconds `seconds` from now: sealed values carry their own expiry. */
 export const expiresIn = (seconds: number, now = Date.now()): number => Math.floor(now / 1000) + seconds;
 
-export const isExpired = (exp: unknown, now = Date.now()): boolean => typeof exp !== 'number' || exp <= now / 1000;
+export const isExpired = (expiresAt: number, now = Date.now()): boolean => expiresAt <= now / 1000;

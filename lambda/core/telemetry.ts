@@ -9,7 +9,7 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import type { Audit } from './grants.js';
+import type { Audit } from './audit.js';
 import { daysToExpiry as daysUntil } from './client-registration.js';
 import type { BrokerError } from './errors.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.js';

@@ -8,12 +8,23 @@ import {
   SSOOIDCServiceException,
   StartDeviceAuthorizationCommand,
 } from '@aws-sdk/client-sso-oidc';
-import type { BrokerConfig } from './config.js';
+import type { BrokerConfig, GrantType } from './config.js';
 import { currentDeadline, outOfTime } from './deadline.js';
 import { brokerError, upstreamError, type BrokerError } from './errors.js';
 import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
 import type { Registration } from './registration.js';
-import type { TokenRequest } from '../surfaces/aws-json/request.js';
+import type { UpstreamResult } from './audit.js';
+
+/** What CreateToken is sent besides the registration: only members relevant to the grant. */
+export interface TokenRequest {
+  readonly grantType: GrantType;
+  readonly code?: string;
+  readonly codeVerifier?: string;
+  readonly redirectUri?: string;
+  readonly refreshToken?: string;
+  readonly deviceCode?: string;
+  readonly scope?: string[];
+}
 
 export interface TokenResponse {
   readonly accessToken?: string;
@@ -32,30 +43,12 @@ export interface DeviceAuthorizationResponse {
   readonly interval?: number;
 }
 
-export interface UpstreamResult<T> {
-  readonly body: T;
-  readonly status: number;
-  readonly requestId: string | undefined;
-}
-
 export interface Upstream {
   createToken(registration: Registration, request: TokenRequest): Promise<UpstreamResult<TokenResponse>>;
   startDeviceAuthorization(
     registration: Registration,
     startUrl: string,
   ): Promise<UpstreamResult<DeviceAuthorizationResponse>>;
-}
-
-/** Thrown by Upstream calls: the BrokerError to answer with, plus what the log may say. */
-export class UpstreamFailure extends Error {
-  constructor(
-    readonly answer: BrokerError,
-    readonly status: number | undefined,
-    readonly requestId: string | undefined,
-  ) {
-    super(answer.message);
-    this.name = 'UpstreamFailure';
-  }
 }
 
 export function createUpstream(config: BrokerConfig, client = createOidcClient(config)): Upstream {
@@ -68,7 +61,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
     const left = currentDeadline()?.remainingMs();
     if (left !== undefined && left < MIN_CALL_MS) {
       // Too little time for SSO OIDC to answer: better not sent at all than sent and abandoned (a code spent for nothing).
-      throw new UpstreamFailure(outOfTime('about to call SSO OIDC'), undefined, undefined);
+      throw outOfTime('about to call SSO OIDC').fromCall({ status: undefined, requestId: undefined });
     }
     const timeoutMs = Math.min(config.upstreamTimeoutMs, left ?? Number.POSITIVE_INFINITY);
     // A timer cleared when the call ends, not AbortSignal.timeout: that one cannot be cleared and
@@ -80,7 +73,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
       const { $metadata, ...body } = await call(deadline.signal);
       return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId) };
     } catch (error) {
-      throw toUpstreamFailure(error, deadline.signal.aborted, timeoutMs, registration.clientSecret);
+      throw toUpstreamError(error, deadline.signal.aborted, timeoutMs, registration.clientSecret);
     } finally {
       clearTimeout(timer);
     }
@@ -183,16 +176,16 @@ const DEVICE_SHAPE: Shape<DeviceAuthorizationResponse> = {
   interval: 'number',
 };
 
-export const pickTokenMembers = (body: TokenResponse): TokenResponse | undefined =>
+const pickTokenMembers = (body: TokenResponse): TokenResponse | undefined =>
   pick(body, TOKEN_SHAPE, ['accessToken']);
-export const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse | undefined =>
+const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse | undefined =>
   pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
 
 const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
 
 /** A 200 whose body is not a usable answer: the same 502 as any other unreadable answer. */
 function unreadable(result: UpstreamResult<unknown>): never {
-  throw new UpstreamFailure(brokerError('BadGatewayException', UNREADABLE), result.status, result.requestId);
+  throw brokerError('BadGatewayException', UNREADABLE, { upstream: { status: result.status, requestId: result.requestId } });
 }
 
 /**
@@ -209,12 +202,12 @@ const REDACTED = '[redacted]';
 const LOGGED_CHARACTERS = 100;
 
 /** Removes the client secret from a text SSO OIDC wrote, before it is passed on or logged. */
-export function redact(text: string, secret: string | undefined): string {
+function redact(text: string, secret: string | undefined): string {
   return secret === undefined || secret === '' ? text : text.split(secret).join(REDACTED);
 }
 
 /** A text for the log: the secret removed, cut to 100 characters, every character outside printable ASCII escaped. */
-export function forLog(text: string, secret?: string): string {
+function forLog(text: string, secret?: string): string {
   const clean = redact(text, secret);
   const cut = clean.length > LOGGED_CHARACTERS ? clean.slice(0, LOGGED_CHARACTERS) : clean;
   const escaped = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -222,8 +215,8 @@ export function forLog(text: string, secret?: string): string {
 }
 
 /** The 502 for an error answer that cannot be passed on; what was wrong goes to the log only. */
-const unusableError = (logDetail: string, status: number | undefined, requestId: string | undefined): UpstreamFailure =>
-  new UpstreamFailure(brokerError('BadGatewayException', UNREADABLE, { logDetail }), status, requestId);
+const unusableError = (logDetail: string, status: number | undefined, requestId: string | undefined): BrokerError =>
+  brokerError('BadGatewayException', UNREADABLE, { logDetail, upstream: { status, requestId } });
 
 /** The names the SDK gives an error answer that carried no type (no x-amzn-ErrorType, no code, no __type). */
 const UNTYPED = new Set(['Unknown', 'UnknownError']);
@@ -234,34 +227,27 @@ const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTF
  * Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. What SSO
  * OIDC wrote is passed on only when it is a valid, bounded answer, and never with `clientSecret` in it.
  */
-export function toUpstreamFailure(
+export function toUpstreamError(
   error: unknown,
   deadlineReached: boolean,
   timeoutMs: number,
   clientSecret?: string,
-): UpstreamFailure {
+): BrokerError {
   const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
   const status = metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } }).$response?.statusCode;
   const requestId = plainRequestId(metadata?.requestId);
   const name = (error as { name?: unknown }).name;
+  const upstream = { status, requestId };
 
   if (error instanceof AnswerTooLarge) {
-    return new UpstreamFailure(
-      brokerError('BadGatewayException', UNREADABLE, { logDetail: `answer over ${error.limitBytes} bytes, not read further` }),
-      status,
-      requestId,
-    );
+    return brokerError('BadGatewayException', UNREADABLE, { logDetail: `answer over ${error.limitBytes} bytes, not read further`, upstream });
   }
 
   const code = (error as { code?: unknown }).code;
   const connectionFailed = typeof code === 'string' && CONNECTION_ERRORS.has(code);
   // The SDK's HTTP handler names a reset connection 'TimeoutError' too: the code decides first.
   if (deadlineReached || (name === 'TimeoutError' && !connectionFailed)) {
-    return new UpstreamFailure(
-      brokerError('GatewayTimeoutException', `SSO OIDC did not answer within ${timeoutMs} ms.`),
-      status,
-      requestId,
-    );
+    return brokerError('GatewayTimeoutException', `SSO OIDC did not answer within ${timeoutMs} ms.`, { upstream });
   }
   // A typed error answer from the service, modeled or not: passed through as it came. An answer that
   // names no type (an empty 503 from a load balancer) is one the SDK calls "Unknown": unreadable.
@@ -276,12 +262,8 @@ export function toUpstreamFailure(
     if (code !== undefined && !ERROR_CODE.test(code)) {
       return unusableError(`error ${type} with an error code that is not RFC 6749's: ${forLog(code)}`, status, requestId);
     }
-    return new UpstreamFailure(
-      upstreamError({ status, type, error: code, description: text('error_description'), reason: text('reason') }),
-      status,
-      requestId,
-    );
+    return upstreamError({ status, type, error: code, description: text('error_description'), reason: text('reason'), requestId });
   }
   const detail = connectionFailed ? 'SSO OIDC could not be reached.' : UNREADABLE;
-  return new UpstreamFailure(brokerError('BadGatewayException', detail), status, requestId);
+  return brokerError('BadGatewayException', detail, { upstream });
 }

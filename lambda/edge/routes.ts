@@ -7,7 +7,7 @@
 import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../core/config.js';
 
 /** How a route's request body is read: JSON (the AWS dialect, /bff), a form (RFC 6749 §3.2), or none. */
-export type BodyKind = 'json' | 'form' | 'none';
+type BodyKind = 'json' | 'form' | 'none';
 
 /**
  * How a route's errors are written: the AWS dialect's JSON (`__type`, `error`, `error_description`),
@@ -236,9 +236,9 @@ type Table = typeof ROUTE_TABLE;
 /** API Gateway's route key, `METHOD /path`. */
 export type RouteKey = { [K in RouteId]: `${Table[K]['method']} ${Table[K]['path']}` }[RouteId];
 
-export const ROUTE_IDS = Object.keys(ROUTE_TABLE) as RouteId[];
+const ROUTE_IDS = Object.keys(ROUTE_TABLE) as RouteId[];
 
-export const routeKeyOf = (id: RouteId): RouteKey => `${ROUTE_TABLE[id].method} ${ROUTE_TABLE[id].path}` as RouteKey;
+const routeKeyOf = (id: RouteId): RouteKey => `${ROUTE_TABLE[id].method} ${ROUTE_TABLE[id].path}` as RouteKey;
 
 /** Each route's key by its id, for code that names one route (`ROUTES.token` is `'POST /token'`). */
 export const ROUTES = Object.fromEntries(ROUTE_IDS.map((id) => [id, routeKeyOf(id)])) as {

@@ -1,4 +1,4 @@
-// Lambda entry point for Secrets Manager's rotation of the cookie keys secret (issue 11): events
+// Lambda entry point for Secrets Manager's rotation of the cookie keys secret: events
 // `{ SecretId, ClientRequestToken, Step }`, one per rotation step. The steps are in cookie-key-rotation.ts.
 
 import { Logger } from '@aws-lambda-powertools/logger';

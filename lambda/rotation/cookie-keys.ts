@@ -1,4 +1,4 @@
-// Secrets Manager rotation of the cookie keys secret (token-handler sessions, issue 11), in the
+// Secrets Manager rotation of the cookie keys secret (token-handler sessions), in the
 // service's four steps: createSecret stages a new random key as AWSPENDING, testSecret checks it is
 // one the broker can use, finishSecret makes it AWSCURRENT; the key it replaces becomes AWSPREVIOUS,
 // which brokers still open cookies with (cookie-keys.ts). The rotation after that retires it: its

@@ -3,7 +3,7 @@
 // rotation, and sign-in's state and PKCE checks.
 
 import { createHash } from 'node:crypto';
-import { newAudit } from '../../lambda/core/grants.js';
+import { newAudit, type Audit } from '../../lambda/core/audit.js';
 import {
   brokerCookies,
   clearAllCookies,
@@ -14,13 +14,18 @@ import {
   setCookie,
   type SessionState,
 } from '../../lambda/surfaces/bff/cookies.js';
-import { answerBff, type FrontDoorGrants, type SessionDeps } from '../../lambda/surfaces/bff/session.js';
-import type { OAuthTokens } from '../../lambda/surfaces/oauth/index.js';
+import { bffRoutes, type FrontDoorGrants, type SessionDeps } from '../../lambda/surfaces/bff/index.js';
+import type { OAuthTokens } from '../../lambda/core/front-door-grants.js';
 import { sealKeyOf } from '../../lambda/core/cookie-keys.js';
 import { BrokerError, upstreamError } from '../../lambda/core/errors.js';
-import { ROUTES } from '../../lambda/edge/routes.js';
+import { routeIdOf, ROUTES } from '../../lambda/edge/routes.js';
 import type { SealKey } from '../../lambda/core/seal.js';
-import { UpstreamFailure } from '../../lambda/core/upstream.js';
+
+/** Answers one /bff route as the edge calls it; every /bff answer is JSON data with Set-Cookie values. */
+async function answerBff(route: string, body: unknown, cookies: readonly string[], deps: SessionDeps, audit: Audit) {
+  const handler = bffRoutes(deps)[routeIdOf(route) as keyof ReturnType<typeof bffRoutes>];
+  return (await handler({ body, rawQuery: '', headers: {}, cookies }, audit)) as { statusCode: number; body: unknown; cookies?: readonly string[] };
+}
 
 const ISSUER = 'https://auth.example.com';
 const REDIRECT = 'https://app.example.com/callback';
@@ -55,13 +60,13 @@ function rotatingGrants() {
   const grants: FrontDoorGrants = {
     async authorizationCode(input) {
       calls.push({ grant: 'authorization_code', input });
-      if (input.code !== 'good-code') throw new UpstreamFailure(upstreamError({ status: 400, type: 'InvalidGrantException' }), 400, undefined);
+      if (input.code !== 'good-code') throw (upstreamError({ status: 400, type: 'InvalidGrantException' }));
       return issue();
     },
     async refreshToken(input) {
       calls.push({ grant: 'refresh_token', input });
       if (!live.delete(input.refreshToken)) {
-        throw new UpstreamFailure(upstreamError({ status: 400, type: 'InvalidGrantException', description: 'Invalid refresh token provided' }), 400, undefined);
+        throw (upstreamError({ status: 400, type: 'InvalidGrantException', description: 'Invalid refresh token provided' }));
       }
       return issue();
     },
@@ -81,7 +86,7 @@ function setup(options: { current?: SealKey; previous?: SealKey } = {}) {
     now: () => NOW_MS,
   };
   const call = (route: string, body: unknown = {}, cookies: string[] = []) =>
-    answerBff(route, body, brokerCookies(cookies), deps, newAudit());
+    answerBff(route, body, cookies, deps, newAudit());
   return { deps, ring, upstream, call };
 }
 
@@ -101,8 +106,6 @@ async function rejected(promise: Promise<unknown>): Promise<BrokerError> {
     await promise;
   } catch (error) {
     if (error instanceof BrokerError) return error;
-    // What the edge answers for it (middleware.ts toBrokerError).
-    if (error instanceof UpstreamFailure) return error.answer;
     throw error;
   }
   throw new Error('expected a BrokerError');
@@ -242,7 +245,7 @@ describe('sign-in', () => {
     const pageUrl = `${REDIRECT}?code=good-code&state=${state}&iss=${ISSUER}`;
     expect((await rejected(t.call(ROUTES.bffLoginEnd, { pageUrl }))).status).toBe(400);
     const later = { ...t.deps, now: () => NOW_MS + 601_000 };
-    const error = await rejected(answerBff(ROUTES.bffLoginEnd, { pageUrl }, brokerCookies(jar(start.cookies)), later, newAudit()));
+    const error = await rejected(answerBff(ROUTES.bffLoginEnd, { pageUrl }, jar(start.cookies), later, newAudit()));
     expect(error.status).toBe(400);
     expect(t.upstream.calls).toEqual([]);
   });
@@ -331,11 +334,11 @@ describe('session, refresh and logout', () => {
     const t = setup();
     const { cookies } = await signIn(t);
     t.deps.frontDoor!.grants.refreshToken = async () => {
-      throw new UpstreamFailure(upstreamError({ status: 400, type: 'ExpiredTokenException' }), 400, undefined);
+      throw (upstreamError({ status: 400, type: 'ExpiredTokenException' }));
     };
     expect((await rejected(t.call(ROUTES.bffRefresh, {}, cookies))).error).toBe('session_expired');
     t.deps.frontDoor!.grants.refreshToken = async () => {
-      throw new UpstreamFailure(upstreamError({ status: 500, type: 'InternalServerException' }), 500, undefined);
+      throw (upstreamError({ status: 500, type: 'InternalServerException' }));
     };
     const error = await rejected(t.call(ROUTES.bffRefresh, {}, cookies));
     expect([error.status, error.type, error.cookies]).toEqual([500, 'InternalServerException', []]);

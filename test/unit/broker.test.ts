@@ -9,11 +9,18 @@ import {
   StartDeviceAuthorizationCommand,
 } from '@aws-sdk/client-sso-oidc';
 import { mockClient } from 'aws-sdk-client-mock';
-import { exchangeToken, newAudit, startDeviceAuthorization, type BrokerDeps } from '../../lambda/core/grants.js';
+import { newAudit, type Audit } from '../../lambda/core/audit.js';
+import type { GrantDeps } from '../../lambda/core/grants.js';
+import { awsJsonRoutes } from '../../lambda/surfaces/aws-json/index.js';
 import { loadConfig } from '../../lambda/core/config.js';
 import { BrokerError } from '../../lambda/core/errors.js';
 import type { Registration } from '../../lambda/core/registration.js';
-import { createOidcClient, createUpstream, toUpstreamFailure, UpstreamFailure } from '../../lambda/core/upstream.js';
+import { createOidcClient, createUpstream, toUpstreamError } from '../../lambda/core/upstream.js';
+
+/** The JSON dialect's POST /token and POST /device_authorization, as the edge calls them. */
+const request = (body: unknown) => ({ body, rawQuery: '', headers: {}, cookies: [] });
+const exchangeToken = (body: unknown, deps: GrantDeps, audit: Audit) => awsJsonRoutes(deps).token(request(body), audit);
+const startDeviceAuthorization = (body: unknown, deps: GrantDeps, audit: Audit) => awsJsonRoutes(deps).deviceAuthorization(request(body), audit);
 
 const config = loadConfig({
   TOKEN_BROKER_SECRET_ID: 's',
@@ -32,7 +39,7 @@ function setup(refreshed: Registration = newRegistration) {
     registration: refreshed,
     changed: refreshed.clientSecret !== oldRegistration.clientSecret,
   }));
-  const deps: BrokerDeps = {
+  const deps: GrantDeps = {
     config,
     registrations: {
       get: async () => oldRegistration,
@@ -59,7 +66,7 @@ describe('exchangeToken', () => {
     });
     const audit = newAudit();
     const result = await exchangeToken(refreshBody, deps, audit);
-    expect(result).toEqual({ status: 200, requestId: 'req-9', body: { accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600 } });
+    expect(result).toEqual({ statusCode: 200, body: { accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600 } });
     expect(oidc.commandCalls(CreateTokenCommand)[0]!.args[0].input).toEqual({
       clientId: 'client-1',
       clientSecret: 'secret-old',
@@ -86,7 +93,7 @@ describe('exchangeToken', () => {
       .rejectsOnce(invalidClient())
       .resolves({ $metadata: { httpStatusCode: 200 }, accessToken: 'at', tokenType: 'Bearer', expiresIn: 1 });
     const audit = newAudit();
-    await expect(exchangeToken(refreshBody, deps, audit)).resolves.toMatchObject({ status: 200 });
+    await expect(exchangeToken(refreshBody, deps, audit)).resolves.toMatchObject({ statusCode: 200 });
     expect(refresh).toHaveBeenCalledTimes(1);
     const secrets = oidc.commandCalls(CreateTokenCommand).map((call) => call.args[0].input.clientSecret);
     expect(secrets).toEqual(['secret-old', 'secret-new']);
@@ -97,9 +104,7 @@ describe('exchangeToken', () => {
     const { oidc, deps, refresh } = setup(oldRegistration);
     oidc.on(CreateTokenCommand).rejects(invalidClient());
     // (refreshed with the same secret: nothing changed)
-    await expect(exchangeToken(refreshBody, deps, newAudit())).rejects.toMatchObject({
-      answer: { status: 401, type: 'InvalidClientException', fromUpstream: true },
-    });
+    await expect(exchangeToken(refreshBody, deps, newAudit())).rejects.toMatchObject({ status: 401, type: 'InvalidClientException', fromUpstream: true });
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);
   });
@@ -107,9 +112,7 @@ describe('exchangeToken', () => {
   it('does not retry with a rotated registration of another client than the one the caller named', async () => {
     const { oidc, deps, refresh } = setup({ clientId: 'client-2', clientSecret: 'secret-2' });
     oidc.on(CreateTokenCommand).rejects(invalidClient());
-    await expect(exchangeToken({ ...refreshBody, clientId: 'client-1' }, deps, newAudit())).rejects.toMatchObject({
-      answer: { status: 401, type: 'InvalidClientException' },
-    });
+    await expect(exchangeToken({ ...refreshBody, clientId: 'client-1' }, deps, newAudit())).rejects.toMatchObject({ status: 401, type: 'InvalidClientException' });
     expect(refresh).toHaveBeenCalledTimes(1);
     expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);
   });
@@ -119,9 +122,9 @@ describe('exchangeToken', () => {
     oidc.on(CreateTokenCommand).rejects(
       new InvalidGrantException({ message: 'UnknownError', $metadata: meta, error: 'invalid_grant', error_description: 'used' }),
     );
-    const failure = (await exchangeToken(refreshBody, deps, newAudit()).catch((e: unknown) => e)) as UpstreamFailure;
-    expect(failure.answer.toWire()).toEqual({ __type: 'InvalidGrantException', error: 'invalid_grant', error_description: 'used' });
-    expect(failure.requestId).toBe('req-1');
+    const failure = (await exchangeToken(refreshBody, deps, newAudit()).catch((e: unknown) => e)) as BrokerError;
+    expect(failure.toWire()).toEqual({ __type: 'InvalidGrantException', error: 'invalid_grant', error_description: 'used' });
+    expect(failure.upstream?.requestId).toBe('req-1');
     expect(refresh).not.toHaveBeenCalled();
     expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);
   });
@@ -132,7 +135,7 @@ describe('startDeviceAuthorization', () => {
     const { oidc, deps } = setup();
     oidc.on(StartDeviceAuthorizationCommand).resolves({ $metadata: { httpStatusCode: 200 }, deviceCode: 'dc', userCode: 'UC', interval: 5 });
     const result = await startDeviceAuthorization({ startUrl: 'https://d.awsapps.com/start' }, deps, newAudit());
-    expect(result.body).toEqual({ deviceCode: 'dc', userCode: 'UC', interval: 5 });
+    expect(result).toEqual({ statusCode: 200, body: { deviceCode: 'dc', userCode: 'UC', interval: 5 } });
     expect(oidc.commandCalls(StartDeviceAuthorizationCommand)[0]!.args[0].input).toEqual({
       clientId: 'client-1',
       clientSecret: 'secret-old',
@@ -147,25 +150,25 @@ describe('the SSO OIDC client', () => {
   });
 });
 
-describe('toUpstreamFailure', () => {
+describe('toUpstreamError', () => {
   it('passes an unknown error type through with its status and members', () => {
     const error = Object.assign(new SSOOIDCServiceException({ name: 'BrandNewException', $fault: 'client', $metadata: { httpStatusCode: 409 } }), {
       error: 'brand_new',
       error_description: 'd',
       reason: 'R',
     });
-    expect(toUpstreamFailure(error, false, 1000).answer.toWire()).toEqual({ __type: 'BrandNewException', error: 'brand_new', error_description: 'd', reason: 'R' });
+    expect(toUpstreamError(error, false, 1000).toWire()).toEqual({ __type: 'BrandNewException', error: 'brand_new', error_description: 'd', reason: 'R' });
   });
 
   it('answers 504 when the deadline passed and 502 when the connection failed or the answer was unreadable', () => {
-    expect(toUpstreamFailure(new Error('aborted'), true, 8000).answer).toMatchObject({ status: 504, type: 'GatewayTimeoutException' });
-    expect(toUpstreamFailure(Object.assign(new Error('x'), { name: 'TimeoutError' }), false, 8000).answer.status).toBe(504);
-    const refused = toUpstreamFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), false, 8000);
-    expect(refused.answer).toMatchObject({ status: 502, type: 'BadGatewayException', description: 'SSO OIDC could not be reached.' });
+    expect(toUpstreamError(new Error('aborted'), true, 8000)).toMatchObject({ status: 504, type: 'GatewayTimeoutException' });
+    expect(toUpstreamError(Object.assign(new Error('x'), { name: 'TimeoutError' }), false, 8000).status).toBe(504);
+    const refused = toUpstreamError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), false, 8000);
+    expect(refused).toMatchObject({ status: 502, type: 'BadGatewayException', description: 'SSO OIDC could not be reached.' });
     // The SDK's HTTP handler names a reset connection TimeoutError; it is a connection failure.
-    const reset = toUpstreamFailure(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }), false, 8000);
-    expect(reset.answer).toMatchObject({ status: 502, description: 'SSO OIDC could not be reached.' });
-    const garbled = toUpstreamFailure(new SyntaxError('Unexpected token < in JSON'), false, 8000);
-    expect(garbled.answer).toMatchObject({ status: 502, description: 'SSO OIDC gave an answer the broker could not read.' });
+    const reset = toUpstreamError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }), false, 8000);
+    expect(reset).toMatchObject({ status: 502, description: 'SSO OIDC could not be reached.' });
+    const garbled = toUpstreamError(new SyntaxError('Unexpected token < in JSON'), false, 8000);
+    expect(garbled).toMatchObject({ status: 502, description: 'SSO OIDC gave an answer the broker could not read.' });
   });
 });

@@ -6,12 +6,17 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exchangeToken, newAudit, type BrokerDeps } from '../../lambda/core/grants.js';
+import { newAudit, type Audit } from '../../lambda/core/audit.js';
+import type { GrantDeps } from '../../lambda/core/grants.js';
+import { awsJsonRoutes } from '../../lambda/surfaces/aws-json/index.js';
 import { loadConfig, REQUEST_DEADLINE_MS } from '../../lambda/core/config.js';
 import { currentDeadline, Deadline, inTime, withDeadline } from '../../lambda/core/deadline.js';
 import { BrokerError } from '../../lambda/core/errors.js';
 import { RegistrationSource } from '../../lambda/core/registration.js';
-import { createOidcClient, createUpstream, UpstreamFailure } from '../../lambda/core/upstream.js';
+import { createOidcClient, createUpstream } from '../../lambda/core/upstream.js';
+
+const exchangeToken = (body: unknown, deps: GrantDeps, audit: Audit) =>
+  awsJsonRoutes(deps).token({ body, rawQuery: '', headers: {}, cookies: [] }, audit);
 
 const config = loadConfig({ TOKEN_BROKER_SECRET_ID: 'token-broker/registration', AWS_REGION: 'us-east-1' });
 const registration = { clientId: 'client-1', clientSecret: 'secret-1' };
@@ -42,7 +47,7 @@ function setup({ delayMs = 0, oidcDelayMs = 0 } = {}) {
     provider: new SecretsProvider({ awsSdkV3Client: secretsClient }),
     previousProvider: new SecretsProvider({ awsSdkV3Client: secretsClient }),
   });
-  const deps: BrokerDeps = { config, registrations, upstream: createUpstream(config, oidcClient) };
+  const deps: GrantDeps = { config, registrations, upstream: createUpstream(config, oidcClient) };
   return { sm, oidc, deps };
 }
 
@@ -51,7 +56,7 @@ async function outcome(work: Promise<unknown>): Promise<{ status: number; type: 
     await work;
     return { status: 200, type: 'Success' };
   } catch (error) {
-    const answer = error instanceof UpstreamFailure ? error.answer : (error as BrokerError);
+    const answer = error as BrokerError;
     return { status: answer.status, type: answer.type };
   }
 }

@@ -1,7 +1,7 @@
 // Form and query parsing for the front door (RFC 6749 §3.1, §3.2) and the RFC error mapping.
 
 import { BrokerError, brokerError, rfcErrorCode, toOAuthWire, upstreamError } from '../../lambda/core/errors.js';
-import { checkFormContentType, parseParameters } from '../../lambda/core/parameters.js';
+import { checkFormContentType, parseParameters } from '../../lambda/core/validation.js';
 
 describe('parseParameters', () => {
   it('decodes application/x-www-form-urlencoded, + as space', () => {

@@ -6,48 +6,10 @@
 
 import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/config.js';
 import { brokerError, invalidRequest } from '../../core/errors.js';
+import type { TokenRequest } from '../../core/upstream.js';
+import { asObject, MAX_SCOPES, optionalString, PKCE_VALUE, requiredString, type JsonObject } from '../../core/validation.js';
 
-export interface TokenRequest {
-  readonly grantType: GrantType;
-  readonly code?: string;
-  readonly codeVerifier?: string;
-  readonly redirectUri?: string;
-  readonly refreshToken?: string;
-  readonly deviceCode?: string;
-  readonly scope?: string[];
-}
-
-export interface DeviceAuthorizationRequest {
-  readonly startUrl: string;
-}
-
-type Body = Record<string, unknown>;
-
-const MAX_SCOPES = 50;
-// RFC 7636 section 4.1: 43 to 128 characters from the unreserved set.
-const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
-
-function asBody(body: unknown): Body {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw invalidRequest('The request body must be a JSON object.');
-  }
-  return body as Body;
-}
-
-function optionalString(body: Body, member: string): string | undefined {
-  if (!Object.hasOwn(body, member)) return undefined;
-  const value = body[member];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw invalidRequest(`The member "${member}" must be a string.`);
-  if (value.length === 0) throw invalidRequest(`The member "${member}" must not be empty.`);
-  return value;
-}
-
-function requiredString(body: Body, member: string, why: string): string {
-  const value = optionalString(body, member);
-  if (value === undefined) throw invalidRequest(`The member "${member}" is required ${why}.`);
-  return value;
-}
+type Body = JsonObject;
 
 function optionalScopes(body: Body): string[] | undefined {
   if (!Object.hasOwn(body, 'scope') || body.scope === undefined || body.scope === null) return undefined;
@@ -91,7 +53,7 @@ function grantTypeHint(grant: string, config: BrokerConfig): string {
 }
 
 export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequest {
-  const body = asBody(raw);
+  const body = asObject(raw);
   const grant = optionalString(body, 'grantType');
   if (grant === undefined) throw invalidRequest(`The member "grantType" is required.${dialectHint(body)}`);
   if (!(config.grantTypes as ReadonlySet<string>).has(grant)) {
@@ -109,7 +71,7 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
       const code = requiredString(body, 'code', why);
       const redirectUri = requiredString(body, 'redirectUri', why);
       const codeVerifier = requiredString(body, 'codeVerifier', `${why} (PKCE is mandatory)`);
-      if (!CODE_VERIFIER.test(codeVerifier)) {
+      if (!PKCE_VALUE.test(codeVerifier)) {
         throw invalidRequest('The member "codeVerifier" must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636).');
       }
       if (config.redirectUris.size > 0 && !config.redirectUris.has(redirectUri)) {
@@ -124,8 +86,8 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
   }
 }
 
-export function parseDeviceAuthorizationRequest(raw: unknown): DeviceAuthorizationRequest {
-  const body = asBody(raw);
+export function parseDeviceAuthorizationRequest(raw: unknown): { readonly startUrl: string } {
+  const body = asObject(raw);
   const startUrl = requiredString(body, 'startUrl', 'to start a device authorization');
   if (!URL.canParse(startUrl) || !/^https?:$/.test(new URL(startUrl).protocol)) {
     throw invalidRequest('The member "startUrl" must be an absolute http(s) URL.');
@@ -138,5 +100,5 @@ export function parseDeviceAuthorizationRequest(raw: unknown): DeviceAuthorizati
  * registration (current or, just after a rotation, previous) or 401 InvalidClientException.
  */
 export function requestedClientId(raw: unknown): string | undefined {
-  return optionalString(asBody(raw), 'clientId');
+  return optionalString(asObject(raw), 'clientId');
 }

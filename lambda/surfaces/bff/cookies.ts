@@ -12,8 +12,8 @@
 // session slot as the other.
 
 import { internalError } from '../../core/errors.js';
-import type { SealKey } from '../../core/seal.js';
-import { seal, sealedKeyId, unseal } from '../../core/seal.js';
+import { seal, sealedKeyId, unseal, type SealKey } from '../../core/seal.js';
+import { ROUTE_TABLE } from '../../edge/routes.js';
 
 /** RFC 6265bis §5.6 asks browsers to keep at least 4096 bytes per cookie (name, value, attributes). */
 export const MAX_COOKIE_BYTES = 4096;
@@ -28,7 +28,7 @@ export const COOKIE_NAMES = {
 } as const;
 
 export type Slot = 0 | 1;
-export const ALL_COOKIE_NAMES: readonly string[] = [COOKIE_NAMES.login, ...COOKIE_NAMES.session];
+const ALL_COOKIE_NAMES: readonly string[] = [COOKIE_NAMES.login, ...COOKIE_NAMES.session];
 
 /** What a login cookie keeps between login/start and login/end; never shown to page script. */
 export interface LoginState {
@@ -52,7 +52,7 @@ export interface SessionState {
   readonly exp: number;
 }
 
-/** Where the cookies go: `<base>/bff` for sessions, `<base>/bff/login/end` for the login cookie. */
+/** Where the cookies go: `<base>/bff` for sessions, the login/end route's path for the login cookie. */
 export interface CookiePaths {
   readonly session: string;
   readonly login: string;
@@ -61,7 +61,9 @@ export interface CookiePaths {
 /** The paths under a base path (the issuer's path, '' at a domain's root). */
 export function cookiePaths(basePath: string): CookiePaths {
   const base = basePath.replace(/\/+$/, '');
-  return { session: `${base}/bff`, login: `${base}/bff/login/end` };
+  const loginEnd = ROUTE_TABLE.bffLoginEnd.path;
+  // The parent of every session route: `/bff`.
+  return { session: `${base}${loginEnd.slice(0, loginEnd.indexOf('/', 1))}`, login: `${base}${loginEnd}` };
 }
 
 function attributes(path: string, maxAgeSeconds: number): string {

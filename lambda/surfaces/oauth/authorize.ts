@@ -5,29 +5,23 @@
 // Never an open redirector: until the redirect URI is known to be on the allow list, every problem
 // is a page; after that, problems go back to the client's redirect URI (RFC 6749 §4.1.2.1).
 
+import type { Audit } from '../../core/audit.js';
 import { ENV } from '../../core/config.js';
-import type { BrokerDeps, Audit } from '../../core/grants.js';
-import type { RouteResult } from '../../edge/middleware.js';
-import { frontDoorUrls } from './metadata.js';
-import { clip, parseParameters } from '../../core/parameters.js';
+import type { FrontDoorDeps } from '../../core/front-door-grants.js';
 import { expiresIn, sealFor } from '../../core/sealed.js';
-import { redirectTo, requireIssuer, grantedScope } from './shared.js';
+import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, scopeTokens } from '../../core/validation.js';
+import type { Answer } from '../answer.js';
+import { grantedScope, redirectTo } from './shared.js';
 
 /** How long a person has to sign in at SSO OIDC before the sealed state expires. */
-export const STATE_LIFETIME_SECONDS = 15 * 60;
+const STATE_LIFETIME_SECONDS = 15 * 60;
 
-// RFC 7636 §4.2: 43 to 128 characters from the unreserved set.
-const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
-// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces.
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-const MAX_SCOPES = 50;
 const MAX_STATE_CHARS = 1024;
 
-const refused = (message: string): RouteResult => ({ statusCode: 400, page: { title: 'Sign-in request refused', message } });
+const refused = (message: string): Answer => ({ statusCode: 400, page: { title: 'Sign-in request refused', message } });
 
-export async function authorize(rawQuery: string | undefined, deps: BrokerDeps, audit: Audit): Promise<RouteResult> {
-  const { config } = deps;
-  const issuer = requireIssuer(config);
+export async function authorize(rawQuery: string | undefined, deps: FrontDoorDeps, audit: Audit): Promise<Answer> {
+  const { config, issuer } = deps;
   audit.grantType = 'authorize';
   const { values, repeated } = parseParameters(rawQuery);
 
@@ -54,7 +48,7 @@ export async function authorize(rawQuery: string | undefined, deps: BrokerDeps, 
 
   // From here on the client hears about problems at its redirect URI, with its state and our issuer.
   const state = values.get('state');
-  const fail = (error: string, description: string): RouteResult =>
+  const fail = (error: string, description: string): Answer =>
     redirectTo(redirectUri, { error, error_description: description, state, iss: issuer });
   const [firstRepeated] = repeated;
   if (firstRepeated !== undefined) {
@@ -78,27 +72,27 @@ export async function authorize(rawQuery: string | undefined, deps: BrokerDeps, 
   if (method !== 'S256') {
     return fail('invalid_request', 'code_challenge_method must be S256 (RFC 7636 section 4.3): plain is not supported.');
   }
-  if (!CODE_CHALLENGE.test(codeChallenge)) {
+  if (!PKCE_VALUE.test(codeChallenge)) {
     return fail('invalid_request', 'code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.2).');
   }
   const scope = values.get('scope');
-  const scopes = scope === undefined ? [] : scope.split(' ');
-  if (scopes.some((token) => !SCOPE_TOKEN.test(token))) {
+  const scopes = scope === undefined ? [] : scopeTokens(scope);
+  if (scopes === undefined) {
     return fail('invalid_scope', 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).');
   }
   if (scopes.length > MAX_SCOPES) return fail('invalid_scope', `scope may hold at most ${MAX_SCOPES} scopes.`);
 
   const sealedState = sealFor(
-    { r: redirectUri, ...(state === undefined ? {} : { s: state }), sc: grantedScope(scopes), e: expiresIn(STATE_LIFETIME_SECONDS) },
-    registration,
     'state',
+    { redirectUri, ...(state === undefined ? {} : { clientState: state }), scope: grantedScope(scopes), expiresAt: expiresIn(STATE_LIFETIME_SECONDS) },
+    registration,
   );
   // SSO OIDC's dialect, as the AWS CLI v2 sends it (awscli/botocore/utils.py,
   // SSOTokenFetcherAuth._get_authorization_uri): `scopes`, plural and space-separated.
   const upstream = new URLSearchParams({
     response_type: 'code',
     client_id: registration.clientId,
-    redirect_uri: frontDoorUrls(issuer).callback,
+    redirect_uri: deps.callbackUrl,
     state: sealedState,
     code_challenge: codeChallenge,
     code_challenge_method: 'S256',

@@ -6,22 +6,13 @@
 import { GRANT_TYPES, type BrokerConfig } from '../../core/config.js';
 import { ROUTE_TABLE } from '../../edge/routes.js';
 
-export const frontDoorUrls = (issuer: string) => ({
-  authorization: `${issuer}/oauth2/authorize`,
-  token: `${issuer}/oauth2/token`,
-  deviceAuthorization: `${issuer}/oauth2/device_authorization`,
-  /** The one redirect URI registered with SSO OIDC for the front door. */
-  callback: `${issuer}${ROUTE_TABLE.oauthCallback.path}`,
-});
-
-export function authorizationServerMetadata(config: BrokerConfig & { issuer: string }): Record<string, unknown> {
-  const urls = frontDoorUrls(config.issuer);
+export function authorizationServerMetadata(config: BrokerConfig, issuer: string): Record<string, unknown> {
   const device = config.grantTypes.has(GRANT_TYPES.deviceCode);
   return {
-    issuer: config.issuer,
-    authorization_endpoint: urls.authorization,
-    token_endpoint: urls.token,
-    ...(device ? { device_authorization_endpoint: urls.deviceAuthorization } : {}),
+    issuer,
+    authorization_endpoint: `${issuer}${ROUTE_TABLE.oauthAuthorize.path}`,
+    token_endpoint: `${issuer}${ROUTE_TABLE.oauthToken.path}`,
+    ...(device ? { device_authorization_endpoint: `${issuer}${ROUTE_TABLE.oauthDeviceAuthorization.path}` } : {}),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     // Enabled grants, by their RFC names, in a fixed order.

@@ -1,14 +1,6 @@
 // Small pieces the front door's endpoints share.
 
-import type { BrokerConfig } from '../../core/config.js';
-import { internalError } from '../../core/errors.js';
-import type { RouteResult } from '../../edge/middleware.js';
-
-/** The issuer; the front door's routes exist only when it is set, so its absence is a bug. */
-export function requireIssuer(config: BrokerConfig): string {
-  if (config.issuer === undefined) throw internalError('front door route called without an issuer');
-  return config.issuer;
-}
+import type { Answer } from '../answer.js';
 
 /**
  * The scope reported as granted: the requested scopes without `openid`. SSO OIDC documents its
@@ -21,7 +13,7 @@ export const grantedScope = (scopes: readonly string[]): string => scopes.filter
  * A 302 to a validated redirect URI with `params` added to its query (RFC 6749 §4.1.2: any query it
  * has is kept). Undefined parameters are left out.
  */
-export function redirectTo(redirectUri: string, params: Record<string, string | undefined>): RouteResult {
+export function redirectTo(redirectUri: string, params: Record<string, string | undefined>): Answer {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) if (value !== undefined) query.append(name, value);
   const separator = !redirectUri.includes('?') ? '?' : /[?&]$/.test(redirectUri) ? '' : '&';

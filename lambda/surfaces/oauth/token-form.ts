@@ -5,25 +5,29 @@
 
 import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/config.js';
 import { brokerError, invalidRequest } from '../../core/errors.js';
-import { checkFormContentType, clip, parseParameters, refuseRepeated } from '../../core/parameters.js';
+import {
+  checkFormContentType,
+  clip,
+  parseParameters,
+  PKCE_VALUE,
+  refuseRepeated,
+  requiredParameter as required,
+} from '../../core/validation.js';
 
-export type FrontDoorTokenRequest =
+type FrontDoorTokenRequest =
   | { readonly grantType: typeof GRANT_TYPES.authorizationCode; readonly clientId: string; readonly code: string; readonly redirectUri: string; readonly codeVerifier: string }
   | { readonly grantType: typeof GRANT_TYPES.refreshToken; readonly clientId: string; readonly refreshToken: string; readonly scope?: string }
   | { readonly grantType: typeof GRANT_TYPES.deviceCode; readonly clientId: string; readonly deviceCode: string };
 
-export interface FrontDoorDeviceRequest {
+interface FrontDoorDeviceRequest {
   readonly clientId: string;
   readonly scope?: string;
 }
 
-export interface FormRequest {
+interface FormRequest {
   readonly body: string | undefined;
   readonly headers: Readonly<Record<string, string | undefined>>;
 }
-
-// RFC 7636 §4.1: 43 to 128 characters from the unreserved set.
-const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 /**
  * The form's parameters once the client is known to be a public client: RFC 6749 §2.3 client
@@ -50,12 +54,6 @@ function publicClientForm(request: FormRequest): ReadonlyMap<string, string> {
   return values;
 }
 
-function required(values: ReadonlyMap<string, string>, name: string, why: string): string {
-  const value = values.get(name);
-  if (value === undefined) throw invalidRequest(`The parameter "${name}" is required ${why}.`);
-  return value;
-}
-
 export function parseTokenForm(request: FormRequest, config: BrokerConfig): FrontDoorTokenRequest {
   const values = publicClientForm(request);
   const grant = required(values, 'grant_type', '(RFC 6749 section 4.1.3)');
@@ -70,7 +68,7 @@ export function parseTokenForm(request: FormRequest, config: BrokerConfig): Fron
       const code = required(values, 'code', why);
       const redirectUri = required(values, 'redirect_uri', why);
       const codeVerifier = required(values, 'code_verifier', 'for the authorization_code grant: PKCE is mandatory (RFC 7636 section 4.5)');
-      if (!CODE_VERIFIER.test(codeVerifier)) {
+      if (!PKCE_VALUE.test(codeVerifier)) {
         throw invalidRequest('code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1).');
       }
       return { grantType: GRANT_TYPES.authorizationCode, clientId, code, redirectUri, codeVerifier };

@@ -1,0 +1,138 @@
+// The validation primitives every surface uses, each with the rule it enforces: JSON members,
+// application/x-www-form-urlencoded parameters (query strings and form bodies), PKCE values and
+// scopes. A failed check is a 4xx BrokerError that names what is wrong and quotes at most a short
+// piece of the input; nothing that fails here reaches an upstream service.
+
+import { brokerError, invalidRequest } from './errors.js';
+
+// ---- JSON members ----
+
+export type JsonObject = Readonly<Record<string, unknown>>;
+
+/** The parsed body as an object, or 400: a JSON array, string or number is not a request. */
+export function asObject(body: unknown): JsonObject {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest('The request body must be a JSON object.');
+  }
+  return body as JsonObject;
+}
+
+/**
+ * A string member, or undefined when it is absent or null. Not a string, or empty: 400. With
+ * `maxLength`, a longer one is refused too (and the message names the range).
+ */
+export function optionalString(body: JsonObject, member: string, maxLength?: number): string | undefined {
+  if (!Object.hasOwn(body, member)) return undefined;
+  const value = body[member];
+  if (value === undefined || value === null) return undefined;
+  if (maxLength !== undefined) {
+    if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+      throw invalidRequest(`The member "${member}" must be a string of 1 to ${maxLength} characters.`);
+    }
+    return value;
+  }
+  if (typeof value !== 'string') throw invalidRequest(`The member "${member}" must be a string.`);
+  if (value.length === 0) throw invalidRequest(`The member "${member}" must not be empty.`);
+  return value;
+}
+
+/** A string member that must be there; `why` completes "is required …". */
+export function requiredString(body: JsonObject, member: string, why: string): string {
+  const value = optionalString(body, member);
+  if (value === undefined) throw invalidRequest(`The member "${member}" is required ${why}.`);
+  return value;
+}
+
+// ---- PKCE (RFC 7636) and scopes (RFC 6749 §3.3) ----
+
+/**
+ * RFC 7636 §4.1 (code_verifier) and §4.2 (code_challenge, S256 as base64url): 43 to 128 characters
+ * from the unreserved set.
+ */
+export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** More scopes than any real request: a request with more is refused. */
+export const MAX_SCOPES = 50;
+
+/**
+ * The scope tokens of an RFC 6749 §3.3 scope (`scope-token *( SP scope-token )`), or undefined when
+ * the text is not one: an empty token (two spaces, a leading or trailing space) or a character
+ * outside the scope-token set.
+ */
+export function scopeTokens(scope: string): string[] | undefined {
+  const tokens = scope.split(' ');
+  return tokens.every((token) => SCOPE_TOKEN.test(token)) ? tokens : undefined;
+}
+
+// ---- application/x-www-form-urlencoded ----
+// Parsed by hand rather than with URLSearchParams, because RFC 6749 §3.1 and §3.2 say a parameter
+// must not be sent twice and URLSearchParams (like API Gateway's queryStringParameters, which joins
+// repeats with commas) hides that, and because URLSearchParams turns bad percent-encoding into U+FFFD
+// where this refuses it.
+
+export interface Parameters {
+  /** Each parameter's first value; RFC 6749 §3.1: one sent without a value counts as omitted. */
+  readonly values: ReadonlyMap<string, string>;
+  /** Names sent more than once (with or without values). */
+  readonly repeated: ReadonlySet<string>;
+}
+
+/** More parameters than any OAuth request has: a request with more is refused, not parsed. */
+const MAX_PARAMETERS = 64;
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    throw invalidRequest('The request has a parameter that is not valid percent-encoded UTF-8.');
+  }
+}
+
+/** Parses `a=1&b=2` (a query without `?`, or a form body). Throws invalid_request on bad encoding. */
+export function parseParameters(text: string | undefined): Parameters {
+  const values = new Map<string, string>();
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  const pairs = (text ?? '').split('&').filter((pair) => pair !== '');
+  if (pairs.length > MAX_PARAMETERS) throw invalidRequest(`The request has more than ${MAX_PARAMETERS} parameters.`);
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    const name = decode(equals === -1 ? pair : pair.slice(0, equals));
+    const value = equals === -1 ? '' : decode(pair.slice(equals + 1));
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+    if (value !== '' && !values.has(name)) values.set(name, value);
+  }
+  return { values, repeated };
+}
+
+/** Refuses a request that repeats any parameter (RFC 6749 §3.1 and §3.2), naming the first. */
+export function refuseRepeated(parameters: Parameters): void {
+  const [first] = parameters.repeated;
+  if (first !== undefined) throw invalidRequest(`The parameter "${clip(first)}" is sent more than once (RFC 6749 section 3.1).`);
+}
+
+/** A parameter that must be there; `why` completes "is required …". */
+export function requiredParameter(values: ReadonlyMap<string, string>, name: string, why: string): string {
+  const value = values.get(name);
+  if (value === undefined) throw invalidRequest(`The parameter "${name}" is required ${why}.`);
+  return value;
+}
+
+/** A form body's media type must be application/x-www-form-urlencoded (RFC 6749 §3.2), in UTF-8. */
+export function checkFormContentType(contentType: string | undefined): void {
+  const [type, ...params] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = params.find((param) => param.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (type !== 'application/x-www-form-urlencoded' || (charset !== undefined && charset !== 'utf-8')) {
+    throw brokerError(
+      'UnsupportedMediaTypeException',
+      'The request body must be application/x-www-form-urlencoded (RFC 6749 section 3.2), in UTF-8.',
+    );
+  }
+}
+
+/** A name or value quoted in an answer, cut short: an answer should not mirror kilobytes of input. */
+export const clip = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);
