@@ -40,7 +40,7 @@ import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import { RotationSchedule, Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConfigError, DEFAULTS, ENV, FUNCTION_TIMEOUT_MS, loadConfig, type GrantType } from '../lambda/core/config.js';
-import { ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteId, type RouteKey } from '../lambda/edge/routes.js';
+import { ROUTE_DOCS, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteId, type RouteKey } from '../lambda/edge/routes.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/core/metric-names.js';
 import { ALIASES, checkSubstitutes } from './substitutes.js';
 import { TokenBrokerDashboard } from './dashboard.js';
@@ -660,7 +660,7 @@ export class TokenBroker extends Construct {
         integration,
       });
       // Every route of the table says why it needs no authorizer (a route without one would fail cdk-nag).
-      Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: ROUTE_TABLE[id].publicBecause });
+      Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: ROUTE_DOCS[id].publicBecause });
     }
     return { api, stage };
   }

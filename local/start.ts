@@ -12,7 +12,7 @@ import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
 import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/core/config.js';
 import { generateCookieKey } from '../lambda/core/cookie-keys.js';
-import { featuresOf, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { featuresOf, ROUTE_DOCS, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
@@ -188,7 +188,7 @@ function routeLines(apiUrl: string, routes: readonly RouteKey[]): string[] {
   return routes.map((route) => {
     const [method, path] = route.split(' ') as [string, string];
     const shown = `${method} ${apiUrl}${path === '/{proxy+}' ? '/*' : path}`;
-    return `  ${shown.padEnd(width)}  ${ROUTE_TABLE[routeIdOf(route)!].note}`;
+    return `  ${shown.padEnd(width)}  ${ROUTE_DOCS[routeIdOf(route)!].note}`;
   });
 }
 
