@@ -16,7 +16,7 @@ import { featuresOf, ROUTE_DOCS, ROUTE_TABLE, routeIdOf, routeKeysFor, type Rout
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
-import { SsoOidcEmulator } from './emulators/sso-oidc.js';
+import { SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
 
 const basePort = Number(process.env.PORT ?? 3000);
 // PORT=0 puts every server on a free port (the tests use it); otherwise they sit side by side.
@@ -50,6 +50,11 @@ const DEMO_ENV = {
    * SSO OIDC documents idToken as not supported, and the emulator follows the documented service.
    */
   idToken: 'TOKEN_BROKER_DEMO_ID_TOKEN',
+  /** The length of the emulator's access and refresh tokens in characters (default 67), to try big tokens. */
+  accessTokenChars: 'TOKEN_BROKER_DEMO_ACCESS_TOKEN_CHARS',
+  refreshTokenChars: 'TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS',
+  /** `true`: each refresh returns a new refresh token and revokes the old one. */
+  rotateRefreshTokens: 'TOKEN_BROKER_DEMO_ROTATE_REFRESH_TOKENS',
 } as const;
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
 /** The cookie-session demo page (demo/session.html). */
@@ -101,6 +106,17 @@ function demoDeviceInterval(): number {
   return seconds;
 }
 
+/** A token length from DEMO_ENV, or undefined for the emulator's default. */
+function demoTokenChars(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const chars = Number(raw);
+  if (!Number.isInteger(chars) || chars < TOKEN_CHARS.min || chars > TOKEN_CHARS.max) {
+    throw new ConfigError([`${name} must be a whole number from ${TOKEN_CHARS.min} to ${TOKEN_CHARS.max}, got "${raw}"`]);
+  }
+  return chars;
+}
+
 /**
  * Starts the emulators and the demo frontend, registers a client whose redirect URI is on the
  * frontend's origin, and points the broker's variables at all of it. The frontend listens first:
@@ -112,6 +128,9 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     port: portAt(2),
     deviceIntervalSeconds: demoDeviceInterval(),
     idToken: process.env[DEMO_ENV.idToken] === 'true',
+    accessTokenChars: demoTokenChars(DEMO_ENV.accessTokenChars),
+    refreshTokenChars: demoTokenChars(DEMO_ENV.refreshTokenChars),
+    rotateRefreshTokens: process.env[DEMO_ENV.rotateRefreshTokens] === 'true',
   });
   const secrets = await SecretsManagerEmulator.start({ port: portAt(3), region });
   const frontend = await startDemoFrontend({ port: portAt(1) });
@@ -164,6 +183,8 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
   ).join(',');
   // The emulators' endpoints always win in demo mode: real AWS is never called from it.
   process.env.AWS_ENDPOINT_URL_SSO_OIDC = oidc.url;
+  // The access portal (service `sso`) is served by the same emulator.
+  process.env.AWS_ENDPOINT_URL_SSO = oidc.url;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
   return { oidc, secrets, frontend, origins, redirectUris, ownRedirectUris, ownOrigins };
 }

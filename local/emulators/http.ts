@@ -2,6 +2,7 @@
 // connections it accepts (so tests can prove keep-alive), reads bodies, writes replies and stops
 // without waiting for idle keep-alive sockets. Nothing here logs: tests search logs for secrets.
 
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,6 +94,26 @@ export function send(res: ServerResponse, status: number, headers: Record<string
   const hasLength = Object.keys(headers).some((name) => name.toLowerCase() === 'content-length');
   res.writeHead(status, hasLength ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(body);
+}
+
+/** An answer as the SSO OIDC emulator's routes (SSO OIDC, its pages, the access portal) return it. */
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  json?: Record<string, unknown>;
+  html?: string;
+}
+
+/** Writes a Reply with a request id, as AWS services do; `extraMembers` are added to a JSON body. */
+export function writeReply(res: ServerResponse, reply: Reply, extraMembers?: Record<string, unknown>): void {
+  const headers: Record<string, string> = { 'x-amzn-RequestId': randomUUID(), ...reply.headers };
+  if (reply.json !== undefined) {
+    send(res, reply.status, { ...headers, 'Content-Type': 'application/json' }, JSON.stringify({ ...reply.json, ...extraMembers }));
+  } else if (reply.html !== undefined) {
+    send(res, reply.status, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }, reply.html);
+  } else {
+    send(res, reply.status, headers, '');
+  }
 }
 
 /** What every emulator offers its tests: where it listens, how many connections it took, stop. */

@@ -1,9 +1,11 @@
 // `npm start` as a newcomer meets it: the banner names every route the configuration enables (the
 // adapter's own route table is the judge), the console gets one human line per request, and a
-// developer's own redirect URIs and origins work next to the demo's.
+// developer's own redirect URIs and origins work next to the demo's; the demo emulator's token
+// sizes and refresh token rotation follow its variables.
 
 import { ROUTES } from '../../lambda/edge/routes.js';
 import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import { pkcePair } from '../helpers/pkce.js';
 
 const brokers: BrokerProcess[] = [];
 afterAll(async () => {
@@ -140,5 +142,44 @@ describe('local development that forgives', () => {
     const html = await page.text();
     expect(html).toContain('redirect_uri is not registered for this client');
     expect(html).toContain('<code>TOKEN_BROKER_REDIRECT_URIS</code>');
+  });
+});
+
+describe("the demo emulator's token sizes and rotation", () => {
+  it('issues the access and refresh token lengths asked for, rotates refresh tokens, and serves the access portal on its URL', async () => {
+    const broker = await start({
+      TOKEN_BROKER_DEMO_ACCESS_TOKEN_CHARS: '2048',
+      TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS: '4096',
+      TOKEN_BROKER_DEMO_ROTATE_REFRESH_TOKENS: 'true',
+    });
+    const emulator = /embedded SSO OIDC emulator on (http:\/\/\S+),/.exec(bannerOf(broker))![1]!;
+    const { clientId } = (await (await fetch(`${broker.url}/client`)).json()) as { clientId: string };
+    const redirectUri = `${broker.demoUrl}/callback`;
+    const { verifier, challenge } = pkcePair();
+    const form = new URLSearchParams({
+      response_type: 'code', client_id: clientId, redirect_uri: redirectUri, state: 's',
+      code_challenge: challenge, code_challenge_method: 'S256', decision: 'allow',
+    });
+    const approved = await fetch(`${emulator}/authorize`, { method: 'POST', body: form, redirect: 'manual' });
+    const code = new URL(approved.headers.get('location')!).searchParams.get('code')!;
+
+    const signedIn = await post(`${broker.url}/token`, { grantType: 'authorization_code', code, codeVerifier: verifier, redirectUri });
+    const { accessToken, refreshToken } = signedIn.body as { accessToken: string; refreshToken: string };
+    expect([signedIn.status, accessToken.length, refreshToken.length]).toEqual([200, 2048, 4096]);
+    const accounts = await fetch(`${emulator}/assignment/accounts`, { headers: { 'x-amz-sso_bearer_token': accessToken } });
+    expect(accounts.status).toBe(200);
+
+    const refreshed = await post(`${broker.url}/token`, { grantType: 'refresh_token', refreshToken });
+    expect([refreshed.status, String(refreshed.body['refreshToken']).length]).toEqual([200, 4096]);
+    expect(refreshed.body['refreshToken']).not.toBe(refreshToken);
+    // Rotated: the first refresh token was revoked by its use.
+    const reused = await post(`${broker.url}/token`, { grantType: 'refresh_token', refreshToken });
+    expect([reused.status, reused.body['error']]).toEqual([400, 'invalid_grant']);
+  });
+
+  it('refuses a token length out of range at start, naming the variable', async () => {
+    await expect(startBroker({ TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS: '16' }, { demo: true })).rejects.toThrow(
+      'TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS must be a whole number from 32 to 1048576, got "16"',
+    );
   });
 });
