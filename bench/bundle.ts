@@ -20,7 +20,7 @@ const BROKER_ENTRY = join(ROOT, 'lambda/handler.ts');
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline/handler.ts', import.meta.url));
 
 /**
- * The esbuild options NodejsFunction derives from infra/token-broker.ts's BUNDLING (it turns them into
+ * The esbuild options NodejsFunction derives from infra/bundling.ts's BUNDLING (it turns them into
  * these CLI flags: aws-cdk-lib/aws-lambda-nodejs/lib/bundling.js). An option this does not translate
  * fails here rather than being ignored, and `composition()` checks that the result reproduces the
  * shipped artifact byte for byte.

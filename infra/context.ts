@@ -8,7 +8,7 @@
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { GRANT_TYPES, type GrantType } from '../lambda/core/config.js';
-import { maxRotationDays } from './token-broker.js';
+import { maxRotationDays } from './props.js';
 import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, type Checked } from './validation.js';
 
 /** Reports for one key: problems stop the synthesis, notes are printed as warnings. */
@@ -181,7 +181,7 @@ export const CONTEXT_FIELDS = {
   issuer: baseUrl(),
   startUrl: baseUrl('https://d-1234567890.awsapps.com/start'),
   publicClientId: matching(/^[\x21-\x7e]{1,128}$/, '1 to 128 visible ASCII characters, such as token-broker'),
-  // ---- cookie sessions (issue 11) ----
+  // Cookie sessions (docs/token-handler.md), off unless on; sessionMaxAgeSeconds goes with it.
   cookieSessions: onOrOff,
   // Identity Center sessions last from 15 minutes to 90 days (config.ts has the same range).
   sessionMaxAgeSeconds: numberIn(300, 90 * 86400, true),
@@ -208,13 +208,13 @@ export type ContextSettings = Omit<
   'logRetentionDays' | 'domainName' | 'certificateArn' | 'cookieSessions' | 'sessionMaxAgeSeconds' | 'hostedZoneId' | 'hostedZoneName'
 > & {
   readonly logRetention?: RetentionDays;
-  /** A certificate ARN, or (cookie sessions, issue 11) a hosted zone to make the certificate and records in. */
+  /** A certificate ARN, or (for cookie sessions) a hosted zone to make the certificate and records in. */
   readonly customDomain?: {
     readonly domainName: string;
     readonly certificateArn?: string;
     readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
   };
-  /** Cookie sessions (issue 11): on, with an optional session max age in seconds. */
+  /** Cookie sessions: on, with an optional session max age in seconds. */
   readonly cookieSessions?: { readonly sessionMaxAgeSeconds?: number };
 };
 
@@ -254,7 +254,8 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
   if (present(CONTEXT_KEYS.secretArn) && present(CONTEXT_KEYS.secretName)) {
     problems.push(`give ${CONTEXT_KEYS.secretArn} or ${CONTEXT_KEYS.secretName}, not both`);
   }
-  // ---- cookie sessions (issue 11): a hosted zone may stand in for the certificate ARN ----
+  // A hosted zone may stand in for the certificate ARN (the construct makes the certificate), and
+  // cookie sessions need a custom domain.
   const hasZone = present(CONTEXT_KEYS.hostedZoneId);
   if (hasZone !== present(CONTEXT_KEYS.hostedZoneName)) {
     problems.push(`${CONTEXT_KEYS.hostedZoneId} and ${CONTEXT_KEYS.hostedZoneName} go together: give both or neither`);
@@ -274,7 +275,6 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
   if (!cookieSessions && present(CONTEXT_KEYS.sessionMaxAgeSeconds)) {
     problems.push(`${CONTEXT_KEYS.sessionMaxAgeSeconds} only applies with ${CONTEXT_KEYS.cookieSessions}=on`);
   }
-  // ---- end cookie sessions ----
   if (!hasZone && present(CONTEXT_KEYS.domainName) !== present(CONTEXT_KEYS.certificateArn)) {
     problems.push(`${CONTEXT_KEYS.domainName} and ${CONTEXT_KEYS.certificateArn} go together: give both or neither`);
   }

@@ -80,7 +80,7 @@ export class TokenBrokerStack extends Stack {
               ...(settings.customDomain.certificateArn === undefined
                 ? {}
                 : { certificate: Certificate.fromCertificateArn(this, 'Certificate', settings.customDomain.certificateArn) }),
-              // Cookie sessions (issue 11): a hosted zone to make the certificate and alias records in.
+              // A hosted zone to make the certificate and alias records in (for cookie sessions).
               ...(settings.customDomain.hostedZone === undefined
                 ? {}
                 : { hostedZone: HostedZone.fromHostedZoneAttributes(this, 'HostedZone', settings.customDomain.hostedZone) }),

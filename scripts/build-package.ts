@@ -4,7 +4,7 @@
 //  2. The functions' code (the broker, its rotation, the cookie keys' rotation), bundled by the
 //     construct itself (NodejsFunction with BUNDLING) in a throwaway synthesis and copied to
 //     dist/assets/<function>/, where the compiled construct picks it up instead of bundling (codeOf
-//     in infra/token-broker.ts).
+//     in infra/bundling.ts).
 //
 // Why prebuilt rather than bundled at the consumer's synthesis: the consumer then needs no esbuild
 // (nor Docker), none of the function's libraries and none of our lockfile; the bundle's substitutes

@@ -524,7 +524,7 @@ describe('the rotation function artifact, driven with rotation events against th
     expect((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe('{}');
   });
 
-  // With RotateImmediatelyOnUpdate false (token-broker.ts), creating the RotationSchedule makes Secrets
+  // With RotateImmediatelyOnUpdate false (infra/secret-rotation.ts), creating the RotationSchedule makes Secrets
   // Manager test the configuration: it stages an AWSPENDING version of its own and runs testSecret
   // alone (RotateSecret API reference, RotateImmediately). On a new secret that still holds `{}` this
   // runs at the first `cdk deploy`, whether the service's version has no value or a copy of `{}`.

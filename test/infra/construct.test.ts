@@ -2,8 +2,9 @@
 // and region, a new customer-managed key, alarm actions, rotation settings, and the checks that
 // refuse configurations the functions could not run with.
 
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -161,6 +162,30 @@ it('lets only Secrets Manager acting for this one secret invoke the rotation fun
   expect(sourceArn).toContain(':secret:broker/registration-??????');
 });
 
+it('narrows both rotations alike: each invoke permission names its own secret (SourceArn) and account (SourceAccount)', () => {
+  const { stack, broker, template } = brokerIn((scope) => ({
+    customDomain: {
+      domainName: 'auth.example.com',
+      certificate: Certificate.fromCertificateArn(scope, 'Cert', 'arn:aws:acm:eu-west-1:111122223333:certificate/abcd1234'),
+    },
+    cookieSessions: {},
+  }));
+  const permissions = Object.values(template().findResources('AWS::Lambda::Permission', { Properties: { Principal: 'secretsmanager.amazonaws.com' } }));
+  const byFunction = (fn: { functionArn: string }) =>
+    permissions.filter((p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify(stack.resolve(fn.functionArn)));
+  const rotations = [
+    [broker.rotation!.function, broker.secret],
+    [broker.cookieKeys!.rotationFunction, broker.cookieKeys!.secret],
+  ] as const;
+  for (const [fn, secret] of rotations) {
+    const mine = byFunction(fn);
+    expect(mine).toHaveLength(1);
+    // Through JSON: stack.resolve() builds its objects with another prototype than the template's.
+    expect(mine[0]!.Properties).toMatchObject({ SourceAccount: '111122223333', SourceArn: JSON.parse(JSON.stringify(stack.resolve(secret.secretArn))) });
+  }
+  expect(permissions).toHaveLength(2);
+});
+
 it('sets reserved concurrency only when asked, and refuses a value that is not a whole number of at least 1', () => {
   const capped = brokerIn({ reservedConcurrency: 20 });
   capped.template().hasResourceProperties('AWS::Lambda::Function', { Description: 'SSO OIDC token broker', ReservedConcurrentExecutions: 20 });
@@ -174,6 +199,16 @@ it('sets reserved concurrency only when asked, and refuses a value that is not a
   }
 });
 
+it('passes a deploy-time reservedConcurrency (a token) through to the template, unchecked at synthesis', () => {
+  const { template } = brokerIn((scope) => ({
+    reservedConcurrency: new CfnParameter(scope, 'ReservedConcurrency', { type: 'Number', minValue: 1 }).valueAsNumber,
+  }));
+  template().hasResourceProperties('AWS::Lambda::Function', {
+    Description: 'SSO OIDC token broker',
+    ReservedConcurrentExecutions: { Ref: 'ReservedConcurrency' },
+  });
+});
+
 it('refuses a rotation schedule that is not whole days, or that reaches the expiry warning first', () => {
   expect(() => brokerIn({ rotation: false, rotationSchedule: Duration.days(30) })).toThrow(/rotationSchedule is given but rotation is false/);
   expect(() => brokerIn({ rotationSchedule: Duration.days(76) })).toThrow(
@@ -184,6 +219,9 @@ it('refuses a rotation schedule that is not whole days, or that reaches the expi
   // A longer warning shortens the longest schedule: 90 - 21 - 1 = 68 days.
   expect(() => brokerIn({ expiryWarningDays: 21, rotationSchedule: Duration.days(69) })).toThrow(/from 1 to 68/);
   expect(() => brokerIn({ expiryWarningDays: 21, rotationSchedule: Duration.days(68) })).not.toThrow();
+  // The default 60 days too: a warning of 30 days leaves at most 59.
+  expect(() => brokerIn({ expiryWarningDays: 30 })).toThrow(/rotationSchedule must be a whole number of days from 1 to 59 .*got 60 days/);
+  expect(() => brokerIn({ expiryWarningDays: 30, rotation: false })).not.toThrow();
 });
 
 it('refuses timeouts whose worst case (4 secret reads, 2 SSO OIDC calls) does not fit the request deadline', () => {

@@ -1,4 +1,4 @@
-// The shipped cookie key rotation function (issue 11): the index.mjs synthesis writes for cookie
+// The shipped cookie key rotation function (cookie sessions): the index.mjs synthesis writes for cookie
 // mode, loaded as Lambda loads it (lambda-driver.mjs) and driven with Secrets Manager's four rotation
 // events against the Secrets Manager emulator. Its own small bundle (no SSO OIDC client), and no key
 // material in what it logs.

@@ -1,4 +1,4 @@
-// The construct in cookie-session mode (issue 11): the cookie keys secret, its rotation function,
+// The construct in cookie-session mode: the cookie keys secret, its rotation function,
 // role and schedule, the broker's least-privilege read of it, the /bff routes, the required custom
 // domain (certificate ARN or hosted zone), and cdk-nag passing with a reason for every public route.
 
@@ -8,6 +8,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { ENV } from '../../lambda/core/config.js';
 import { BFF_ROUTES } from '../../lambda/edge/routes.js';
+import { TokenBrokerPropsError } from '../../infra/props.js';
 import { TokenBroker } from '../../infra/token-broker.js';
 import { onlyResource, resourcesOf, synthesize, type Synthesis } from './synth.js';
 
@@ -49,7 +50,7 @@ describe('cookie sessions with a certificate ARN', () => {
     expect(secret.DeletionPolicy).toBe('Delete');
   });
 
-  it('rotates it every 30 days with its own function, which only Secrets Manager of this account may invoke', () => {
+  it('rotates it every 30 days with its own function, which only Secrets Manager acting for this secret, in this account, may invoke', () => {
     const schedules = resourcesOf(s.json, 'AWS::SecretsManager::RotationSchedule');
     const mine = Object.values(schedules).filter((r) => JSON.stringify(r.Properties.SecretId).includes(keysId));
     expect(mine).toHaveLength(1);
@@ -65,7 +66,11 @@ describe('cookie sessions with a certificate ARN', () => {
       (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }),
     );
     expect(permissions).toHaveLength(1);
-    expect(permissions[0]!.Properties).toMatchObject({ Principal: 'secretsmanager.amazonaws.com', SourceAccount: { Ref: 'AWS::AccountId' } });
+    expect(permissions[0]!.Properties).toMatchObject({
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: { Ref: keysId },
+    });
   });
 
   it('sets --enable-source-maps on none of the three functions: a logged stack is mapped afterwards (npm run map-stack)', () => {
@@ -196,5 +201,22 @@ describe('cookie sessions refuse to synthesize without a custom domain', () => {
           cookieSessions: { sessionMaxAge: Duration.days(10), keyRotationSchedule: Duration.days(7) },
         }),
     ).toThrow(/keyRotationSchedule must be whole days from 10/);
+  });
+
+  it('with the other props problems, all at once, each named by prop', () => {
+    const stack = new Stack(new App(), 'Many');
+    let problems: readonly string[] = [];
+    try {
+      new TokenBroker(stack, 'Broker', { cookieSessions: { keyRotationSchedule: Duration.hours(36) }, frontDoor: false, memorySize: 64 });
+    } catch (error) {
+      if (error instanceof TokenBrokerPropsError) problems = error.problems;
+      else throw error;
+    }
+    expect(problems).toEqual([
+      'memorySize must be a whole number from 128 to 10240 (MB), got 64',
+      expect.stringMatching(/^frontDoor: cookie sessions sign in through the front door/),
+      expect.stringMatching(/^customDomain: cookie sessions need a custom domain/),
+      expect.stringMatching(/^cookieSessions\.keyRotationSchedule must be whole days from 1 .* got 1 day 12 hours$/),
+    ]);
   });
 });

@@ -61,7 +61,7 @@ describe.each([
       expect(annotations).toEqual('allowedOrigins' in context ? [] : ['warning Annotation::token-broker:no-allowed-origins']);
 
       const found = acknowledgements(s.app);
-      // Every route is public by design, each for its own written reason (token-broker.ts).
+      // Every route is public by design, each for its own written reason (the route table's publicBecause, read by infra/api.ts).
       const routeNames = routeKeysFor(grantTypes).map((key) => Object.entries(ROUTES).find(([, route]) => route === key)![0]);
       const expected = [
         ...(smg4Acknowledged ? [{ path: 'TokenBroker/TokenBroker/Registration', id: 'AwsSolutions-SMG4' }] : []),

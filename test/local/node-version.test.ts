@@ -36,6 +36,6 @@ describe('the Node versions', () => {
     expect(semver.major(pkg.devDependencies['node']!)).toBe(24);
     // `npm test` puts node_modules/.bin first on PATH, so jest runs on that Node.
     if (process.env['npm_lifecycle_event'] !== undefined) expect(process.versions.node).toBe(pkg.devDependencies['node']);
-    expect(readFileSync(new URL('../../infra/token-broker.ts', import.meta.url), 'utf8')).toContain('Runtime.NODEJS_24_X');
+    expect(readFileSync(new URL('../../infra/bundling.ts', import.meta.url), 'utf8')).toContain('Runtime.NODEJS_24_X');
   });
 });
