@@ -33,7 +33,7 @@ export interface BenchOptions {
   readonly warmRounds: number;
   readonly warmWarmupRounds: number;
   readonly workRequests: number;
-  /** Also cold-start the broker with NODE_OPTIONS=--enable-source-maps (what the template set before issue 13). */
+  /** Also cold-start the broker with NODE_OPTIONS=--enable-source-maps (what the template once set). */
   readonly sourceMapArm: boolean;
   /** Also time warm requests of the broker with its log and metric output off. */
   readonly quietArm: boolean;

@@ -143,7 +143,7 @@ export async function baselineBundle(outdir: string): Promise<Artifact> {
  * What-if builds of the broker (never shipped): lambda/handler.ts bundled with the shipped options,
  * some of its imports replaced by stand-ins in bench/what-if/, to measure what the code they replace
  * costs. Each answers POST /token as the broker does.
- *   withoutFrontDoor    the front door and token handler modules left out (issues 10 and 11)
+ *   withoutFrontDoor    the front door and token handler modules left out
  *   handBuiltTelemetry  Powertools (Logger, Metrics, Parameters) replaced by hand-written code with
  *                       the same output
  *   neither             both
@@ -156,7 +156,7 @@ export const WHAT_IF = {
 export const WHAT_IFS = Object.keys(WHAT_IF) as WhatIf[];
 export type WhatIf = keyof typeof WHAT_IF;
 
-const FRONT_DOOR_MODULES = /\/lambda\/(oauth\/front-door|oauth\/index|bff\/session|bff\/cookies|cookie-keys)\.js$/;
+const FRONT_DOOR_MODULES = /\/lambda\/(surfaces\/oauth\/index|surfaces\/bff\/index|surfaces\/bff\/cookies|core\/cookie-keys|core\/front-door-grants)\.js$/;
 const POWERTOOLS = /^@aws-lambda-powertools\/(logger|logger\/middleware|metrics|metrics\/middleware|parameters\/secrets)$/;
 
 export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Artifact> {

@@ -9,7 +9,7 @@ import { summarize, type Summary } from './stats.js';
  * The arms' names: the shipped broker; the baseline bundled with the broker's options; the same
  * baseline as NodejsFunction bundles it by default (CommonJS, SDK from node_modules), what a team
  * would deploy instead; and (what-if) the broker with NODE_OPTIONS=--enable-source-maps, as shipped
- * before issue 13.
+ * until the template stopped setting it.
  */
 export const ARM = {
   broker: 'broker',

@@ -1,4 +1,4 @@
-// Judging a run: ratios side by side, work per 1,000 requests, the targets of issue 6, a model of what
+// Judging a run: ratios side by side, work per 1,000 requests, the targets (docs/performance.md), a model of what
 // the measured CPU time becomes at each Lambda memory size, and the table printed to stdout.
 
 import type { Measurements } from './bench.js';

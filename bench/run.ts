@@ -1,4 +1,4 @@
-// `npm run bench`: the benchmark of issue 6. Prints the table to stdout, progress to stderr, and
+// `npm run bench`: the benchmark (docs/performance.md). Prints the table to stdout, progress to stderr, and
 // writes everything (summaries and raw samples) to artifacts/bench.json.
 //
 //   npm run bench                       the full run (about a minute on two cores)

@@ -8,7 +8,7 @@
 //   direct    a bare SDK CreateToken on the baseline's warm client: the physical limit
 //   quiet     (what-if) the shipped handler with POWERTOOLS_LOG_LEVEL=SILENT, POWERTOOLS_METRICS_DISABLED=true
 //   frontDoor the shipped handler with the front door on (TOKEN_BROKER_ISSUER): POST /oauth2/token,
-//             a form-encoded refresh with a sealed refresh token (issue 10)
+//             a form-encoded refresh with a sealed refresh token
 // Work per request: a run of broker-only requests while the emulators count Secrets Manager calls
 // and accepted TCP connections; then, for CPU time per call, batches of calls, the arms taking turns.
 

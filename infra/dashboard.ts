@@ -1,6 +1,6 @@
 // The TokenBroker's CloudWatch dashboard: what an operator looks at after an alarm, or after a deploy.
-// Every broker widget names a metric the function really emits (lambda/metric-names.ts, written by
-// lambda/telemetry.ts as EMF log lines): `Requests` and `UpstreamLatency` with the dimensions
+// Every broker widget names a metric the function really emits (lambda/core/metric-names.ts, written by
+// lambda/core/telemetry.ts as EMF log lines): `Requests` and `UpstreamLatency` with the dimensions
 // service, GrantType and Outcome (the error type, or Success), and `UpstreamServerErrors` and
 // `ClientSecretDaysToExpiry` with service only. Outcome values are open (SSO OIDC may add error
 // types), so those widgets use SEARCH expressions rather than a fixed list of series. The rest are

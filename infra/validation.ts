@@ -70,7 +70,7 @@ export function checkBaseUrl(raw: string, example = 'https://auth.example.com'):
   return normal === value ? accept(value) : accept(normal, `"${value}" is read as "${normal}"`);
 }
 
-/** Same shape as lambda/config.ts's region check, so a value accepted here is accepted by the function. */
+/** Same shape as lambda/core/config.ts's region check, so a value accepted here is accepted by the function. */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 export function checkRegion(raw: string): Checked<string> {

@@ -1,4 +1,4 @@
-// Stands in for `@aws-sdk/credential-provider-node` in the bundle (esbuild alias, infra/token-broker.ts
+// Stands in for `@aws-sdk/credential-provider-node` in the bundle (esbuild alias, infra/bundling.ts
 // BUNDLING). The SDK's default chain tries environment variables, SSO, ini files, credential
 // processes, web identity, container and instance metadata; a Lambda function only ever has the
 // first (AWS_ACCESS_KEY_ID...) or, under SnapStart, container credentials

@@ -1,4 +1,4 @@
-// Stands in for `node:http` in the bundle (esbuild alias, infra/token-broker.ts BUNDLING). An ESM
+// Stands in for `node:http` in the bundle (esbuild alias, infra/bundling.ts BUNDLING). An ESM
 // import of node:http makes Node build the module's ESM facade, which reads every export, and three
 // of them (WebSocket, CloseEvent, MessageEvent) are lazy getters that load undici, Node's fetch:
 // about 40-60 ms of a cold start for code the broker never runs (nodejs/node#57649, #59686).
