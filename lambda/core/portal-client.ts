@@ -15,10 +15,11 @@ import type { BrokerConfig } from './config.js';
 import { currentDeadline, outOfTime } from './deadline.js';
 import { BrokerError, brokerError, portalErrorCode, upstreamError } from './errors.js';
 import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
+import { PORTAL_BEARER_HEADER } from './portal-config.js';
 import { CONNECTION_ERRORS, ERROR_TYPE, forLog, isErrorStatus, MIN_CALL_MS, plainRequestId, redact } from './upstream.js';
 
-/** The header that carries the access token (AccessTokenType's location in the `sso` model). */
-export const BEARER_HEADER = 'x-amz-sso_bearer_token';
+/** The header that carries the access token. */
+export const BEARER_HEADER = PORTAL_BEARER_HEADER;
 
 /** The portal's four operations, as its model (botocore `sso` 2019-06-10) routes them. */
 export const PORTAL_OPERATIONS = {

@@ -11,6 +11,12 @@ export const PORTAL_ENV = {
   portalRoles: 'TOKEN_BROKER_PORTAL_ROLES',
 } as const;
 
+/**
+ * The request header that carries the access token (AccessTokenType's location in the `sso` model):
+ * the client sends it, and the CORS preflight of the /portal paths allows it.
+ */
+export const PORTAL_BEARER_HEADER = 'x-amz-sso_bearer_token';
+
 /** The SDK's endpoint override for the access portal (service `sso`), and its switch to ignore such overrides. */
 export const PORTAL_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_SSO';
 const IGNORE_ENDPOINTS_ENV = 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS';
