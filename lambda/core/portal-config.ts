@@ -17,6 +17,9 @@ export const PORTAL_ENV = {
  */
 export const PORTAL_BEARER_HEADER = 'x-amz-sso_bearer_token';
 
+/** The broker's own answer to a portal request without a token (the smoke check tells it from the portal's). */
+export const NO_ACCESS_TOKEN_MESSAGE = `The request carries no access token: send it in the header ${PORTAL_BEARER_HEADER}.`;
+
 /** The SDK's endpoint override for the access portal (service `sso`), and its switch to ignore such overrides. */
 export const PORTAL_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_SSO';
 const IGNORE_ENDPOINTS_ENV = 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS';

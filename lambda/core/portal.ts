@@ -12,6 +12,7 @@
 import { timed, type Audit } from './audit.js';
 import { BrokerError, brokerError, invalidRequest } from './errors.js';
 import { BEARER_HEADER, type PortalClient, type PortalOperation } from './portal-client.js';
+import { NO_ACCESS_TOKEN_MESSAGE } from './portal-config.js';
 import { ACCOUNT_ID, allowedRoles, ROLE_NAME, type RolePolicy } from './role-policy.js';
 import { clip, parseParameters } from './validation.js';
 
@@ -73,7 +74,7 @@ const MAX_ACCESS_TOKEN_CHARS = 10_240;
 /** The access token of a request (the value of x-amz-sso_bearer_token): missing or malformed is 401, never sent. */
 export function accessTokenOf(value: string | undefined): string {
   if (value === undefined || value === '') {
-    throw brokerError('UnauthorizedException', `The request carries no access token: send it in the header ${BEARER_HEADER}.`);
+    throw brokerError('UnauthorizedException', NO_ACCESS_TOKEN_MESSAGE);
   }
   if (value.length > MAX_ACCESS_TOKEN_CHARS || !VISIBLE.test(value)) {
     throw brokerError('UnauthorizedException', `The header ${BEARER_HEADER} does not hold an access token.`);
