@@ -76,7 +76,7 @@ async function expectRefusal(): Promise<void> {
   await page.locator('#portal-result[data-outcome]').waitFor();
   expect(await page.getAttribute('#portal-result', 'data-outcome')).toBe('refused');
   expect(await text('#portal-result')).toBe(
-    `RoleNotAllowedException (403): The role AdministratorAccess in account ${SANDBOX.accountId} is not one this token broker hands out credentials for (its role policy, TOKEN_BROKER_PORTAL_ROLES).`,
+    `RoleNotAllowedException (403): The role AdministratorAccess in account ${SANDBOX.accountId} is not in this token broker's role policy (TOKEN_BROKER_PORTAL_ROLES).`,
   );
 }
 

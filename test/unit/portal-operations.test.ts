@@ -109,7 +109,7 @@ describe('the role policy', () => {
     const error = await failure(getRoleCredentials(await token(), { accountId, roleName }, deps, audit));
     expect(error).toMatchObject({ status: 403, type: 'RoleNotAllowedException', fromUpstream: false });
     expect(error.description).toBe(
-      `The role ${roleName} in account ${accountId} is not one this token broker hands out credentials for (its role policy, TOKEN_BROKER_PORTAL_ROLES).`,
+      `The role ${roleName} in account ${accountId} is not in this token broker's role policy (TOKEN_BROKER_PORTAL_ROLES).`,
     );
     expect(emulator.callCount(PORTAL_PATHS.getRoleCredentials)).toBe(0);
     expect(audit.upstreamCalls).toBe(0);
