@@ -94,8 +94,9 @@ export function answerResponse(answer: Answer, context: ReplyContext): HttpRespo
 
 /**
  * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, the access portal's
- * JSON (`message`, which its SDKs and the CLI read), or a page where a person's browser was sent (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a
- * validated redirect URI, which the route decides itself).
+ * JSON (`message`, which its SDKs and the CLI read), or a page where a person's browser was sent
+ * (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a validated redirect URI, which
+ * the route decides itself).
  */
 export function errorResponse(error: BrokerError, format: ErrorFormat, context: ReplyContext, triedHttpAuthentication: boolean): HttpResponse {
   if (format === 'page') {
