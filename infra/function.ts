@@ -108,6 +108,11 @@ function environmentOf({ props, grantTypes, secretId, oidcRegion, cookieKeysSecr
     env[ENV.cookieKeysSecretId] = cookieKeysSecret.secretFullArn ?? cookieKeysSecret.secretArn;
     env[ENV.sessionMaxAgeSeconds] = String(sessionMaxAgeOf(props).toSeconds());
   }
+  // The access portal and its role policy (checked with the props: at least one rule).
+  if (props.portal !== undefined) {
+    env[ENV.portal] = 'on';
+    env[ENV.portalRoles] = props.portal.roles.map((item) => item.trim()).join(',');
+  }
   // Checked here with the given issuer or a stand-in for the API's URL.
   checkWithCore(frontDoor === undefined ? env : { ...env, [ENV.issuer]: frontDoor.issuer ?? FRONT_DOOR_ISSUER_STAND_IN });
   // No NODE_OPTIONS=--enable-source-maps: it reads the map at every cold start (BUNDLING).
@@ -127,6 +132,7 @@ const PROP_OF_ENV: Readonly<Record<string, string>> = {
   [ENV.issuer]: 'frontDoor.issuer',
   [ENV.startUrl]: 'frontDoor.startUrl',
   [ENV.publicClientId]: 'frontDoor.publicClientId',
+  [ENV.portalRoles]: 'portal.roles',
 };
 
 /** Runs the core's configuration check on what the construct sets; tokens get stand-in values. */

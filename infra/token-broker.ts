@@ -52,6 +52,7 @@ export {
   type CustomDomain,
   type TokenBrokerDashboardOptions,
   type TokenBrokerFrontDoorOptions,
+  type TokenBrokerPortalProps,
   type TokenBrokerProps,
 } from './props.js';
 
@@ -112,7 +113,11 @@ export class TokenBroker extends Construct {
     const props = this.checkedProps(givenProps);
     const grantTypes: readonly GrantType[] = props.grantTypes ?? DEFAULTS.grantTypes;
     const frontDoor = frontDoorOf(props);
-    this.routeKeys = routeKeysFor(grantTypes, { frontDoor: frontDoor !== undefined, cookieSessions: props.cookieSessions !== undefined });
+    this.routeKeys = routeKeysFor(grantTypes, {
+      frontDoor: frontDoor !== undefined,
+      cookieSessions: props.cookieSessions !== undefined,
+      portal: props.portal !== undefined,
+    });
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const rotationInterval = rotationIntervalOf(props);
     const oidcRegion = props.oidcRegion ?? Stack.of(this).region;

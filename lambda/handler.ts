@@ -15,6 +15,7 @@ import { Deadline, withDeadline } from './core/deadline.js';
 import { redeemAuthorizationCode, redeemRefreshToken, type FrontDoorDeps } from './core/front-door-grants.js';
 import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
+import { createPortalClient } from './core/portal-client.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
 import { logger, metrics } from './core/telemetry.js';
 import { createUpstream } from './core/upstream.js';
@@ -29,6 +30,7 @@ import { awsJsonRoutes } from './surfaces/aws-json/index.js';
 import { bffRoutes, type SessionDeps } from './surfaces/bff/index.js';
 import { cookiePaths } from './surfaces/bff/cookies.js';
 import { oauthRoutes } from './surfaces/oauth/index.js';
+import { portalRoutes } from './surfaces/portal/index.js';
 
 // Cold start: configuration is validated and the secret reads begin before the first request.
 const config = loadConfig();
@@ -93,10 +95,14 @@ function sessionDeps(frontDoor: FrontDoorDeps, keysSecretId: string, sessionMaxA
   };
 }
 
+// The AWS access portal: its routes (TOKEN_BROKER_PORTAL=on) and the front door's revocation (Logout) call it.
+const portalClient = config.portal === undefined && frontDoor === undefined ? undefined : createPortalClient(config);
+
 const { cookieSessions } = config;
 const handlers: Partial<Record<RouteId, RouteHandler>> = {
   ...awsJsonRoutes(grants),
-  ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor)),
+  ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor, portalClient!)),
+  ...(config.portal === undefined ? {} : portalRoutes({ client: portalClient!, policy: config.portal.roles })),
   ...(frontDoor === undefined || cookieSessions === undefined
     ? {}
     : bffRoutes(sessionDeps(frontDoor, cookieSessions.keysSecretId, cookieSessions.sessionMaxAgeSeconds))),

@@ -12,11 +12,11 @@ import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
 import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/core/config.js';
 import { generateCookieKey } from '../lambda/core/cookie-keys.js';
-import { featuresOf, ROUTE_DOCS, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { featuresOf, PORTAL_BASE_PATH, ROUTE_DOCS, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
-import { SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
+import { DEMO_ASSIGNMENTS, SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
 
 const basePort = Number(process.env.PORT ?? 3000);
 // PORT=0 puts every server on a free port (the tests use it); otherwise they sit side by side.
@@ -60,6 +60,14 @@ const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
 /** The cookie-session demo page (demo/session.html). */
 const SESSION_PAGE = '/session';
 const DEMO_START_URL = 'https://example.awsapps.com/start';
+/**
+ * The demo's role policy: PowerUserAccess in the first demo account, ReadOnlyAccess in any. The
+ * demo user also has AdministratorAccess there, PowerUserAccess in the second account and
+ * ViewOnlyAccess in the third, which it refuses: the page shows a grant and a refusal.
+ */
+const DEMO_SANDBOX = DEMO_ASSIGNMENTS[0]!.accountId;
+const DEMO_PORTAL_ROLES = `${DEMO_SANDBOX}/PowerUserAccess,*/ReadOnlyAccess`;
+const DEMO_REFUSED_ROLE = { accountId: DEMO_SANDBOX, roleName: 'AdministratorAccess' } as const;
 
 interface Demo {
   readonly oidc: SsoOidcEmulator;
@@ -170,9 +178,12 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     [ENV.secretId]: 'token-broker/registration',
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
     [ENV.startUrl]: DEMO_START_URL,
+    // The access portal through the broker, with a role policy that allows some of the demo user's roles.
+    [ENV.portal]: 'on',
     ...(issuer === undefined ? {} : { [ENV.cookieSessions]: 'on', [ENV.cookieKeysSecretId]: 'token-broker/cookie-keys' }),
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
+  if (process.env[ENV.portal] === 'on') process.env[ENV.portalRoles] ??= DEMO_PORTAL_ROLES;
   process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
   process.env[ENV.redirectUris] = union(
     ownRedirectUris,
@@ -200,6 +211,14 @@ function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string):
     scopes: DEMO_SCOPES,
     deviceStartUrl: config.grantTypes.has(GRANT_TYPES.deviceCode) ? DEMO_START_URL : null,
     frontDoor: config.issuer === undefined ? null : { authority: config.issuer, clientId: config.publicClientId },
+    portal:
+      config.portal === undefined
+        ? null
+        : {
+            endpoint: `${brokerUrl}${PORTAL_BASE_PATH}`,
+            roles: config.portal.roles.rules.map((rule) => `${rule.accountId}/${rule.roleName}`),
+            refused: DEMO_REFUSED_ROLE,
+          },
   }, demo.redirectUris);
 }
 
@@ -222,6 +241,12 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
       `  the redirect URI to register with SSO OIDC for it: ${config.issuer}${ROUTE_TABLE.oauthCallback.path}`,
     );
   }
+  if (config.portal !== undefined) {
+    lines.push(
+      `AWS access portal: endpoint ${apiUrl}${PORTAL_BASE_PATH} for an SSOClient, boto3 or aws sso --endpoint-url`,
+      `  role policy: ${config.portal.roles.rules.map((rule) => `${rule.accountId}/${rule.roleName}`).join(', ')}`,
+    );
+  }
   if (demo === undefined) {
     lines.push(`using secret ${config.secretId} and SSO OIDC in ${config.oidcRegion}`);
   } else {
@@ -233,6 +258,7 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
       `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
       ...(config.issuer === undefined ? [] : [`  ${primary}/oidc.html signs in with oidc-client-ts through the front door`]),
       ...(config.cookieSessions === undefined ? [] : [`  ${primary}/session signs in with cookie sessions (the broker as token handler)`]),
+      ...(config.portal === undefined ? [] : [`  once signed in, "Your AWS access" lists the accounts and allowed roles, gets credentials and signs out`]),
     );
     if (demo.ownRedirectUris.length > 0 || demo.ownOrigins.length > 0) {
       lines.push(
@@ -247,6 +273,9 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
     `  curl -s ${apiUrl}/client`,
     `  curl -s -X POST ${apiUrl}/token ${json} -d '{"grantType":"refresh_token","refreshToken":"not-a-real-one"}'   (an error, as SSO OIDC says it)`,
   );
+  if (config.portal !== undefined) {
+    lines.push(`  aws sso list-accounts --endpoint-url ${apiUrl}${PORTAL_BASE_PATH} --region ${config.oidcRegion} --access-token <accessToken>`);
+  }
   if (device && demo !== undefined) {
     lines.push(
       `the device flow with curl:`,

@@ -2,6 +2,8 @@
 // The same names are used by the Lambda function, by `npm start`, and by the CDK construct that
 // sets them, so a misconfiguration fails at start with every problem listed, not on the tenth request.
 
+import { PORTAL_ENV, readPortalSettings, type PortalConfig } from './portal-config.js';
+
 export const GRANT_TYPES = {
   authorizationCode: 'authorization_code',
   refreshToken: 'refresh_token',
@@ -41,6 +43,10 @@ export interface BrokerConfig {
   readonly startUrl: string | undefined;
   /** Token-handler sessions under /bff; undefined when the mode is off (the default). */
   readonly cookieSessions: CookieSessionConfig | undefined;
+  /** The AWS access portal under /portal, with its role policy; undefined when off (the default). */
+  readonly portal: PortalConfig | undefined;
+  /** The access portal's URL when AWS_ENDPOINT_URL_SSO overrides it (portal-config.ts). */
+  readonly portalEndpoint: string | undefined;
 }
 
 /** Cookie mode: the SPA's refresh token lives in an encrypted HttpOnly cookie (lambda/bff/). */
@@ -71,6 +77,7 @@ export const ENV = {
   cookieSessions: 'TOKEN_BROKER_COOKIE_SESSIONS',
   cookieKeysSecretId: 'TOKEN_BROKER_COOKIE_KEYS_SECRET_ID',
   sessionMaxAgeSeconds: 'TOKEN_BROKER_SESSION_MAX_AGE_SECONDS',
+  ...PORTAL_ENV,
 } as const;
 
 export const DEFAULTS = {
@@ -233,6 +240,9 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     problems.push(`${ENV.cookieSessions}=on needs ${ENV.issuer}: sign-in goes through the front door's /oauth2/authorize`);
   }
 
+  // The access portal (portal-config.ts).
+  const { portal, portalEndpoint } = readPortalSettings(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secretId,
@@ -248,6 +258,8 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     publicClientId,
     startUrl,
     cookieSessions,
+    portal,
+    portalEndpoint,
   };
 }
 

@@ -4,6 +4,7 @@
 // allowed (Fetch standard, CORS protocol).
 
 import type { BrokerConfig } from '../core/config.js';
+import { PORTAL_BEARER_HEADER } from '../core/portal-config.js';
 
 /** Headers a browser may read from our answers: the error type and the request id. */
 export const EXPOSED_HEADERS = ['x-amzn-ErrorType', 'x-amzn-RequestId'] as const;
@@ -40,12 +41,20 @@ export function corsHeaders(origin: string | undefined, config: BrokerConfig, cr
   return headers;
 }
 
-/** The headers of a preflight answer from an allowed origin (the origin check has already run). */
-export function preflightHeaders(origin: string | undefined, config: BrokerConfig, credentials: boolean): Record<string, string> {
+/**
+ * The headers of a preflight answer from an allowed origin (the origin check has already run). The
+ * access token's header is allowed only on the access portal's paths (`bearer`), where a browser
+ * SSOClient sends it; the CSRF header only on cookie-session paths.
+ */
+export function preflightHeaders(origin: string | undefined, config: BrokerConfig, credentials: boolean, bearer = false): Record<string, string> {
   const headers = corsHeaders(origin, config, credentials);
   if (origin !== undefined) {
     headers['access-control-allow-methods'] = 'GET, POST';
-    headers['access-control-allow-headers'] = [...ALLOWED_REQUEST_HEADERS, ...(credentials ? [CSRF_HEADER] : [])].join(', ');
+    headers['access-control-allow-headers'] = [
+      ...ALLOWED_REQUEST_HEADERS,
+      ...(credentials ? [CSRF_HEADER] : []),
+      ...(bearer ? [PORTAL_BEARER_HEADER] : []),
+    ].join(', ');
     headers['access-control-max-age'] = String(PREFLIGHT_MAX_AGE_SECONDS);
   } else {
     headers.allow = 'GET, OPTIONS, POST';

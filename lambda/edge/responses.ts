@@ -4,7 +4,7 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { BrokerConfig } from '../core/config.js';
-import { toOAuthWire, type BrokerError } from '../core/errors.js';
+import { toOAuthWire, toPortalWire, type BrokerError } from '../core/errors.js';
 import type { Answer } from '../surfaces/answer.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
 import type { ErrorFormat } from './routes.js';
@@ -38,6 +38,8 @@ export interface ReplyContext {
   readonly requestId: string | undefined;
   /** A cookie-session route: credentialed CORS. */
   readonly credentials: boolean;
+  /** The preflight of an access portal path: the bearer header is allowed. */
+  readonly bearer?: boolean;
 }
 
 const requestIdHeader = (context: ReplyContext): Record<string, string> =>
@@ -91,9 +93,10 @@ export function answerResponse(answer: Answer, context: ReplyContext): HttpRespo
 }
 
 /**
- * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, or a page where a
- * person's browser was sent (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a
- * validated redirect URI, which the route decides itself).
+ * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, the access portal's
+ * JSON (`message`, which its SDKs and the CLI read), or a page where a person's browser was sent
+ * (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a validated redirect URI, which
+ * the route decides itself).
  */
 export function errorResponse(error: BrokerError, format: ErrorFormat, context: ReplyContext, triedHttpAuthentication: boolean): HttpResponse {
   if (format === 'page') {
@@ -107,11 +110,16 @@ export function errorResponse(error: BrokerError, format: ErrorFormat, context: 
       error.status === 401 && triedHttpAuthentication ? { 'www-authenticate': 'Basic realm="token-broker"' } : {};
     return jsonResponse(error.status, toOAuthWire(error), context, { 'x-amzn-ErrorType': error.type, ...challenge });
   }
+  if (format === 'portal') return jsonResponse(error.status, toPortalWire(error), context, { 'x-amzn-ErrorType': error.type });
   const response = jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
   return error.cookies.length > 0 ? { ...response, cookies: [...error.cookies] } : response;
 }
 
 /** The answer to a CORS preflight from an allowed origin (the origin check has already run). */
 export function preflightResponse(context: ReplyContext): HttpResponse {
-  return { statusCode: 204, headers: { ...SECURITY_HEADERS, ...preflightHeaders(context.origin, context.config, context.credentials) }, body: '' };
+  return {
+    statusCode: 204,
+    headers: { ...SECURITY_HEADERS, ...preflightHeaders(context.origin, context.config, context.credentials, context.bearer ?? false) },
+    body: '',
+  };
 }

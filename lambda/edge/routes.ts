@@ -12,9 +12,10 @@ type BodyKind = 'json' | 'form' | 'none';
 
 /**
  * How a route's errors are written: the AWS dialect's JSON (`__type`, `error`, `error_description`),
- * RFC 6749 §5.2's JSON, or a readable page where a person's browser was sent (never a redirect).
+ * RFC 6749 §5.2's JSON, a readable page where a person's browser was sent (never a redirect), or the
+ * AWS access portal's own (`x-amzn-ErrorType`, `{ message }`), which its SDKs and the CLI parse.
  */
-export type ErrorFormat = 'aws' | 'oauth' | 'page';
+export type ErrorFormat = 'aws' | 'oauth' | 'page' | 'portal';
 
 /** What a configuration turns on; a route exists only when its `enabled` says so. */
 export interface Features {
@@ -23,6 +24,8 @@ export interface Features {
   readonly frontDoor?: boolean;
   /** Token-handler sessions: TOKEN_BROKER_COOKIE_SESSIONS=on. */
   readonly cookieSessions?: boolean;
+  /** The AWS access portal: TOKEN_BROKER_PORTAL=on. */
+  readonly portal?: boolean;
 }
 
 export interface Route {
@@ -37,6 +40,11 @@ export interface Route {
    */
   readonly session: boolean;
   readonly enabled: (features: Features) => boolean;
+  /**
+   * Page script sends the access token in the portal's header (x-amz-sso_bearer_token): the CORS
+   * preflight of this path allows it, and only of such paths.
+   */
+  readonly bearer?: boolean;
 }
 
 /** The table's columns for people: read by `npm start`'s banner and the CDK construct, never by the function. */
@@ -52,11 +60,16 @@ const hasDevice = (features: Features): boolean => [...features.grantTypes].incl
 const frontDoor = (features: Features): boolean => features.frontDoor === true;
 const frontDoorDevice = (features: Features): boolean => frontDoor(features) && hasDevice(features);
 const cookieSessions = (features: Features): boolean => features.cookieSessions === true;
+const portalOn = (features: Features): boolean => features.portal === true;
 
 /** JSON routes of the AWS dialect. */
 const awsJson = { body: 'json', errors: 'aws', session: false } as const;
 /** Cookie-session routes: JSON bodies, AWS-dialect errors, credentials. */
 const bff = { errors: 'aws', session: true, enabled: cookieSessions } as const;
+/** Where the access portal's routes are: an SDK's endpoint for service `sso` is the broker's URL and this. */
+export const PORTAL_BASE_PATH = '/portal';
+/** The access portal's routes (PORTAL_BASE_PATH and the portal's own paths): its query names in, its answers and errors out; no body. */
+const portal = { body: 'none', errors: 'portal', session: false, bearer: true, enabled: portalOn } as const;
 
 export const ROUTE_TABLE = {
   token: {
@@ -142,6 +155,21 @@ export const ROUTE_TABLE = {
     session: false,
     enabled: frontDoorDevice,
   },
+  // RFC 7009 token revocation: ends the token's IAM Identity Center session (the portal's Logout).
+  oauthRevoke: {
+    method: 'POST',
+    path: '/oauth2/revoke',
+    body: 'form',
+    errors: 'oauth',
+    session: false,
+    enabled: frontDoor,
+  },
+  // The AWS access portal API (service `sso`) in its own dialect, so that an unmodified SSOClient,
+  // boto3 or the AWS CLI works with its endpoint at `<broker>/portal`; the role policy applies.
+  portalAccounts: { method: 'GET', path: '/portal/assignment/accounts', ...portal },
+  portalRoles: { method: 'GET', path: '/portal/assignment/roles', ...portal },
+  portalCredentials: { method: 'GET', path: '/portal/federation/credentials', ...portal },
+  portalLogout: { method: 'POST', path: '/portal/logout', ...portal },
   // Token-handler sessions: the session cookie is the credential, checked by the function.
   bffLoginStart: {
     method: 'POST',
@@ -244,6 +272,40 @@ export const ROUTE_DOCS: { readonly [K in RouteId]: RouteDocs } = {
       'Starts a device authorization for a public client (RFC 8628 section 3.1), like SSO OIDC ' +
       'StartDeviceAuthorization itself: the caller has no credentials yet. Throttled at the stage.',
   },
+  oauthRevoke: {
+    note: 'front door: token revocation (RFC 7009), ends the IAM Identity Center session',
+    publicBecause:
+      "The front door's revocation endpoint for public clients (RFC 7009 section 2.1): the token to revoke is the " +
+      'credential. The function sends it only to the AWS access portal\'s Logout (a sealed refresh token first ' +
+      'redeemed once with SSO OIDC), answers nothing about it, and enforces the origin list and body limits.',
+  },
+  portalAccounts: {
+    note: 'access portal: ListAccounts (accounts with a role the policy allows)',
+    publicBecause:
+      'Passes the AWS access portal\'s ListAccounts through: like the portal itself (unsigned, noAuth), the caller ' +
+      'proves itself with the IAM Identity Center access token in x-amz-sso_bearer_token, which the portal checks. ' +
+      'The function checks the input, applies the role policy and enforces the origin list; throttled at the stage.',
+  },
+  portalRoles: {
+    note: 'access portal: ListAccountRoles (only the roles the policy allows)',
+    publicBecause:
+      'Passes the AWS access portal\'s ListAccountRoles through: the credential is the IAM Identity Center access ' +
+      'token the portal checks (unsigned, noAuth, as the portal itself); the function answers only the roles its role ' +
+      'policy allows and enforces the origin list.',
+  },
+  portalCredentials: {
+    note: 'access portal: GetRoleCredentials (refused outside the role policy)',
+    publicBecause:
+      'Passes the AWS access portal\'s GetRoleCredentials through for the roles of the role policy only (others are ' +
+      'refused before any call): the credential is the IAM Identity Center access token the portal checks, as for ' +
+      'the portal itself (unsigned, noAuth); the origin list is enforced.',
+  },
+  portalLogout: {
+    note: 'access portal: Logout (ends the IAM Identity Center session)',
+    publicBecause:
+      'Passes the AWS access portal\'s Logout through: the credential is the access token of the session it ends, ' +
+      'checked by the portal (unsigned, noAuth, as the portal itself); the origin list is enforced.',
+  },
   bffLoginStart: {
     note: 'cookie sessions: begin a sign-in (the SPA gets the authorize URL)',
     publicBecause:
@@ -301,6 +363,7 @@ export const featuresOf = (config: BrokerConfig): Features => ({
   grantTypes: config.grantTypes,
   frontDoor: config.issuer !== undefined,
   cookieSessions: config.cookieSessions !== undefined,
+  portal: config.portal !== undefined,
 });
 
 /** The keys of the routes a configuration enables, in table order. */
