@@ -17,4 +17,8 @@ export interface DemoConfig {
    * `authority`) and the public client id. Absent when the broker has no issuer.
    */
   readonly frontDoor?: { readonly authority: string; readonly clientId: string } | null;
+  /** The cookie-session page (on its own origin), when cookie sessions are on. */
+  readonly sessionPage?: string;
+  /** The APIs the broker proxies for the cookie-session page (TOKEN_BROKER_APIS names). */
+  readonly apis?: readonly string[];
 }

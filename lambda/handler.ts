@@ -12,7 +12,11 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadConfig, regionOfArn } from './core/config.js';
 import { CookieKeySource } from './core/cookie-keys.js';
 import { Deadline, withDeadline } from './core/deadline.js';
-import { redeemAuthorizationCode, redeemRefreshToken, type FrontDoorDeps } from './core/front-door-grants.js';
+import { createApiClient } from './core/api-proxy.js';
+import type { CookieSessionConfig } from './core/config.js';
+import type { FrontDoorDeps } from './core/front-door-grants.js';
+import { redeemSessionCode, refreshSession } from './core/session-grants.js';
+import { isSessionRedirectUri, upstreamAuthorizeUrl } from './core/sign-in.js';
 import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
@@ -26,7 +30,7 @@ import { ROUTE_TABLE, routeIdOf, routeKeysFor, featuresOf, type RouteId } from '
 import { routing, type BrokerContext } from './edge/routing.js';
 import type { RouteHandler } from './surfaces/answer.js';
 import { awsJsonRoutes } from './surfaces/aws-json/index.js';
-import { bffRoutes, type SessionDeps } from './surfaces/bff/index.js';
+import { bffRoutes, type ApiDeps, type SessionDeps } from './surfaces/bff/index.js';
 import { cookiePaths } from './surfaces/bff/cookies.js';
 import { oauthRoutes } from './surfaces/oauth/index.js';
 
@@ -73,23 +77,25 @@ const grants: GrantDeps = { config, registrations, upstream: createUpstream(conf
 const frontDoor: FrontDoorDeps | undefined =
   config.issuer === undefined ? undefined : { ...grants, issuer: config.issuer, callbackUrl: `${config.issuer}${ROUTE_TABLE.oauthCallback.path}` };
 
-function sessionDeps(frontDoor: FrontDoorDeps, keysSecretId: string, sessionMaxAgeSeconds: number): SessionDeps {
-  const keys = new CookieKeySource(secretOptions(keysSecretId));
+function sessionDeps(frontDoor: FrontDoorDeps, sessions: CookieSessionConfig): SessionDeps & ApiDeps {
+  const keys = new CookieKeySource(secretOptions(sessions.keysSecretId));
   keys.prefetch();
   return {
-    redirectUris: config.redirectUris,
-    sessionMaxAgeSeconds,
+    issuer: frontDoor.issuer,
+    // The redirect URIs on cookie-session origins: reserved for login/end (loadConfig made sure there is one).
+    redirectUris: [...config.redirectUris].filter((uri) => isSessionRedirectUri(uri, sessions.origins)),
+    sessionMaxAgeSeconds: sessions.sessionMaxAgeSeconds,
+    pageTokens: sessions.pageTokens,
     keys,
     // Under the issuer's path, so that the cookies reach the broker wherever it is mounted.
     paths: cookiePaths(new URL(frontDoor.issuer).pathname),
-    frontDoor: {
-      issuer: frontDoor.issuer,
-      publicClientId: config.publicClientId,
-      grants: {
-        authorizationCode: (input, audit) => redeemAuthorizationCode(input, frontDoor, audit),
-        refreshToken: (input, audit) => redeemRefreshToken(input, frontDoor, audit),
-      },
+    grants: {
+      signInUrl: (request, audit) => upstreamAuthorizeUrl(request, frontDoor, audit),
+      redeemCode: (input, audit) => redeemSessionCode(input, frontDoor, audit),
+      refresh: (input, audit) => refreshSession(input, frontDoor, audit),
     },
+    apis: sessions.apis,
+    callApi: createApiClient({ timeoutMs: sessions.apiTimeoutMs }),
   };
 }
 
@@ -99,7 +105,7 @@ const handlers: Partial<Record<RouteId, RouteHandler>> = {
   ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor)),
   ...(frontDoor === undefined || cookieSessions === undefined
     ? {}
-    : bffRoutes(sessionDeps(frontDoor, cookieSessions.keysSecretId, cookieSessions.sessionMaxAgeSeconds))),
+    : bffRoutes(sessionDeps(frontDoor, cookieSessions))),
 };
 
 // Every route the configuration enables has its handler (the preflight is answered by the edge): checked at cold start.

@@ -7,8 +7,11 @@
 
 import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../core/config.js';
 
-/** How a route's request body is read: JSON (the AWS dialect, /bff), a form (RFC 6749 §3.2), or none. */
-type BodyKind = 'json' | 'form' | 'none';
+/**
+ * How a route's request body is read: JSON (the AWS dialect, /bff), a form (RFC 6749 §3.2), raw bytes
+ * passed on as they came (the bearer proxy), or none.
+ */
+type BodyKind = 'json' | 'form' | 'raw' | 'none';
 
 /**
  * How a route's errors are written: the AWS dialect's JSON (`__type`, `error`, `error_description`),
@@ -23,11 +26,17 @@ export interface Features {
   readonly frontDoor?: boolean;
   /** Token-handler sessions: TOKEN_BROKER_COOKIE_SESSIONS=on. */
   readonly cookieSessions?: boolean;
+  /** The bearer proxy: cookie sessions with at least one API (TOKEN_BROKER_APIS). */
+  readonly apis?: boolean;
 }
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'OPTIONS';
-  /** As API Gateway writes it; `/{proxy+}` matches any path but `/`. */
+  /** As API Gateway writes it: `ANY` matches every method no other route of the path names. */
+  readonly method: 'GET' | 'POST' | 'OPTIONS' | 'ANY';
+  /**
+   * As API Gateway writes it: `{name}` matches one path segment, a final `{name+}` (greedy) one or
+   * more; `/{proxy+}` matches any path but `/`.
+   */
   readonly path: string;
   readonly body: BodyKind;
   readonly errors: ErrorFormat;
@@ -36,6 +45,11 @@ export interface Route {
    * (CORS), and every request but the preflight must carry the CSRF header.
    */
   readonly session: boolean;
+  /**
+   * A route that hands out a token, code or device code: with cookie sessions on, it refuses every
+   * cookie-session origin, so page script there can never acquire a token of its own.
+   */
+  readonly acquiresTokens?: true;
   readonly enabled: (features: Features) => boolean;
 }
 
@@ -52,6 +66,7 @@ const hasDevice = (features: Features): boolean => [...features.grantTypes].incl
 const frontDoor = (features: Features): boolean => features.frontDoor === true;
 const frontDoorDevice = (features: Features): boolean => frontDoor(features) && hasDevice(features);
 const cookieSessions = (features: Features): boolean => features.cookieSessions === true;
+const apis = (features: Features): boolean => cookieSessions(features) && features.apis === true;
 
 /** JSON routes of the AWS dialect. */
 const awsJson = { body: 'json', errors: 'aws', session: false } as const;
@@ -63,6 +78,7 @@ export const ROUTE_TABLE = {
     method: 'POST',
     path: '/token',
     ...awsJson,
+    acquiresTokens: true,
     enabled: always,
   },
   // The public half of the registration (client id, authorize endpoint): frontends build their
@@ -89,6 +105,7 @@ export const ROUTE_TABLE = {
     method: 'POST',
     path: '/device_authorization',
     ...awsJson,
+    acquiresTokens: true,
     enabled: hasDevice,
   },
   // The standard OAuth 2.0 front door. Metadata at both well-known names: many OIDC libraries look
@@ -132,6 +149,7 @@ export const ROUTE_TABLE = {
     body: 'form',
     errors: 'oauth',
     session: false,
+    acquiresTokens: true,
     enabled: frontDoor,
   },
   oauthDeviceAuthorization: {
@@ -140,6 +158,7 @@ export const ROUTE_TABLE = {
     body: 'form',
     errors: 'oauth',
     session: false,
+    acquiresTokens: true,
     enabled: frontDoorDevice,
   },
   // Token-handler sessions: the session cookie is the credential, checked by the function.
@@ -172,6 +191,15 @@ export const ROUTE_TABLE = {
     path: '/bff/logout',
     body: 'json',
     ...bff,
+  },
+  // The bearer proxy: the session's access token added to a call to one of the deployer's APIs.
+  bffApi: {
+    method: 'ANY',
+    path: '/bff/api/{name}/{proxy+}',
+    body: 'raw',
+    errors: 'aws',
+    session: true,
+    enabled: apis,
   },
 } as const satisfies Record<string, Route>;
 
@@ -274,6 +302,13 @@ export const ROUTE_DOCS: { readonly [K in RouteId]: RouteDocs } = {
       'Clears the session cookies of the calling browser; it reads no credential and returns none, and the CSRF ' +
       'header with the origin allow list keeps other sites from logging a user out.',
   },
+  bffApi: {
+    note: 'cookie sessions: call an API of TOKEN_BROKER_APIS with the session\u2019s access token',
+    publicBecause:
+      'A bearer proxy for cookie sessions: the credential is the encrypted HttpOnly session cookie, opened and ' +
+      'authenticated by the function, which also enforces the CSRF header, the session origins, the API allow list, ' +
+      'its methods and a header allow list; the API itself checks the bearer token the function adds.',
+  },
 };
 type Table = typeof ROUTE_TABLE;
 /** API Gateway's route key, `METHOD /path`. */
@@ -301,6 +336,7 @@ export const featuresOf = (config: BrokerConfig): Features => ({
   grantTypes: config.grantTypes,
   frontDoor: config.issuer !== undefined,
   cookieSessions: config.cookieSessions !== undefined,
+  apis: (config.cookieSessions?.apis.size ?? 0) > 0,
 });
 
 /** The keys of the routes a configuration enables, in table order. */
@@ -309,11 +345,51 @@ export function routeKeysFor(grantTypes: Iterable<GrantType>, options: Omit<Feat
   return ROUTE_IDS.filter((id) => ROUTE_TABLE[id].enabled(features)).map(routeKeyOf);
 }
 
-/** Matches a method and path the way API Gateway matches these routes; undefined means 404. */
+/**
+ * The path parameters of `path` under a route path pattern, or undefined when it does not match: a
+ * `{name}` segment matches one non-empty segment, a final `{name+}` the rest (at least one character),
+ * anything else itself exactly. Values are as sent (not decoded).
+ */
+export function pathParameters(pattern: string, path: string): Record<string, string> | undefined {
+  const wanted = pattern.split('/');
+  const given = path.split('/');
+  const params: Record<string, string> = {};
+  for (let i = 0; i < wanted.length; i += 1) {
+    const segment = wanted[i]!;
+    const variable = /^\{([A-Za-z0-9_]+)(\+?)\}$/.exec(segment);
+    if (variable?.[2] === '+' && i === wanted.length - 1) {
+      const rest = given.slice(i).join('/');
+      if (rest === '' || i >= given.length) return undefined;
+      params[variable[1]!] = rest;
+      return params;
+    }
+    if (i >= given.length) return undefined;
+    if (variable !== null) {
+      if (given[i] === '') return undefined;
+      params[variable[1]!] = given[i]!;
+    } else if (segment !== given[i]) return undefined;
+  }
+  return wanted.length === given.length ? params : undefined;
+}
+
+/**
+ * Matches a method and path the way API Gateway (HTTP API) selects a route: among the routes whose
+ * path matches and whose method is the request's or ANY, the most specific wins: a path without a
+ * greedy variable over one with, then more literal segments, then the route naming the method over
+ * ANY. Undefined means 404.
+ */
 export function matchRoute(method: string, path: string, routes: readonly RouteKey[]): RouteKey | undefined {
-  return routes.find((route) => {
-    const { method: routeMethod, path: routePath } = ROUTE_TABLE[routeIdOf(route)!];
-    if (routeMethod !== method.toUpperCase()) return false;
-    return routePath === '/{proxy+}' ? path.length > 1 : routePath === path;
-  });
+  const rank = (key: RouteKey): number => {
+    const { method: routeMethod, path: routePath } = ROUTE_TABLE[routeIdOf(key)!] as Route;
+    if ((routeMethod !== method.toUpperCase() && routeMethod !== 'ANY') || pathParameters(routePath, path) === undefined) return -1;
+    const literals = routePath.split('/').filter((segment) => segment !== '' && !segment.startsWith('{')).length;
+    return (routePath.includes('+}') ? 0 : 1000) + literals * 2 + (routeMethod === 'ANY' ? 0 : 1);
+  };
+  const ranked = routes.map((key) => ({ key, rank: rank(key) })).filter(({ rank }) => rank >= 0);
+  return ranked.sort((a, b) => b.rank - a.rank)[0]?.key;
+}
+
+/** The enabled routes (other than the preflight) whose path matches: what a preflight is for. */
+export function routesForPath(path: string, routes: readonly RouteId[]): RouteId[] {
+  return routes.filter((id) => id !== 'preflight' && pathParameters(ROUTE_TABLE[id].path, path) !== undefined);
 }
