@@ -133,7 +133,7 @@ function sessionOrigins(env: Env, context: SessionParseContext): ReadonlySet<str
   } else if (origins.size > 0 && ![...context.redirectUris].some((uri) => origins.has(new URL(uri).origin))) {
     problems.push(
       `${context.redirectUrisName} must hold at least one redirect URI on a cookie-session origin (${name}): ` +
-        '/bff/login/start signs in to it, and it is reserved for /bff/login/end',
+        'cookie sessions sign in to it, and it is reserved for their login/end route',
     );
   }
   return origins;

@@ -2,6 +2,7 @@
 // keys and APIs: the unit tests' world. The grants behave like SSO OIDC rotating refresh tokens (each
 // works once); the keys are a keyring a test rotates by hand.
 
+import { randomBytes } from 'node:crypto';
 import { newAudit } from '../../lambda/core/audit.js';
 import type { ApiAnswer, ApiRequest } from '../../lambda/core/api-proxy.js';
 import { sealKeyOf } from '../../lambda/core/cookie-keys.js';
@@ -28,7 +29,9 @@ export type Answer = { statusCode: number; body?: unknown; cookies?: readonly st
 export function rotatingGrants(sizes: { refreshTokenChars?: number; accessTokenChars?: number } = {}) {
   const live = new Set<string>();
   let n = 0;
-  const token = (prefix: string, chars: number | undefined) => `${prefix}-${++n}-`.padEnd(chars ?? 24, 'x');
+  // Of a given size: random base64url after the prefix, as incompressible as SSO OIDC's tokens.
+  const token = (prefix: string, chars: number | undefined) =>
+    chars === undefined ? `${prefix}-${++n}-`.padEnd(24, 'x') : `${prefix}-${++n}-${randomBytes(chars).toString('base64url')}`.slice(0, chars);
   const issue = (scope = 'sso:account:access'): SessionTokens => {
     const refreshToken = token('refresh', sizes.refreshTokenChars);
     live.add(refreshToken);
@@ -81,7 +84,7 @@ export function keyring(current: SealKey, previous?: SealKey) {
 export function fakeApi() {
   const calls: { request: ApiRequest; token: string }[] = [];
   const accepted = new Set<string>();
-  let answer: (request: ApiRequest, token: string) => ApiAnswer = (_request, token) =>
+  let answer: (request: ApiRequest, token: string) => ApiAnswer = (_request, token): ApiAnswer =>
     accepted.has(token)
       ? { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"ok":true}') }
       : { status: 401, headers: {}, body: Buffer.from('{"message":"invalid_token"}') };
