@@ -19,6 +19,7 @@ import { redeemSessionCode, refreshSession } from './core/session-grants.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from './core/sign-in.js';
 import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
+import { createPortalClient } from './core/portal-client.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
 import { logger, metrics } from './core/telemetry.js';
 import { createUpstream } from './core/upstream.js';
@@ -33,6 +34,7 @@ import { awsJsonRoutes } from './surfaces/aws-json/index.js';
 import { bffRoutes, type ApiDeps, type SessionDeps } from './surfaces/bff/index.js';
 import { cookiePaths } from './surfaces/bff/cookies.js';
 import { oauthRoutes } from './surfaces/oauth/index.js';
+import { portalRoutes } from './surfaces/portal/index.js';
 
 // Cold start: configuration is validated and the secret reads begin before the first request.
 const config = loadConfig();
@@ -99,10 +101,14 @@ function sessionDeps(frontDoor: FrontDoorDeps, sessions: CookieSessionConfig): S
   };
 }
 
+// The AWS access portal: its routes (TOKEN_BROKER_PORTAL=on) and the front door's revocation (Logout) call it.
+const portalClient = config.portal === undefined && frontDoor === undefined ? undefined : createPortalClient(config);
+
 const { cookieSessions } = config;
 const handlers: Partial<Record<RouteId, RouteHandler>> = {
   ...awsJsonRoutes(grants),
-  ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor)),
+  ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor, portalClient!)),
+  ...(config.portal === undefined ? {} : portalRoutes({ client: portalClient!, policy: config.portal.roles })),
   ...(frontDoor === undefined || cookieSessions === undefined
     ? {}
     : bffRoutes(sessionDeps(frontDoor, cookieSessions))),

@@ -5,6 +5,8 @@
 
 import { parseCookieSessions, SESSION_DEFAULTS, SESSION_ENV, type CookieSessionConfig } from './session-config.js';
 
+import { PORTAL_ENV, readPortalSettings, type PortalConfig } from './portal-config.js';
+
 export type { ApiMethod, ApiTarget, CookieSessionConfig, PageTokens } from './session-config.js';
 
 export const GRANT_TYPES = {
@@ -46,6 +48,10 @@ export interface BrokerConfig {
   readonly startUrl: string | undefined;
   /** Token-handler sessions under /bff; undefined when the mode is off (the default). */
   readonly cookieSessions: CookieSessionConfig | undefined;
+  /** The AWS access portal under /portal, with its role policy; undefined when off (the default). */
+  readonly portal: PortalConfig | undefined;
+  /** The access portal's URL when AWS_ENDPOINT_URL_SSO overrides it (portal-config.ts). */
+  readonly portalEndpoint: string | undefined;
 }
 
 /** Names of every variable the broker reads; the CDK construct sets exactly these. */
@@ -63,6 +69,7 @@ export const ENV = {
   publicClientId: 'TOKEN_BROKER_PUBLIC_CLIENT_ID',
   startUrl: 'TOKEN_BROKER_START_URL',
   ...SESSION_ENV,
+  ...PORTAL_ENV,
 } as const;
 
 export const DEFAULTS = {
@@ -221,6 +228,9 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     problems.push(`${ENV.cookieSessions}=on needs ${ENV.issuer}: sign-in comes back through the front door's callback`);
   }
 
+  // The access portal (portal-config.ts).
+  const { portal, portalEndpoint } = readPortalSettings(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     secretId,
@@ -236,6 +246,8 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     publicClientId,
     startUrl,
     cookieSessions,
+    portal,
+    portalEndpoint,
   };
 }
 

@@ -114,11 +114,11 @@ function usable<T extends object>(body: T | undefined, registration: Registratio
 
 /** SSO OIDC's request ids are UUIDs; anything else is not echoed in a header. */
 const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
-const plainRequestId = (requestId: string | undefined): string | undefined =>
+export const plainRequestId = (requestId: string | undefined): string | undefined =>
   requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined;
 
 /** An SSO OIDC call is not started with less of the request's time left than this. */
-const MIN_CALL_MS = 250;
+export const MIN_CALL_MS = 250;
 
 /**
  * The largest SSO OIDC answer read. A token answer is a few KB (an access token and a refresh token
@@ -193,21 +193,21 @@ function unreadable(result: UpstreamResult<unknown>): never {
  * CR/LF or a character outside Latin-1 makes the answer unsendable and a long one an oversized header.
  * SSO OIDC's longest is 29 characters.
  */
-const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** RFC 6749 section 5.2: `error` is printable ASCII without `"` and `\`; short, as every code is. */
 const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 /** Error answers passed on keep an error status; anything else (status 600, a typed 302) is not SSO OIDC's. */
-const isErrorStatus = (status: number): boolean => Number.isInteger(status) && status >= 400 && status <= 599;
+export const isErrorStatus = (status: number): boolean => Number.isInteger(status) && status >= 400 && status <= 599;
 const REDACTED = '[redacted]';
 const LOGGED_CHARACTERS = 100;
 
 /** Removes the client secret from a text SSO OIDC wrote, before it is passed on or logged. */
-function redact(text: string, secret: string | undefined): string {
+export function redact(text: string, secret: string | undefined): string {
   return secret === undefined || secret === '' ? text : text.split(secret).join(REDACTED);
 }
 
 /** A text for the log: the secret removed, cut to 100 characters, every character outside printable ASCII escaped. */
-function forLog(text: string, secret?: string): string {
+export function forLog(text: string, secret?: string): string {
   const clean = redact(text, secret);
   const cut = clean.length > LOGGED_CHARACTERS ? clean.slice(0, LOGGED_CHARACTERS) : clean;
   const escaped = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -221,7 +221,7 @@ const unusableError = (logDetail: string, status: number | undefined, requestId:
 /** The names the SDK gives an error answer that carried no type (no x-amzn-ErrorType, no code, no __type). */
 const UNTYPED = new Set(['Unknown', 'UnknownError']);
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
+export const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
 /**
  * Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. What SSO

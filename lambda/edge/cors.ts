@@ -6,6 +6,7 @@
 
 import { ANSWER_HEADERS, REQUEST_HEADERS } from '../core/api-headers.js';
 import type { BrokerConfig } from '../core/config.js';
+import { PORTAL_BEARER_HEADER } from '../core/portal-config.js';
 
 /** Headers a browser may read from our answers: the error type and the request id. */
 export const EXPOSED_HEADERS = ['x-amzn-ErrorType', 'x-amzn-RequestId'] as const;
@@ -45,19 +46,29 @@ export function corsHeaders(origin: string | undefined, config: BrokerConfig, cr
   return headers;
 }
 
-/** What a preflight allows: the methods of its path's routes, and whether the bearer proxy's headers are among them. */
+/**
+ * What a preflight allows: the methods of its path's routes, whether the bearer proxy's request
+ * headers are among them, and whether the access portal's bearer header is (only on the access
+ * portal's paths, where a browser SSOClient sends it).
+ */
 export interface PreflightScope {
   readonly methods: readonly string[];
   readonly proxy: boolean;
+  readonly bearer: boolean;
 }
 
-/** The headers of a preflight answer from an allowed origin (the origin check has already run). */
+/** The headers of a preflight answer from an allowed origin (the origin check has already run); the CSRF header only on cookie-session paths. */
 export function preflightHeaders(origin: string | undefined, config: BrokerConfig, credentials: boolean, scope: PreflightScope): Record<string, string> {
   const headers = corsHeaders(origin, config, credentials);
   if (origin !== undefined) {
     headers['access-control-allow-methods'] = scope.methods.join(', ');
     headers['access-control-allow-headers'] = [
-      ...new Set([...ALLOWED_REQUEST_HEADERS, ...(credentials ? [CSRF_HEADER] : []), ...(scope.proxy ? REQUEST_HEADERS : [])]),
+      ...new Set([
+        ...ALLOWED_REQUEST_HEADERS,
+        ...(credentials ? [CSRF_HEADER] : []),
+        ...(scope.proxy ? REQUEST_HEADERS : []),
+        ...(scope.bearer ? [PORTAL_BEARER_HEADER] : []),
+      ]),
     ].join(', ');
     headers['access-control-max-age'] = String(PREFLIGHT_MAX_AGE_SECONDS);
   } else {

@@ -23,13 +23,15 @@ function bodyBytes(event: APIGatewayProxyEventV2): number {
 
 /**
  * The methods and headers a preflight of `path` allows: GET and POST (every route of the broker's
- * own is one or the other), or for the bearer proxy the API's own methods and its header allow list.
+ * own is one or the other), or for the bearer proxy the API's own methods and its header allow list;
+ * the access portal's bearer header on the portal's paths.
  */
 function preflightScope(targets: readonly RouteId[], path: string, config: BrokerConfig): PreflightScope {
+  const bearer = targets.some((id) => (ROUTE_TABLE[id] as Route).bearer === true);
   const proxy = targets.find((id) => ROUTE_TABLE[id].method === 'ANY');
-  if (proxy === undefined) return { methods: ['GET', 'POST'], proxy: false };
+  if (proxy === undefined) return { methods: ['GET', 'POST'], proxy: false, bearer };
   const api = config.cookieSessions?.apis.get(pathParameters(ROUTE_TABLE[proxy].path, path)?.name ?? '');
-  return { methods: [...(api?.methods ?? [])], proxy: true };
+  return { methods: [...(api?.methods ?? [])], proxy: true, bearer };
 }
 
 /**

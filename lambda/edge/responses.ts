@@ -4,7 +4,7 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { BrokerConfig } from '../core/config.js';
-import { toOAuthWire, type BrokerError } from '../core/errors.js';
+import { toOAuthWire, toPortalWire, type BrokerError } from '../core/errors.js';
 import type { Answer } from '../surfaces/answer.js';
 import { corsHeaders, preflightHeaders, type PreflightScope } from './cors.js';
 import type { ErrorFormat } from './routes.js';
@@ -104,8 +104,8 @@ export function answerResponse(answer: Answer, context: ReplyContext): HttpRespo
 }
 
 /**
- * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, or a page where a
- * person's browser was sent (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a
+ * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, the access portal's
+ * JSON (`message`, which its SDKs and the CLI read), or a page where a person's browser was sent (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a
  * validated redirect URI, which the route decides itself).
  */
 export function errorResponse(error: BrokerError, format: ErrorFormat, context: ReplyContext, triedHttpAuthentication: boolean): HttpResponse {
@@ -120,6 +120,7 @@ export function errorResponse(error: BrokerError, format: ErrorFormat, context: 
       error.status === 401 && triedHttpAuthentication ? { 'www-authenticate': 'Basic realm="token-broker"' } : {};
     return jsonResponse(error.status, toOAuthWire(error), context, { 'x-amzn-ErrorType': error.type, ...challenge });
   }
+  if (format === 'portal') return jsonResponse(error.status, toPortalWire(error), context, { 'x-amzn-ErrorType': error.type });
   const response = jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
   return error.cookies.length > 0 ? { ...response, cookies: [...error.cookies] } : response;
 }
