@@ -19,7 +19,7 @@ import { redeemSessionCode, refreshSession } from './core/session-grants.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from './core/sign-in.js';
 import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
-import { createPortalClient } from './core/portal-client.js';
+import { createPortalClient, type PortalClient } from './core/portal-client.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
 import { logger, metrics } from './core/telemetry.js';
 import { createUpstream } from './core/upstream.js';
@@ -31,7 +31,7 @@ import { ROUTE_TABLE, routeIdOf, routeKeysFor, featuresOf, type RouteId } from '
 import { routing, type BrokerContext } from './edge/routing.js';
 import type { RouteHandler } from './surfaces/answer.js';
 import { awsJsonRoutes } from './surfaces/aws-json/index.js';
-import { bffRoutes, type ApiDeps, type SessionDeps } from './surfaces/bff/index.js';
+import { bffRoutes, type ApiDeps, type SessionDeps, type SessionPortalDeps } from './surfaces/bff/index.js';
 import { cookiePaths } from './surfaces/bff/cookies.js';
 import { oauthRoutes } from './surfaces/oauth/index.js';
 import { portalRoutes } from './surfaces/portal/index.js';
@@ -79,7 +79,7 @@ const grants: GrantDeps = { config, registrations, upstream: createUpstream(conf
 const frontDoor: FrontDoorDeps | undefined =
   config.issuer === undefined ? undefined : { ...grants, issuer: config.issuer, callbackUrl: `${config.issuer}${ROUTE_TABLE.oauthCallback.path}` };
 
-function sessionDeps(frontDoor: FrontDoorDeps, sessions: CookieSessionConfig): SessionDeps & ApiDeps {
+function sessionDeps(frontDoor: FrontDoorDeps, sessions: CookieSessionConfig, portalClient: PortalClient): SessionDeps & ApiDeps & SessionPortalDeps {
   const keys = new CookieKeySource(secretOptions(sessions.keysSecretId));
   keys.prefetch();
   return {
@@ -98,6 +98,9 @@ function sessionDeps(frontDoor: FrontDoorDeps, sessions: CookieSessionConfig): S
     },
     apis: sessions.apis,
     callApi: createApiClient({ timeoutMs: sessions.apiTimeoutMs }),
+    // Sign-out ends the Identity Center session (Logout); the /bff/portal routes apply the role policy.
+    portalClient,
+    portal: config.portal === undefined ? undefined : { client: portalClient, policy: config.portal.roles },
   };
 }
 
@@ -111,7 +114,7 @@ const handlers: Partial<Record<RouteId, RouteHandler>> = {
   ...(config.portal === undefined ? {} : portalRoutes({ client: portalClient!, policy: config.portal.roles })),
   ...(frontDoor === undefined || cookieSessions === undefined
     ? {}
-    : bffRoutes(sessionDeps(frontDoor, cookieSessions))),
+    : bffRoutes(sessionDeps(frontDoor, cookieSessions, portalClient!))),
 };
 
 // Every route the configuration enables has its handler (the preflight is answered by the edge): checked at cold start.

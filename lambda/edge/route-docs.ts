@@ -13,6 +13,11 @@ export interface RouteDocs {
   readonly publicBecause: string;
 }
 
+const SESSION_PORTAL =
+  'The AWS access portal for cookie sessions: the credential is the encrypted HttpOnly session cookie holding the ' +
+  'access token, opened and authenticated by the function, which also enforces the CSRF header, the session origins ' +
+  'and the role policy (TOKEN_BROKER_PORTAL_ROLES) before the portal is called.';
+
 /** Each route's banner note and why it needs no authorizer. */
 export const ROUTE_DOCS: { readonly [K in RouteId]: RouteDocs } = {
   token: {
@@ -146,5 +151,17 @@ export const ROUTE_DOCS: { readonly [K in RouteId]: RouteDocs } = {
       'A bearer proxy for cookie sessions: the credential is the encrypted HttpOnly session cookie, opened and ' +
       'authenticated by the function, which also enforces the CSRF header, the session origins, the API allow list, ' +
       'its methods and a header allow list; the API itself checks the bearer token the function adds.',
+  },
+  bffPortalAccounts: {
+    note: 'cookie sessions: ListAccounts (the role policy applies), with the session\u2019s access token',
+    publicBecause: SESSION_PORTAL,
+  },
+  bffPortalRoles: {
+    note: 'cookie sessions: ListAccountRoles (the role policy applies)',
+    publicBecause: SESSION_PORTAL,
+  },
+  bffPortalCredentials: {
+    note: 'cookie sessions: GetRoleCredentials (the role policy applies)',
+    publicBecause: SESSION_PORTAL,
   },
 };

@@ -67,6 +67,7 @@ const frontDoor = (features: Features): boolean => features.frontDoor === true;
 const frontDoorDevice = (features: Features): boolean => frontDoor(features) && hasDevice(features);
 const cookieSessions = (features: Features): boolean => features.cookieSessions === true;
 const apis = (features: Features): boolean => cookieSessions(features) && features.apis === true;
+const sessionPortal = (features: Features): boolean => cookieSessions(features) && features.portal === true;
 const portalOn = (features: Features): boolean => features.portal === true;
 
 /** JSON routes of the AWS dialect. */
@@ -187,6 +188,10 @@ export const ROUTE_TABLE = {
   bffLogout: { method: 'POST', path: '/bff/logout', body: 'json', ...bff },
   // The bearer proxy: the session's access token added to a call to one of the deployer's APIs.
   bffApi: { method: 'ANY', path: '/bff/api/{name}/{proxy+}', body: 'raw', ...bff, enabled: apis },
+  // The access portal for cookie sessions: the portal's paths and query names, the session's access token.
+  bffPortalAccounts: { method: 'GET', path: '/bff/portal/assignment/accounts', body: 'none', ...bff, enabled: sessionPortal },
+  bffPortalRoles: { method: 'GET', path: '/bff/portal/assignment/roles', body: 'none', ...bff, enabled: sessionPortal },
+  bffPortalCredentials: { method: 'GET', path: '/bff/portal/federation/credentials', body: 'none', ...bff, enabled: sessionPortal },
 } as const satisfies Record<string, Route>;
 
 export type RouteId = keyof typeof ROUTE_TABLE;

@@ -13,7 +13,9 @@ import type { SignInRequest } from '../../lambda/core/sign-in.js';
 import { routeIdOf } from '../../lambda/edge/routes.js';
 import type { RouteRequest } from '../../lambda/surfaces/answer.js';
 import { cookiePaths } from '../../lambda/surfaces/bff/cookies.js';
-import { bffRoutes, type ApiDeps, type SessionDeps } from '../../lambda/surfaces/bff/index.js';
+import { bffRoutes, type ApiDeps, type SessionDeps, type SessionPortalDeps } from '../../lambda/surfaces/bff/index.js';
+import type { PortalClient } from '../../lambda/core/portal-client.js';
+import { parseRolePolicy } from '../../lambda/core/role-policy.js';
 
 export const ISSUER = 'https://auth.example.com';
 export const REDIRECT = 'https://app.example.com/callback';
@@ -26,7 +28,7 @@ export const key3 = sealKeyOf({ keyId: 'k3', key: 'c'.repeat(43) });
 export type Answer = { statusCode: number; body?: unknown; cookies?: readonly string[]; passThrough?: { headers: Record<string, string>; body: Uint8Array } };
 
 /** SSO OIDC through the session grants, rotating refresh tokens: each one works once. */
-export function rotatingGrants(sizes: { refreshTokenChars?: number; accessTokenChars?: number } = {}) {
+export function rotatingGrants(sizes: { refreshTokenChars?: number; accessTokenChars?: number } = {}, onIssue: (tokens: SessionTokens) => void = () => undefined) {
   const live = new Set<string>();
   let n = 0;
   // Of a given size: random base64url after the prefix, as incompressible as SSO OIDC's tokens.
@@ -35,7 +37,9 @@ export function rotatingGrants(sizes: { refreshTokenChars?: number; accessTokenC
   const issue = (scope = 'sso:account:access'): SessionTokens => {
     const refreshToken = token('refresh', sizes.refreshTokenChars);
     live.add(refreshToken);
-    return { accessToken: token('access', sizes.accessTokenChars), tokenType: 'Bearer', expiresIn: 3600, refreshToken, clientId: 'client-1', scope };
+    const tokens = { accessToken: token('access', sizes.accessTokenChars), tokenType: 'Bearer', expiresIn: 3600, refreshToken, clientId: 'client-1', scope };
+    onIssue(tokens);
+    return tokens;
   };
   const calls: { grant: string; input: Record<string, unknown> }[] = [];
   const grants: SessionDeps['grants'] = {
@@ -101,12 +105,35 @@ export function fakeApi() {
   };
 }
 
+/** The access portal as a cookie session sees it: a token works until its session logs out. */
+export function fakePortal() {
+  const live = new Set<string>();
+  const calls: { operation: string; token: string; query: Readonly<Record<string, string>> }[] = [];
+  const unauthorized = () => new BrokerError({ status: 401, type: 'UnauthorizedException', error: 'invalid_token', description: 'Session token not found or invalid', fromUpstream: true });
+  const client: PortalClient = {
+    async call(operation, token, query = {}) {
+      calls.push({ operation, token, query });
+      if (!live.has(token)) throw unauthorized();
+      if (operation === 'Logout') {
+        live.clear();
+        return { status: 200, body: undefined, requestId: undefined };
+      }
+      if (operation === 'ListAccounts') return { status: 200, body: { accountList: [{ accountId: '111122223333', accountName: 'sandbox' }, { accountId: '444455556666' }] }, requestId: undefined };
+      if (operation === 'ListAccountRoles') return { status: 200, body: { roleList: [{ roleName: 'ReadOnly', accountId: query.account_id }, { roleName: 'Admin', accountId: query.account_id }] }, requestId: undefined };
+      return { status: 200, body: { roleCredentials: { accessKeyId: 'ASIAX', secretAccessKey: 'secret', sessionToken: 'session', expiration: NOW_MS + 3600_000 } }, requestId: undefined };
+    },
+  };
+  return { client, live, calls };
+}
+
 export function setup(options: { current?: SealKey; previous?: SealKey; pageTokens?: 'none' | 'access'; sizes?: Parameters<typeof rotatingGrants>[0] } = {}) {
   const { ring, keys } = keyring(options.current ?? key1, options.previous);
-  const upstream = rotatingGrants(options.sizes);
+  const portal = fakePortal();
+  // Every access token SSO OIDC issues works at the portal until a Logout.
+  const upstream = rotatingGrants(options.sizes, (tokens) => portal.live.add(tokens.accessToken));
   const api = fakeApi();
   const clock = { ms: NOW_MS };
-  const deps: SessionDeps & ApiDeps = {
+  const deps: SessionDeps & ApiDeps & SessionPortalDeps = {
     issuer: ISSUER,
     redirectUris: [REDIRECT, 'https://app.example.com/other'],
     sessionMaxAgeSeconds: 8 * 3600,
@@ -116,13 +143,15 @@ export function setup(options: { current?: SealKey; previous?: SealKey; pageToke
     grants: upstream.grants,
     apis: new Map([['orders', { name: 'orders', url: 'https://api.example.com/v1', methods: new Set(['GET', 'POST'] as const) }]]),
     callApi: api.callApi,
+    portalClient: portal.client,
+    portal: { client: portal.client, policy: parseRolePolicy(['*/ReadOnly']).policy },
     now: () => clock.ms,
   };
   const call = async (route: string, body: unknown = {}, cookies: readonly string[] = [], request: Partial<RouteRequest> = {}): Promise<Answer> => {
     const handler = bffRoutes(deps)[routeIdOf(route) as keyof ReturnType<typeof bffRoutes>];
     return (await handler({ body, rawQuery: '', headers: {}, cookies, ...request }, newAudit())) as Answer;
   };
-  return { deps, ring, upstream, api, clock, call };
+  return { deps, ring, upstream, api, portal, clock, call };
 }
 
 /** The `name=value` pairs a browser would send back for Set-Cookie values (Max-Age=0 ones dropped), applied over `before`. */

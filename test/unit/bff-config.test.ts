@@ -45,8 +45,11 @@ describe('cookie sessions configuration', () => {
     });
     expect(DEFAULTS.sessionMaxAgeSeconds).toBe(28800);
     const routes = routeKeysFor(config.grantTypes, featuresOf(config));
-    expect(routes).toEqual(expect.arrayContaining(BFF_ROUTES.filter((r) => r !== ROUTES.bffApi)));
-    expect(routes).not.toContain(ROUTES.bffApi);
+    const core = [ROUTES.bffLoginStart, ROUTES.bffLoginEnd, ROUTES.bffSession, ROUTES.bffRefresh, ROUTES.bffLogout];
+    expect(routes.filter((r) => BFF_ROUTES.includes(r))).toEqual(core);
+    // The proxy needs an API, the portal routes TOKEN_BROKER_PORTAL (and its role policy).
+    const portal = loadConfig({ ...on, TOKEN_BROKER_PORTAL: 'on', TOKEN_BROKER_PORTAL_ROLES: '*/ReadOnly' });
+    expect(routeKeysFor(portal.grantTypes, featuresOf(portal))).toEqual(expect.arrayContaining([ROUTES.bffPortalAccounts, ROUTES.bffPortalRoles, ROUTES.bffPortalCredentials]));
     expect(loadConfig({ ...on, TOKEN_BROKER_SESSION_MAX_AGE_SECONDS: '3600', TOKEN_BROKER_PAGE_TOKENS: 'access' }).cookieSessions).toMatchObject({ sessionMaxAgeSeconds: 3600, pageTokens: 'access' });
   });
 

@@ -234,12 +234,6 @@ describe('session, refresh and logout', () => {
     expect((await t.call(ROUTES.bffRefresh, {}, cookies)).statusCode).toBe(200);
   });
 
-  it('logout clears every broker cookie and says SSO OIDC has no revocation', async () => {
-    const t = setup();
-    const out = await t.call(ROUTES.bffLogout);
-    expect(cleared(out.cookies)).toEqual(expect.arrayContaining([COOKIE_NAMES.login, ...COOKIE_NAMES.session]));
-    expect(out.body).toMatchObject({ isLoggedIn: false, refreshTokenRevoked: false, description: expect.stringMatching(/no revocation/) });
-  });
 });
 
 describe('cookie key rotation', () => {

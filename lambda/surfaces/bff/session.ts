@@ -188,17 +188,3 @@ export async function withAccessToken<T>(
   return { result, cookies: written };
 }
 
-/** POST /bff/logout: clears every broker cookie. */
-export function logout(deps: SessionDeps): Answer {
-  return {
-    statusCode: 200,
-    body: {
-      isLoggedIn: false,
-      refreshTokenRevoked: false,
-      description:
-        'The broker cookies are cleared. SSO OIDC has no revocation operation: the refresh token is not revoked ' +
-        'and stays valid at IAM Identity Center until that session ends (sign out of the AWS access portal to end it).',
-    },
-    cookies: clearAllCookies(deps.paths),
-  };
-}
