@@ -1,7 +1,7 @@
 // The cookie-session demo: the token broker as this page's backend-for-frontend. The page uses the
 // broker's browser module (browser/session.ts): sign in, come back, refresh across tabs, call an API
-// through the broker, sign out. It holds no token: the broker keeps them in HttpOnly cookies and
-// adds the access token to the API call itself.
+// through the broker, list "Your AWS access" through the broker's access portal routes, sign out. It
+// holds no token: the broker keeps them in HttpOnly cookies and adds the access token itself.
 
 import { BrokerSessionError, createSessionClient, type SessionClient, type SessionStatus } from '../browser/session.js';
 import type { DemoConfig } from './config.js';
@@ -52,6 +52,7 @@ async function onLoad(): Promise<void> {
   }
   if (returned !== undefined) {
     show({ signedIn: true, message: 'Signed in.', status: returned });
+    await showAccess();
     return;
   }
   const status = await session.status();
@@ -60,6 +61,52 @@ async function onLoad(): Promise<void> {
   const restored = await session.refresh({ force: true });
   refreshes += 1;
   show({ signedIn: restored.isLoggedIn, message: restored.isLoggedIn ? 'Signed in (session restored from its cookie).' : 'Not signed in.', status: restored });
+  if (restored.isLoggedIn) await showAccess();
+}
+
+interface Account {
+  readonly accountId: string;
+  readonly accountName?: string;
+}
+
+/** "Your AWS access": the accounts and roles through /bff/portal, each role with a button for its credentials. */
+async function showAccess(): Promise<void> {
+  const response = await session.call('/bff/portal/assignment/accounts');
+  if (!response.ok) return;
+  const { accountList } = (await response.json()) as { accountList: Account[] };
+  const items: HTMLLIElement[] = [];
+  for (const account of accountList) {
+    const item = document.createElement('li');
+    item.textContent = `${account.accountName ?? account.accountId} (${account.accountId}): `;
+    item.dataset.accountId = account.accountId;
+    const roles = await session.call(`/bff/portal/assignment/roles?account_id=${encodeURIComponent(account.accountId)}`);
+    const { roleList } = (await roles.json()) as { roleList: { roleName: string }[] };
+    for (const { roleName } of roleList) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = roleName;
+      button.addEventListener('click', () => void showCredentials(account.accountId, roleName));
+      item.append(button);
+    }
+    items.push(item);
+  }
+  // All at once, when every account's roles are known.
+  $('session-aws-accounts').replaceChildren(...items);
+  $('session-aws').hidden = false;
+}
+
+/** Role credentials: the access key id and expiry shown, the secret parts never. */
+async function showCredentials(accountId: string, roleName: string): Promise<void> {
+  const query = new URLSearchParams({ account_id: accountId, role_name: roleName });
+  const response = await session.call(`/bff/portal/federation/credentials?${query.toString()}`);
+  const note = $('session-aws-credentials');
+  note.hidden = false;
+  if (!response.ok) {
+    note.textContent = `${response.status}: ${((await response.json()) as { error_description?: string }).error_description ?? ''}`;
+    return;
+  }
+  const { roleCredentials } = (await response.json()) as { roleCredentials: { accessKeyId: string; expiration: number } };
+  note.textContent = `Credentials for ${roleName} in ${accountId}: access key ${roleCredentials.accessKeyId.slice(0, 8)}…, until ${new Date(roleCredentials.expiration).toLocaleTimeString()}.`;
 }
 
 async function callApi(api: string): Promise<void> {
@@ -70,7 +117,10 @@ async function callApi(api: string): Promise<void> {
 }
 
 $('session-sign-in').addEventListener('click', () => {
-  void session.signIn({ redirectUri: `${location.origin}/session` }).catch(showError);
+  void (async () => {
+    const config = (await (await fetch('/config.json')).json()) as DemoConfig;
+    await session.signIn({ redirectUri: `${location.origin}/session`, scope: config.scopes.join(' ') });
+  })().catch(showError);
 });
 
 $('session-refresh').addEventListener('click', () => {
@@ -91,7 +141,8 @@ $('session-log-out').addEventListener('click', () => {
     const out = await session.signOut();
     $('session-logout-note').hidden = false;
     $('session-logout-note').textContent = String(out.description ?? '');
-    show({ signedIn: false, message: 'Signed out.' });
+    $('session-aws').hidden = true;
+    show({ signedIn: false, message: out.identityCenterSignedOut === true ? 'Signed out (IAM Identity Center too).' : 'Signed out.' });
   })();
 });
 

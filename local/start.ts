@@ -61,6 +61,8 @@ const DEMO_ENV = {
   /** The origin the browser opens the cookie-session demo at, when not http://127.0.0.1:<PORT+4>. */
   sessionOrigin: 'TOKEN_BROKER_DEMO_SESSION_ORIGIN',
 } as const;
+/** The role policy of the demo's access portal: the emulator's read-only permission sets, in any account. */
+const DEMO_PORTAL_ROLES = '*/ReadOnlyAccess,*/ViewOnlyAccess';
 /** The demo API's name in TOKEN_BROKER_APIS: the session page calls it at /bff/api/demo/…. */
 const DEMO_API_NAME = 'demo';
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
@@ -197,6 +199,8 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
     [ENV.startUrl]: DEMO_START_URL,
     ...(issuer === undefined ? {} : { [ENV.cookieSessions]: 'on', [ENV.cookieKeysSecretId]: 'token-broker/cookie-keys' }),
+    // The access portal for the cookie-session page's "Your AWS access": read-only roles only.
+    ...(issuer === undefined ? {} : { [ENV.portal]: 'on', [ENV.portalRoles]: DEMO_PORTAL_ROLES }),
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
   process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
