@@ -21,4 +21,6 @@ export interface DemoConfig {
   readonly sessionPage?: string;
   /** The APIs the broker proxies for the cookie-session page (TOKEN_BROKER_APIS names). */
   readonly apis?: readonly string[];
+  /** The broker serves the access portal to cookie sessions (/bff/portal, TOKEN_BROKER_PORTAL=on). */
+  readonly portal?: boolean;
 }

@@ -8,6 +8,8 @@ import type { DemoConfig } from './config.js';
 
 let session: SessionClient;
 let refreshes = 0;
+/** The broker serves "Your AWS access" (/bff/portal). */
+let portal = false;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -36,6 +38,7 @@ function showError(error: unknown): void {
 async function onLoad(): Promise<void> {
   const config = (await (await fetch('/config.json')).json()) as DemoConfig;
   session = createSessionClient({ broker: config.brokerUrl });
+  portal = config.portal === true;
   const [api] = config.apis ?? [];
   if (api !== undefined) {
     $('session-api').hidden = false;
@@ -71,6 +74,7 @@ interface Account {
 
 /** "Your AWS access": the accounts and roles through /bff/portal, each role with a button for its credentials. */
 async function showAccess(): Promise<void> {
+  if (!portal) return;
   const response = await session.call('/bff/portal/assignment/accounts');
   if (!response.ok) return;
   const { accountList } = (await response.json()) as { accountList: Account[] };

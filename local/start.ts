@@ -236,7 +236,7 @@ function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string):
   if (demo.session === undefined || sessionPage === undefined) return;
   const sessionRedirects = demo.session.origins.map((origin) => `${origin}${SESSION_PAGE}`);
   demo.session.frontend.configure(
-    { brokerUrl, redirectUri: sessionPage, scopes: DEMO_SCOPES, deviceStartUrl: null, sessionPage, apis: [...(config.cookieSessions?.apis.keys() ?? [])] },
+    { brokerUrl, redirectUri: sessionPage, scopes: DEMO_SCOPES, deviceStartUrl: null, sessionPage, apis: [...(config.cookieSessions?.apis.keys() ?? [])], portal: config.portal !== undefined },
     sessionRedirects,
   );
 }
