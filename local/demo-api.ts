@@ -67,7 +67,8 @@ export async function startDemoApi(options: { readonly port?: number; readonly p
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    // Unref'd: a delayed answer never holds a stopping process open.
+    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms).unref());
     // What the broker must never pass back, on every answer.
     const never = { 'set-cookie': 'api-session=from-the-api; Path=/', 'cache-control': 'public, max-age=600', location: 'https://api.invalid/elsewhere' };
     const send = (status: number, type: string, text: string | Buffer, extra: Record<string, string> = {}): void => {
