@@ -246,7 +246,7 @@ function routeLines(apiUrl: string, routes: readonly RouteKey[]): string[] {
   const width = Math.max(...routes.map((route) => route.length)) + apiUrl.length;
   return routes.map((route) => {
     const [method, path] = route.split(' ') as [string, string];
-    const shown = `${method} ${apiUrl}${path === '/{proxy+}' ? '/*' : path.replace('/{proxy+}', '/*')}`;
+    const shown = `${method} ${apiUrl}${path === '/{proxy+}' ? '/*' : path}`;
     return `  ${shown.padEnd(width)}  ${ROUTE_DOCS[routeIdOf(route)!].note}`;
   });
 }
