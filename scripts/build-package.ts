@@ -39,11 +39,12 @@ try {
   // exist (cookie sessions need a custom domain, here with a stand-in certificate).
   const broker = new TokenBroker(stack, 'Broker', {
     allowedOrigins: ['https://build.invalid'],
+    redirectUris: ['https://app.build.invalid/'],
     customDomain: {
       domainName: 'auth.build.invalid',
       certificate: Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:111122223333:certificate/build'),
     },
-    cookieSessions: {},
+    cookieSessions: { origins: ['https://app.build.invalid'] },
   });
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Properties: { Code: { S3Key: string } } }>;

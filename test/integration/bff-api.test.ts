@@ -66,7 +66,7 @@ async function proxy(path: string, init: { method?: string; headers?: Record<str
   const response = await fetch(`${environment.broker.url}/bff/api/${path}`, {
     method: init.method ?? 'GET',
     headers: { origin: ORIGIN, 'x-token-broker-csrf': '1', cookie: jar.header(), ...init.headers },
-    ...(init.body === undefined ? {} : { body: init.body }),
+    ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : new Uint8Array(init.body) }),
   });
   const body = Buffer.from(await response.arrayBuffer());
   jar.apply(response.headers.getSetCookie());

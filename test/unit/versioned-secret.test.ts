@@ -23,7 +23,8 @@ it('requests meeting a new AWSCURRENT at once all find it, with one forced read 
   });
   const current = providerFor('AWSCURRENT');
   const previous = providerFor('AWSPREVIOUS');
-  const source = new CookieKeySource({ secretId: 'keys', maxAgeSeconds: 300, provider: current, previousProvider: previous });
+  type Provider = ConstructorParameters<typeof CookieKeySource>[0]['provider'];
+  const source = new CookieKeySource({ secretId: 'keys', maxAgeSeconds: 300, provider: current as unknown as Provider, previousProvider: previous as unknown as Provider });
   expect((await source.current()).id).toBe(k0.keyId);
   // Rotation: K1 current, K0 previous. This instance still caches K0 as current.
   stored.AWSPREVIOUS = k0;
