@@ -101,11 +101,15 @@ describe('sign-in, session, refresh, logout', () => {
     expect([...jar.cookies.keys()]).toEqual([COOKIE_NAMES.session[0]]);
   });
 
-  it('logout clears the cookies and says the refresh token is not revoked; the session is gone', async () => {
+  it('logout ends the Identity Center session (the access portal\u2019s Logout) and clears the cookies; even the old cookies no longer refresh', async () => {
     const { jar } = await signIn();
+    const before = jar.copy();
     const out = await call(ROUTES.bffLogout, jar);
-    expect(out.body).toMatchObject({ isLoggedIn: false, refreshTokenRevoked: false });
+    expect(out.body).toMatchObject({ isLoggedIn: false, identityCenterSignedOut: true });
+    expect(environment.oidc.callCount('/logout')).toBeGreaterThan(0);
     expect(jar.cookies.size).toBe(0);
+    const replayed = await call(ROUTES.bffRefresh, before, { apply: false });
+    expect([replayed.status, replayed.body.error]).toEqual([401, 'session_expired']);
     expect((await call(ROUTES.bffSession, jar)).body).toEqual({ isLoggedIn: false });
     const refresh = await call(ROUTES.bffRefresh, jar);
     expect([refresh.status, refresh.body.error]).toEqual([401, 'session_expired']);

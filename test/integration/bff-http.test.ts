@@ -155,7 +155,8 @@ describe('cookies through API Gateway payload 2.0', () => {
     expect(response.status).toBe(200);
     expect(response.headers.getSetCookie()).toHaveLength(ALL.length);
     expect(clearedNames(response.headers)).toEqual(ALL);
-    expect(response.body).toMatchObject({ isLoggedIn: false, refreshTokenRevoked: false });
+    // No session in this request: nothing for IAM Identity Center to end.
+    expect(response.body).toMatchObject({ isLoggedIn: false, identityCenterSignedOut: false });
   });
 
   it.each([

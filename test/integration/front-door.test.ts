@@ -89,6 +89,8 @@ describe('metadata (RFC 8414)', () => {
     expect(JSON.parse(oauth.text)).toEqual({
       issuer: url,
       authorization_endpoint: `${url}/oauth2/authorize`,
+      revocation_endpoint: `${url}/oauth2/revoke`,
+      revocation_endpoint_auth_methods_supported: ['none'],
       token_endpoint: `${url}/oauth2/token`,
       device_authorization_endpoint: `${url}/oauth2/device_authorization`,
       response_types_supported: ['code'],
