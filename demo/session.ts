@@ -38,7 +38,7 @@ function showError(error: unknown): void {
 async function onLoad(): Promise<void> {
   const config = (await (await fetch('/config.json')).json()) as DemoConfig;
   session = createSessionClient({ broker: config.brokerUrl });
-  portal = config.portal === true;
+  portal = config.portal != null;
   const [api] = config.apis ?? [];
   if (api !== undefined) {
     $('session-api').hidden = false;

@@ -9,7 +9,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { GRANT_TYPES, type GrantType } from '../lambda/core/config.js';
 import { maxRotationDays } from './props.js';
-import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, type Checked } from './validation.js';
+import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, checkRoleRule, type Checked } from './validation.js';
 
 /** Reports for one key: problems stop the synthesis, notes are printed as warnings. */
 interface Report {
@@ -190,6 +190,9 @@ export const CONTEXT_FIELDS = {
   apis: matching(/^[a-z0-9][^\n]{0,4000}$/, 'name=https://api.example.com/base [METHOD ...], comma-separated'),
   // Identity Center sessions last from 15 minutes to 90 days (config.ts has the same range).
   sessionMaxAgeSeconds: numberIn(300, 90 * 86400, true),
+  // The access portal through the broker (docs/portal.md), on when its role policy is given:
+  // accountId/roleName items, * for any account.
+  portalRoles: listOf(checkRoleRule),
   // A hosted zone instead of certificateArn: the construct makes the certificate and alias records.
   hostedZoneId: matching(HOSTED_ZONE_ID, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'),
   hostedZoneName: matching(DOMAIN_NAME, "the hosted zone's DNS name such as example.com"),

@@ -110,6 +110,11 @@ function environmentOf({ props, grantTypes, secretId, oidcRegion, cookieKeysSecr
     env[ENV.sessionMaxAgeSeconds] = String(sessionMaxAgeOf(props).toSeconds());
     Object.assign(env, sessionEnvironmentOf(props.cookieSessions));
   }
+  // The access portal and its role policy (checked with the props: at least one rule).
+  if (props.portal !== undefined) {
+    env[ENV.portal] = 'on';
+    env[ENV.portalRoles] = props.portal.roles.map((item) => item.trim()).join(',');
+  }
   // Checked here with the given issuer or a stand-in for the API's URL.
   checkWithCore(frontDoor === undefined ? env : { ...env, [ENV.issuer]: frontDoor.issuer ?? FRONT_DOOR_ISSUER_STAND_IN });
   // No NODE_OPTIONS=--enable-source-maps: it reads the map at every cold start (BUNDLING).
@@ -144,6 +149,7 @@ const PROP_OF_ENV: Readonly<Record<string, string>> = {
   [ENV.pageTokens]: 'cookieSessions.pageTokens',
   [ENV.apis]: 'cookieSessions.apis',
   [ENV.apiTimeoutMs]: 'cookieSessions.apiTimeout',
+  [ENV.portalRoles]: 'portal.roles',
 };
 
 /** Runs the core's configuration check on what the construct sets; tokens get stand-in values. */

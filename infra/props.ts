@@ -12,7 +12,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IHostedZone } from 'aws-cdk-lib/aws-route53';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DEFAULTS, GRANT_TYPES, timeBudgetProblem, type ApiMethod, type GrantType, type PageTokens } from '../lambda/core/config.js';
-import { checkEach, checkOrigin, checkRedirectUri, checkRegion } from './validation.js';
+import { checkEach, checkOrigin, checkRedirectUri, checkRegion, checkRoleRule } from './validation.js';
 
 export interface TokenBrokerProps {
   /** Browser origins allowed to call the broker (CORS is answered by the function). Default: none. */
@@ -90,6 +90,23 @@ export interface TokenBrokerProps {
    * the SPA). Creates the cookie keys secret and its rotation. Default: off.
    */
   readonly cookieSessions?: CookieSessionsProps;
+  /**
+   * The AWS access portal through the broker (docs/portal.md): GET /portal/assignment/accounts,
+   * /portal/assignment/roles, /portal/federation/credentials and POST /portal/logout, for an
+   * SSOClient, boto3 or the AWS CLI with its endpoint at `<broker>/portal`, under a role policy.
+   * Default: off.
+   */
+  readonly portal?: TokenBrokerPortalProps;
+}
+
+/** The access portal's settings (TOKEN_BROKER_PORTAL, TOKEN_BROKER_PORTAL_ROLES). */
+export interface TokenBrokerPortalProps {
+  /**
+   * The role policy: the roles web apps may get credentials for, each `accountId/roleName`, with `*`
+   * as the account for any account (`111122223333/PowerUserAccess`; `*` then `/ReadOnlyAccess`).
+   * Required, at least one: there is no default that allows every role the user may enter.
+   */
+  readonly roles: readonly string[];
 }
 
 /** The front door's settings (TOKEN_BROKER_ISSUER, _START_URL, _PUBLIC_CLIENT_ID). */
@@ -313,6 +330,7 @@ export function checkProps(props: TokenBrokerProps): CheckedProps {
     problems.push('customDomain needs a certificate or a hostedZone to make one in');
   }
   if (props.cookieSessions !== undefined) problems.push(...cookieSessionProblems(props));
+  problems.push(...portalProblems(props));
 
   if (problems.length > 0) throw new TokenBrokerPropsError(problems);
   return {
@@ -356,4 +374,18 @@ function cookieSessionProblems(props: TokenBrokerProps): string[] {
     }
   }
   return problems;
+}
+
+/** The access portal's props: a role policy of at least one rule, each one the function would read. */
+function portalProblems(props: TokenBrokerProps): string[] {
+  if (props.portal === undefined) return [];
+  const roles = props.portal.roles as readonly string[] | undefined;
+  if (roles === undefined || roles.filter((item) => Token.isUnresolved(item) || item.trim() !== '').length === 0) {
+    return [
+      'portal.roles must list at least one role web apps may get credentials for (accountId/roleName, or */roleName ' +
+        'for any account, e.g. */ReadOnlyAccess): the role policy has no default that allows every role',
+    ];
+  }
+  const { problems } = checkEach(roles.filter((item) => !Token.isUnresolved(item)), checkRoleRule);
+  return problems.map((problem) => `portal.roles: ${problem}`);
 }

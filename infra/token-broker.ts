@@ -52,6 +52,7 @@ export {
   type CustomDomain,
   type TokenBrokerDashboardOptions,
   type TokenBrokerFrontDoorOptions,
+  type TokenBrokerPortalProps,
   type TokenBrokerProps,
 } from './props.js';
 
@@ -116,6 +117,7 @@ export class TokenBroker extends Construct {
       frontDoor: frontDoor !== undefined,
       cookieSessions: props.cookieSessions !== undefined,
       apis: Object.keys(props.cookieSessions?.apis ?? {}).length > 0,
+      portal: props.portal !== undefined,
     });
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const rotationInterval = rotationIntervalOf(props);

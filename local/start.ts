@@ -15,11 +15,11 @@ import { startDemoApi, type DemoApi } from './demo-api.js';
 import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/core/config.js';
 import { generateCookieKey } from '../lambda/core/cookie-keys.js';
 import { ROUTE_DOCS } from '../lambda/edge/route-docs.js';
-import { featuresOf, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { featuresOf, PORTAL_BASE_PATH, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
-import { SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
+import { DEMO_ASSIGNMENTS, SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
 
 const basePort = Number(process.env.PORT ?? 3000);
 // PORT=0 puts every server on a free port (the tests use it); otherwise they sit side by side.
@@ -61,14 +61,20 @@ const DEMO_ENV = {
   /** The origin the browser opens the cookie-session demo at, when not http://127.0.0.1:<PORT+4>. */
   sessionOrigin: 'TOKEN_BROKER_DEMO_SESSION_ORIGIN',
 } as const;
-/** The role policy of the demo's access portal: the emulator's read-only permission sets, in any account. */
-const DEMO_PORTAL_ROLES = '*/ReadOnlyAccess,*/ViewOnlyAccess';
 /** The demo API's name in TOKEN_BROKER_APIS: the session page calls it at /bff/api/demo/…. */
 const DEMO_API_NAME = 'demo';
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
 /** The cookie-session demo page (demo/session.html). */
 const SESSION_PAGE = '/session';
 const DEMO_START_URL = 'https://example.awsapps.com/start';
+/**
+ * The demo's role policy: PowerUserAccess in the first demo account, ReadOnlyAccess in any. The
+ * demo user also has AdministratorAccess there, PowerUserAccess in the second account and
+ * ViewOnlyAccess in the third, which it refuses: the page shows a grant and a refusal.
+ */
+const DEMO_SANDBOX = DEMO_ASSIGNMENTS[0]!.accountId;
+const DEMO_PORTAL_ROLES = `${DEMO_SANDBOX}/PowerUserAccess,*/ReadOnlyAccess`;
+const DEMO_REFUSED_ROLE = { accountId: DEMO_SANDBOX, roleName: 'AdministratorAccess' } as const;
 
 interface Demo {
   readonly oidc: SsoOidcEmulator;
@@ -198,11 +204,12 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     [ENV.secretId]: 'token-broker/registration',
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
     [ENV.startUrl]: DEMO_START_URL,
+    // The access portal through the broker, with a role policy that allows some of the demo user's roles.
+    [ENV.portal]: 'on',
     ...(issuer === undefined ? {} : { [ENV.cookieSessions]: 'on', [ENV.cookieKeysSecretId]: 'token-broker/cookie-keys' }),
-    // The access portal for the cookie-session page's "Your AWS access": read-only roles only.
-    ...(issuer === undefined ? {} : { [ENV.portal]: 'on', [ENV.portalRoles]: DEMO_PORTAL_ROLES }),
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
+  if (process.env[ENV.portal] === 'on') process.env[ENV.portalRoles] ??= DEMO_PORTAL_ROLES;
   process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
   process.env[ENV.redirectUris] = union(
     ownRedirectUris,
@@ -225,6 +232,14 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
  */
 function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string): void {
   const sessionPage = demo.session === undefined ? undefined : `${demo.session.origins[0]}${SESSION_PAGE}`;
+  const portal =
+    config.portal === undefined
+      ? null
+      : {
+          endpoint: `${brokerUrl}${PORTAL_BASE_PATH}`,
+          roles: config.portal.roles.rules.map((rule) => `${rule.accountId}/${rule.roleName}`),
+          refused: DEMO_REFUSED_ROLE,
+        };
   demo.frontend.configure({
     brokerUrl,
     redirectUri: demo.redirectUris[0]!,
@@ -232,11 +247,12 @@ function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string):
     deviceStartUrl: config.grantTypes.has(GRANT_TYPES.deviceCode) ? DEMO_START_URL : null,
     frontDoor: config.issuer === undefined ? null : { authority: config.issuer, clientId: config.publicClientId },
     ...(sessionPage === undefined ? {} : { sessionPage }),
+    portal,
   }, demo.redirectUris);
   if (demo.session === undefined || sessionPage === undefined) return;
   const sessionRedirects = demo.session.origins.map((origin) => `${origin}${SESSION_PAGE}`);
   demo.session.frontend.configure(
-    { brokerUrl, redirectUri: sessionPage, scopes: DEMO_SCOPES, deviceStartUrl: null, sessionPage, apis: [...(config.cookieSessions?.apis.keys() ?? [])], portal: config.portal !== undefined },
+    { brokerUrl, redirectUri: sessionPage, scopes: DEMO_SCOPES, deviceStartUrl: null, sessionPage, apis: [...(config.cookieSessions?.apis.keys() ?? [])], portal },
     sessionRedirects,
   );
 }
@@ -260,6 +276,12 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
       `  the redirect URI to register with SSO OIDC for it: ${config.issuer}${ROUTE_TABLE.oauthCallback.path}`,
     );
   }
+  if (config.portal !== undefined) {
+    lines.push(
+      `AWS access portal: endpoint ${apiUrl}${PORTAL_BASE_PATH} for an SSOClient, boto3 or aws sso --endpoint-url`,
+      `  role policy: ${config.portal.roles.rules.map((rule) => `${rule.accountId}/${rule.roleName}`).join(', ')}`,
+    );
+  }
   if (demo === undefined) {
     lines.push(`using secret ${config.secretId} and SSO OIDC in ${config.oidcRegion}`);
   } else {
@@ -270,6 +292,7 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
       `demo frontend: ${primary}${served}${others.length === 0 ? '' : ` (or ${others.join(', ')})`}`,
       `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
       ...(config.issuer === undefined ? [] : [`  ${primary}/oidc.html signs in with oidc-client-ts through the front door`]),
+      ...(config.portal === undefined ? [] : [`  once signed in, "Your AWS access" lists the accounts and allowed roles, gets credentials and signs out`]),
       ...(demo.session === undefined || config.cookieSessions === undefined
         ? []
         : [
@@ -290,6 +313,9 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
     `  curl -s ${apiUrl}/client`,
     `  curl -s -X POST ${apiUrl}/token ${json} -d '{"grantType":"refresh_token","refreshToken":"not-a-real-one"}'   (an error, as SSO OIDC says it)`,
   );
+  if (config.portal !== undefined) {
+    lines.push(`  aws sso list-accounts --endpoint-url ${apiUrl}${PORTAL_BASE_PATH} --region ${config.oidcRegion} --access-token <accessToken>`);
+  }
   if (device && demo !== undefined) {
     lines.push(
       `the device flow with curl:`,

@@ -13,7 +13,7 @@ import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { UpstreamResult } from './audit.js';
 import type { BrokerConfig } from './config.js';
 import { currentDeadline, outOfTime } from './deadline.js';
-import { BrokerError, brokerError, portalErrorCode, upstreamError } from './errors.js';
+import { BrokerError, brokerError, portalErrorCode, upstreamError, type UpstreamCall } from './errors.js';
 import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
 import { PORTAL_BEARER_HEADER } from './portal-config.js';
 import { CONNECTION_ERRORS, ERROR_TYPE, forLog, isErrorStatus, MIN_CALL_MS, plainRequestId, redact } from './upstream.js';
@@ -72,7 +72,7 @@ export function createPortalClient(
     async call(operation, accessToken, query = {}) {
       const left = currentDeadline()?.remainingMs();
       if (left !== undefined && left < MIN_CALL_MS) {
-        throw outOfTime('about to call the AWS access portal').fromCall({ status: undefined, requestId: undefined });
+        throw outOfTime('about to call the AWS access portal');
       }
       const timeoutMs = Math.min(config.upstreamTimeoutMs, left ?? Number.POSITIVE_INFINITY);
       // As upstream.ts: a timer cleared when the call ends.
@@ -87,18 +87,19 @@ export function createPortalClient(
         method,
         path: `${prefix}${path}`,
         query: { ...query },
-        headers: { [BEARER_HEADER]: accessToken, accept: 'application/json' },
+        headers: { [BEARER_HEADER]: accessToken },
       } as unknown as HttpRequest;
-      let status: number | undefined;
-      let requestId: string | undefined;
+      const upstream: UpstreamCall = { status: undefined, requestId: undefined };
       try {
         const { response } = await handler.handle(request, { abortSignal: deadline.signal });
-        status = response.statusCode;
-        requestId = plainRequestId(header(response.headers, 'x-amzn-requestid'));
-        const text = await readText(response.body as AsyncIterable<Buffer>);
-        return answerOf(status, response.headers, text, requestId, accessToken);
+        // The SDK's handler keeps Node's header names: lower case.
+        const { headers } = response;
+        Object.assign(upstream, { status: response.statusCode, requestId: plainRequestId(headers['x-amzn-requestid']) });
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(chunk);
+        return answerOf(upstream, headers, Buffer.concat(chunks).toString('utf8'), accessToken);
       } catch (error) {
-        throw toPortalError(error, deadline.signal.aborted, timeoutMs, { status, requestId }, accessToken);
+        throw toPortalError(error, deadline.signal.aborted, timeoutMs, upstream);
       } finally {
         clearTimeout(timer);
       }
@@ -106,60 +107,35 @@ export function createPortalClient(
   };
 }
 
-const header = (headers: Record<string, string>, name: string): string | undefined =>
-  Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
+/** The 502 for an answer that is not the portal's; what was wrong goes to the log only. */
+const unreadable = (upstream: UpstreamCall, logDetail: string): BrokerError =>
+  brokerError('BadGatewayException', UNREADABLE, { logDetail, upstream });
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-async function readText(body: AsyncIterable<Buffer>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk);
-  try {
-    return UTF8.decode(Buffer.concat(chunks));
-  } catch {
-    throw new NotPortalAnswer('answer not UTF-8');
-  }
-}
-
-/** An answer that is not the portal's (the log gets `detail`, the caller the 502). */
-class NotPortalAnswer extends Error {
-  constructor(readonly detail: string) {
-    super(detail);
-    this.name = 'NotPortalAnswer';
-  }
-}
-
+/** The portal's JSON: undefined for an empty body, null for one that is not JSON. */
 function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    return text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
   } catch {
-    throw new NotPortalAnswer('body not JSON');
+    return null;
   }
 }
 
 /** The 200 passed on, or the portal's error answer as a BrokerError (thrown). */
-function answerOf(
-  status: number,
-  headers: Record<string, string>,
-  text: string,
-  requestId: string | undefined,
-  accessToken: string,
-): UpstreamResult<unknown> {
-  if (status === 200) return { body: parseJson(text), status, requestId };
-  if (!isErrorStatus(status)) throw new NotPortalAnswer(`status ${status}, not 200 or 400-599`);
-  let body: unknown;
-  try {
-    body = parseJson(text);
-  } catch {
-    // An error answer with a type is the portal's even when its body is not JSON: passed on without a message.
+function answerOf(upstream: UpstreamCall, headers: Record<string, string>, text: string, accessToken: string): UpstreamResult<unknown> {
+  const { status, requestId } = upstream as { status: number; requestId: string | undefined };
+  const body = parseJson(text);
+  if (status === 200) {
+    if (body === null) throw unreadable(upstream, 'body not JSON');
+    return { body, status, requestId };
   }
-  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  if (!isErrorStatus(status)) throw unreadable(upstream, `status ${status}, not 200 or 400-599`);
+  // An error answer with a type is the portal's even when its body is not JSON: passed on without a message.
+  const fields = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
   // As the SDKs read it: x-amzn-ErrorType (the text before `:`), else the body's `__type` or `code` (after `#`).
-  const raw = header(headers, 'x-amzn-errortype')?.split(':')[0] ?? [fields.__type, fields.code].find((v) => typeof v === 'string');
-  if (typeof raw !== 'string' || raw === '') throw new NotPortalAnswer(`error status ${status} without an error type`);
+  const raw = headers['x-amzn-errortype']?.split(':')[0] ?? [fields.__type, fields.code].find((v) => typeof v === 'string');
+  if (typeof raw !== 'string' || raw === '') throw unreadable(upstream, `error status ${status} without an error type`);
   const type = redact(raw.split('#').at(-1)!, accessToken);
-  if (!ERROR_TYPE.test(type)) throw new NotPortalAnswer(`error type not a plain identifier: ${forLog(raw, accessToken)}`);
+  if (!ERROR_TYPE.test(type)) throw unreadable(upstream, `error type not a plain identifier: ${forLog(raw, accessToken)}`);
   const message = [fields.message, fields.Message].find((v): v is string => typeof v === 'string');
   throw upstreamError({
     status,
@@ -171,18 +147,9 @@ function answerOf(
 }
 
 /** Maps whatever the call threw onto the answer the caller gets; never reads error messages. */
-function toPortalError(
-  error: unknown,
-  deadlineReached: boolean,
-  timeoutMs: number,
-  upstream: { status: number | undefined; requestId: string | undefined },
-  accessToken: string,
-): BrokerError {
+function toPortalError(error: unknown, deadlineReached: boolean, timeoutMs: number, upstream: UpstreamCall): BrokerError {
   if (error instanceof BrokerError) return error;
-  if (error instanceof NotPortalAnswer) return brokerError('BadGatewayException', UNREADABLE, { logDetail: redact(error.detail, accessToken), upstream });
-  if (error instanceof AnswerTooLarge) {
-    return brokerError('BadGatewayException', UNREADABLE, { logDetail: `answer over ${error.limitBytes} bytes, not read further`, upstream });
-  }
+  if (error instanceof AnswerTooLarge) return unreadable(upstream, `answer over ${error.limitBytes} bytes, not read further`);
   const code = (error as { code?: unknown }).code;
   const connectionFailed = typeof code === 'string' && CONNECTION_ERRORS.has(code);
   const name = (error as { name?: unknown }).name;

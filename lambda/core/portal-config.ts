@@ -17,9 +17,11 @@ export const PORTAL_ENV = {
  */
 export const PORTAL_BEARER_HEADER = 'x-amz-sso_bearer_token';
 
-/** The SDK's endpoint override for the access portal (service `sso`), and its switch to ignore such overrides. */
+/** The broker's own answer to a portal request without a token (the smoke check tells it from the portal's). */
+export const NO_ACCESS_TOKEN_MESSAGE = `The request carries no access token: send it in the header ${PORTAL_BEARER_HEADER}.`;
+
+/** The SDK's endpoint override for the access portal (service `sso`). */
 export const PORTAL_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_SSO';
-const IGNORE_ENDPOINTS_ENV = 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS';
 
 /** The /portal routes: on with TOKEN_BROKER_PORTAL=on. */
 export interface PortalConfig {
@@ -55,27 +57,18 @@ export function readPortalSettings(env: Env, problems: string[]): PortalSettings
   if (mode === 'on') {
     const { policy, problems: roleProblems } = parseRolePolicy(list(env[PORTAL_ENV.portalRoles]));
     if (!rolesGiven) {
-      problems.push(
-        `${PORTAL_ENV.portalRoles} is required when ${PORTAL_ENV.portal}=on: list the roles web apps may get credentials for ` +
-          '(accountId/roleName, or */roleName for any account); there is no default that allows every role',
-      );
+      problems.push(`${PORTAL_ENV.portalRoles} is required when ${PORTAL_ENV.portal}=on (accountId/roleName, * for any account): no default allows every role`);
     } else {
       problems.push(...roleProblems.map((problem) => `${PORTAL_ENV.portalRoles}: ${problem}`));
     }
     portal = { roles: policy };
   } else if (rolesGiven) {
-    problems.push(`${PORTAL_ENV.portalRoles} is set but ${PORTAL_ENV.portal} is not on: set ${PORTAL_ENV.portal}=on, or remove the roles`);
+    problems.push(`${PORTAL_ENV.portalRoles} is set but ${PORTAL_ENV.portal} is not on`);
   }
 
-  let portalEndpoint: string | undefined;
-  const override = (env[PORTAL_ENDPOINT_ENV] ?? '').trim();
-  if (override !== '' && env[IGNORE_ENDPOINTS_ENV]?.trim().toLowerCase() !== 'true') {
-    const url = URL.canParse(override) ? new URL(override) : undefined;
-    if (url === undefined || !/^https?:$/.test(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
-      problems.push(`${PORTAL_ENDPOINT_ENV} "${override}" is not an http(s) URL without query, fragment or user`);
-    } else {
-      portalEndpoint = override.replace(/\/+$/, '');
-    }
+  const override = env[PORTAL_ENDPOINT_ENV]?.trim() || undefined;
+  if (override !== undefined && !(URL.canParse(override) && /^https?:$/.test(new URL(override).protocol))) {
+    problems.push(`${PORTAL_ENDPOINT_ENV} "${override}" is not an http(s) URL`);
   }
-  return { portal, portalEndpoint };
+  return { portal, portalEndpoint: override?.replace(/\/+$/, '') };
 }

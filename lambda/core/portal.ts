@@ -11,8 +11,10 @@
 
 import { timed, type Audit } from './audit.js';
 import { BrokerError, brokerError, invalidRequest } from './errors.js';
-import { BEARER_HEADER, type PortalClient, type PortalOperation } from './portal-client.js';
+import type { PortalClient, PortalOperation } from './portal-client.js';
+import { NO_ACCESS_TOKEN_MESSAGE } from './portal-config.js';
 import { ACCOUNT_ID, allowedRoles, ROLE_NAME, type RolePolicy } from './role-policy.js';
+import { pick, type Shape } from './upstream.js';
 import { clip, parseParameters } from './validation.js';
 
 export interface PortalDeps {
@@ -72,12 +74,7 @@ const MAX_ACCESS_TOKEN_CHARS = 10_240;
 
 /** The access token of a request (the value of x-amz-sso_bearer_token): missing or malformed is 401, never sent. */
 export function accessTokenOf(value: string | undefined): string {
-  if (value === undefined || value === '') {
-    throw brokerError('UnauthorizedException', `The request carries no access token: send it in the header ${BEARER_HEADER}.`);
-  }
-  if (value.length > MAX_ACCESS_TOKEN_CHARS || !VISIBLE.test(value)) {
-    throw brokerError('UnauthorizedException', `The header ${BEARER_HEADER} does not hold an access token.`);
-  }
+  if (value === undefined || value.length > MAX_ACCESS_TOKEN_CHARS || !VISIBLE.test(value)) throw brokerError('UnauthorizedException', NO_ACCESS_TOKEN_MESSAGE);
   return value;
 }
 
@@ -85,27 +82,29 @@ export function accessTokenOf(value: string | undefined): string {
 function queryValues(rawQuery: string): ReadonlyMap<string, string> {
   const { values, repeated } = parseParameters(rawQuery);
   const [first] = repeated;
-  if (first !== undefined) throw invalidRequest(`The parameter "${clip(first)}" is sent more than once.`);
+  if (first !== undefined) throw badParameter(clip(first), 'is sent more than once');
   return values;
 }
+
+const badParameter = (name: string, problem: string) => invalidRequest(`The parameter "${name}" ${problem}.`);
 
 function pageInput(values: ReadonlyMap<string, string>): ListAccountsInput {
   const nextToken = values.get('next_token');
   if (nextToken !== undefined && (nextToken.length > MAX_NEXT_TOKEN_CHARS || !VISIBLE.test(nextToken))) {
-    throw invalidRequest(`The parameter "next_token" must be 1 to ${MAX_NEXT_TOKEN_CHARS} visible ASCII characters.`);
+    throw badParameter('next_token', `must be 1 to ${MAX_NEXT_TOKEN_CHARS} visible ASCII characters`);
   }
   const raw = values.get('max_result');
   const maxResults = raw === undefined ? undefined : /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
   if (maxResults !== undefined && !(maxResults >= 1 && maxResults <= MAX_RESULTS)) {
-    throw invalidRequest(`The parameter "max_result" must be a whole number from 1 to ${MAX_RESULTS}.`);
+    throw badParameter('max_result', `must be a whole number from 1 to ${MAX_RESULTS}`);
   }
   return { ...(nextToken === undefined ? {} : { nextToken }), ...(maxResults === undefined ? {} : { maxResults }) };
 }
 
 function accountIdOf(values: ReadonlyMap<string, string>): string {
   const accountId = values.get('account_id');
-  if (accountId === undefined) throw invalidRequest('The parameter "account_id" is required.');
-  if (!ACCOUNT_ID.test(accountId)) throw invalidRequest('The parameter "account_id" must be a 12-digit AWS account id.');
+  if (accountId === undefined) throw badParameter('account_id', 'is required');
+  if (!ACCOUNT_ID.test(accountId)) throw badParameter('account_id', 'must be a 12-digit AWS account id');
   return accountId;
 }
 
@@ -119,8 +118,8 @@ export function listAccountRolesInput(rawQuery: string): ListAccountRolesInput {
 export function getRoleCredentialsInput(rawQuery: string): GetRoleCredentialsInput {
   const values = queryValues(rawQuery);
   const roleName = values.get('role_name');
-  if (roleName === undefined) throw invalidRequest('The parameter "role_name" is required.');
-  if (!ROLE_NAME.test(roleName)) throw invalidRequest('The parameter "role_name" must be 1 to 64 of A-Z a-z 0-9 + = , . @ _ -.');
+  if (roleName === undefined) throw badParameter('role_name', 'is required');
+  if (!ROLE_NAME.test(roleName)) throw badParameter('role_name', 'must be 1 to 64 of A-Z a-z 0-9 +=,.@_-');
   return { accountId: accountIdOf(values), roleName };
 }
 
@@ -130,8 +129,13 @@ export function getRoleCredentialsInput(rawQuery: string): GetRoleCredentialsInp
 export async function listAccounts(accessToken: string, input: ListAccountsInput, deps: PortalDeps, audit: Audit): Promise<ListAccountsOutput> {
   audit.grantType = 'ListAccounts';
   const body = await call(deps, audit, 'ListAccounts', accessToken, pageQuery(input));
-  const page = check(readAccounts(body));
-  const keep = await mapLimited(page.accountList, ROLE_LOOKUPS_AT_ONCE, (account) => hasAllowedRole(accessToken, account.accountId, deps, audit));
+  const page = check(readPage(body, 'accountList', ACCOUNT, 'accountId')) as unknown as ListAccountsOutput;
+  // A few accounts at a time; after a failure no more start: the answer is decided.
+  const keep: boolean[] = [];
+  for (let at = 0; at < page.accountList.length; at += ROLE_LOOKUPS_AT_ONCE) {
+    const accounts = page.accountList.slice(at, at + ROLE_LOOKUPS_AT_ONCE);
+    keep.push(...(await Promise.all(accounts.map((account) => hasAllowedRole(accessToken, account.accountId, deps, audit)))));
+  }
   return { accountList: page.accountList.filter((_, index) => keep[index]), ...next(page.nextToken) };
 }
 
@@ -153,8 +157,7 @@ export async function getRoleCredentials(
   if (!deps.policy.allows(input.accountId, input.roleName)) {
     throw brokerError(
       'RoleNotAllowedException',
-      `The role ${input.roleName} in account ${input.accountId} is not one this token broker hands out credentials for ` +
-        '(its role policy, TOKEN_BROKER_PORTAL_ROLES).',
+      `The role ${input.roleName} in account ${input.accountId} is not in this token broker's role policy (TOKEN_BROKER_PORTAL_ROLES).`,
     );
   }
   const body = await call(deps, audit, 'GetRoleCredentials', accessToken, { role_name: input.roleName, account_id: input.accountId });
@@ -184,37 +187,14 @@ async function hasAllowedRole(accessToken: string, accountId: string, deps: Port
   for (let page = 0; page < MAX_ROLE_PAGES; page += 1) {
     const roles = await rolesPage(accessToken, { accountId, maxResults: MAX_RESULTS, ...next(nextToken) }, deps, audit);
     if (allowedRoles(deps.policy, accountId, roles.roleList).length > 0) return true;
-    nextToken = roles.nextToken;
-    if (nextToken === undefined) return false;
+    if ((nextToken = roles.nextToken) === undefined) break;
   }
   return false;
 }
 
 async function rolesPage(accessToken: string, input: ListAccountRolesInput, deps: PortalDeps, audit: Audit): Promise<ListAccountRolesOutput> {
   const body = await call(deps, audit, 'ListAccountRoles', accessToken, { ...pageQuery(input), account_id: input.accountId });
-  return check(readRoles(body));
-}
-
-/** `work` over `items`, at most `limit` at once, results in order; the first failure fails all. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let nextIndex = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    // After a failure no more work starts: its answer is already decided.
-    while (nextIndex < items.length && !failed) {
-      const index = nextIndex;
-      nextIndex += 1;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  return check(readPage(body, 'roleList', ROLE, 'roleName')) as unknown as ListAccountRolesOutput;
 }
 
 // ---- calls and answers ----
@@ -238,55 +218,30 @@ function check<T>(value: T | undefined): T {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-/** A member that is absent (or null) or a string; undefined when it is something else. */
-const text = (value: unknown): { ok: boolean; value?: string } =>
-  value == null ? { ok: true } : typeof value === 'string' ? { ok: true, value } : { ok: false };
+const object = (value: unknown): Json | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 
-/**
- * The modeled members of each answer, in a fixed order, absent ones left out; undefined when a
- * required member is missing or a member has another type. The SDKs do not check them: a 200 may
- * carry anything.
- */
-function readPage<T>(body: unknown, listName: string, item: (value: unknown) => T | undefined): { list: T[]; nextToken?: string } | undefined {
-  if (!isObject(body)) return undefined;
-  const list = body[listName] ?? [];
-  const nextToken = text(body.nextToken);
-  if (!Array.isArray(list) || !nextToken.ok) return undefined;
-  const items = list.map(item);
-  if (items.some((entry) => entry === undefined)) return undefined;
-  return { list: items as T[], ...next(nextToken.value) };
-}
+// The modeled members of each answer (pick: in a fixed order, absent ones left out, the wrong type
+// or a missing required member makes the answer unreadable). The SDKs do not check them: a 200 may
+// carry anything.
+const ACCOUNT: Shape<Account> = { accountId: 'string', accountName: 'string', emailAddress: 'string' };
+const ROLE: Shape<Role> = { roleName: 'string', accountId: 'string' };
+const CREDENTIALS: Shape<RoleCredentials> = { accessKeyId: 'string', secretAccessKey: 'string', sessionToken: 'string', expiration: 'number' };
 
-function readAccounts(body: unknown): ListAccountsOutput | undefined {
-  const page = readPage(body, 'accountList', (value): Account | undefined => {
-    if (!isObject(value) || typeof value.accountId !== 'string') return undefined;
-    const [name, email] = [text(value.accountName), text(value.emailAddress)];
-    if (!name.ok || !email.ok) return undefined;
-    return {
-      accountId: value.accountId,
-      ...(name.value === undefined ? {} : { accountName: name.value }),
-      ...(email.value === undefined ? {} : { emailAddress: email.value }),
-    };
+/** A page of a list answer, `{ [listName]: items, nextToken? }`: undefined when any of it is not the model's. */
+function readPage<T extends object>(body: unknown, listName: string, shape: Shape<T>, required: keyof T): Json | undefined {
+  const page = object(body);
+  const list = page?.[listName] ?? [];
+  const rest = page && pick(page as { nextToken?: string }, { nextToken: 'string' }, []);
+  if (rest === undefined || !Array.isArray(list)) return undefined;
+  const items = list.map((item: unknown) => {
+    const fields = object(item);
+    return fields && pick(fields as T, shape, [required]);
   });
-  return page === undefined ? undefined : { accountList: page.list, ...next(page.nextToken) };
-}
-
-function readRoles(body: unknown): ListAccountRolesOutput | undefined {
-  const page = readPage(body, 'roleList', (value): Role | undefined => {
-    const accountId = isObject(value) ? text(value.accountId) : { ok: false };
-    if (!isObject(value) || typeof value.roleName !== 'string' || !accountId.ok) return undefined;
-    return { roleName: value.roleName, ...(accountId.value === undefined ? {} : { accountId: accountId.value }) };
-  });
-  return page === undefined ? undefined : { roleList: page.list, ...next(page.nextToken) };
+  return items.every((item) => item !== undefined) ? { [listName]: items, ...rest } : undefined;
 }
 
 function readCredentials(body: unknown): RoleCredentials | undefined {
-  const credentials = isObject(body) ? body.roleCredentials : undefined;
-  if (!isObject(credentials)) return undefined;
-  const { accessKeyId, secretAccessKey, sessionToken, expiration } = credentials;
-  if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string' || typeof sessionToken !== 'string') return undefined;
-  // JSON has no Infinity: `1e999` parses as one and would be written back as null.
-  if (typeof expiration !== 'number' || !Number.isFinite(expiration)) return undefined;
-  return { accessKeyId, secretAccessKey, sessionToken, expiration };
+  const credentials = object(object(body)?.roleCredentials);
+  return credentials && pick(credentials as unknown as RoleCredentials, CREDENTIALS, ['accessKeyId', 'secretAccessKey', 'sessionToken', 'expiration']);
 }

@@ -8,12 +8,11 @@
 // the caller gets the same answer as for one that was.
 
 import type { Audit } from './audit.js';
-import { GRANT_TYPES } from './config.js';
-import { BrokerError, brokerError } from './errors.js';
-import { createToken, type GrantDeps } from './grants.js';
+import { BrokerError } from './errors.js';
+import { redeemRefreshToken } from './front-door-grants.js';
+import type { GrantDeps } from './grants.js';
 import type { PortalClient } from './portal-client.js';
 import { isUnauthorized, logout } from './portal.js';
-import { openSealed } from './sealed.js';
 
 export interface RevocationDeps extends GrantDeps {
   /** The access portal, for Logout. No role policy applies: ending a session hands out nothing. */
@@ -23,8 +22,6 @@ export interface RevocationDeps extends GrantDeps {
 /** What a revocation found: a session ended now, or a token that no longer worked (RFC 7009 §2.2 answers both alike). */
 export type Revocation = 'signed-out' | 'already-invalid';
 
-const isInvalidGrant = (error: unknown): boolean => error instanceof BrokerError && error.fromUpstream && error.type === 'InvalidGrantException';
-
 /**
  * Revokes `token`. RFC 7009 §2.1: the type hint only says where to look first, and a server looks
  * further when the token is not found there; here a token that opens as the front door's sealed
@@ -33,17 +30,14 @@ const isInvalidGrant = (error: unknown): boolean => error instanceof BrokerError
 export async function revokeToken(token: string, deps: RevocationDeps, audit: Audit): Promise<Revocation> {
   try {
     let accessToken = token;
-    const sealed = await openSealed('refresh_token', token, deps.registrations);
-    if (sealed !== undefined) {
-      try {
-        const { body } = await createToken(sealed.registration, { grantType: GRANT_TYPES.refreshToken, refreshToken: sealed.value.refreshToken }, deps, audit);
-        if (body.accessToken === undefined) throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
-        accessToken = body.accessToken;
-      } catch (error) {
-        // A refresh token SSO OIDC no longer takes: its session has ended already, or it was revoked.
-        if (isInvalidGrant(error)) return 'already-invalid';
-        throw error;
-      }
+    try {
+      // Redeemed once, with the registration that issued it (front-door-grants.ts); the new tokens die with the session.
+      accessToken = (await redeemRefreshToken({ refreshToken: token }, deps, audit)).accessToken;
+    } catch (error) {
+      if (!(error instanceof BrokerError && error.type === 'InvalidGrantException')) throw error;
+      // SSO OIDC no longer takes the refresh token: its session has ended already, or it was revoked.
+      if (error.fromUpstream) return 'already-invalid';
+      // The broker's own invalid_grant: not a sealed refresh token of this broker, so an access token.
     }
     try {
       await logout(accessToken, deps.portal, audit);

@@ -42,16 +42,16 @@ export function rolePolicy(rules: readonly RoleRule[]): RolePolicy {
 /** One rule, or why it is not one. */
 export function parseRoleRule(item: string): { rule: RoleRule } | { problem: string } {
   const slash = item.indexOf('/');
-  if (slash === -1) return { problem: `"${item}" is not accountId/roleName (e.g. 111122223333/ReadOnlyAccess, or */ReadOnlyAccess for any account)` };
+  if (slash === -1) return { problem: `"${item}" is not accountId/roleName (e.g. 111122223333/ReadOnlyAccess)` };
   const accountId = item.slice(0, slash);
   const roleName = item.slice(slash + 1);
   if (accountId !== ANY_ACCOUNT && !ACCOUNT_ID.test(accountId)) {
-    return { problem: `"${item}": the account must be a 12-digit account id or * (any account)` };
+    return { problem: `"${item}": the account must be 12 digits, or * for any account` };
   }
   if (roleName === ANY_ACCOUNT) {
-    return { problem: `"${item}": name the role; there is no rule for every role (a web app gets only the roles it needs)` };
+    return { problem: `"${item}": name the role (no rule allows every role)` };
   }
-  if (!ROLE_NAME.test(roleName)) return { problem: `"${item}": the role name must be 1 to 64 of A-Z a-z 0-9 + = , . @ _ -` };
+  if (!ROLE_NAME.test(roleName)) return { problem: `"${item}": a role name is 1 to 64 of A-Z a-z 0-9 +=,.@_-` };
   return { rule: { accountId, roleName } };
 }
 
@@ -71,7 +71,7 @@ export function parseRolePolicy(items: readonly string[]): { policy: RolePolicy;
       rules.push(parsed.rule);
     }
   }
-  if (items.length === 0) problems.push('must list at least one role (accountId/roleName, or */roleName for any account)');
+  if (items.length === 0) problems.push('must list at least one role (accountId/roleName, * for any account)');
   return { policy: rolePolicy(rules), problems };
 }
 

@@ -144,14 +144,14 @@ export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
 }
 
 /** The JSON type of each modeled member. The SDK does not check them: a 200 may carry anything. */
-type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
+export type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
 
 /**
  * Only the modeled members reach the caller, in a fixed order, undefined ones left out. Undefined
  * when a required member is missing or a member has another type: a 200 the caller could not use
  * (no access token, `"expiresIn": "soon"`) is an unreadable answer, not a success.
  */
-function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
+export function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
   const members = (Object.keys(shape) as (keyof T)[]).filter((m) => source[m] != null);
   if (required.some((m) => !members.includes(m))) return undefined;
   if (members.some((m) => typeof source[m] !== shape[m])) return undefined;

@@ -74,7 +74,9 @@ const portalOn = (features: Features): boolean => features.portal === true;
 const awsJson = { body: 'json', errors: 'aws', session: false } as const;
 /** Cookie-session routes: JSON bodies, AWS-dialect errors, credentials. */
 const bff = { errors: 'aws', session: true, enabled: cookieSessions } as const;
-/** The access portal's routes: its query names in, its answers and errors out; no body. */
+/** Where the access portal's routes are: an SDK's endpoint for service `sso` is the broker's URL and this. */
+export const PORTAL_BASE_PATH = '/portal';
+/** The access portal's routes (PORTAL_BASE_PATH and the portal's own paths): its query names in, its answers and errors out; no body. */
 const portal = { body: 'none', errors: 'portal', session: false, bearer: true, enabled: portalOn } as const;
 
 export const ROUTE_TABLE = {

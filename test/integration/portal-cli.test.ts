@@ -115,7 +115,7 @@ describe('boto3\'s sso client at <broker>/portal', () => {
     for (const value of [issued.accessKeyId, issued.secretAccessKey, issued.sessionToken]) sensitive.add(value);
     expect(issued).toEqual({ accessKeyId: expect.stringMatching(/^ASIA/), secretAccessKey: expect.any(String), sessionToken: expect.any(String), expiration: expect.any(Number) });
     expect(refused).toEqual({
-      error: { Code: 'RoleNotAllowedException', Message: expect.stringContaining('is not one this token broker hands out credentials for') },
+      error: { Code: 'RoleNotAllowedException', Message: expect.stringContaining("is not in this token broker's role policy") },
       status: 403,
     });
     // One GetRoleCredentials reached the portal: the allowed one.

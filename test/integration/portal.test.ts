@@ -132,7 +132,7 @@ describe('the role policy', () => {
     const before = portalCalls(PORTAL_PATHS.getRoleCredentials);
     const error = await failure(sso.send(new GetRoleCredentialsCommand({ accessToken, accountId, roleName })));
     expect([error.name, error.$metadata.httpStatusCode]).toEqual(['RoleNotAllowedException', 403]);
-    expect(error.message).toBe(`The role ${roleName} in account ${accountId} is not one this token broker hands out credentials for (its role policy, TOKEN_BROKER_PORTAL_ROLES).`);
+    expect(error.message).toBe(`The role ${roleName} in account ${accountId} is not in this token broker's role policy (TOKEN_BROKER_PORTAL_ROLES).`);
     expect(portalCalls(PORTAL_PATHS.getRoleCredentials)).toBe(before);
   });
 

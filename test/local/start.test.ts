@@ -184,3 +184,26 @@ describe("the demo emulator's token sizes and rotation", () => {
     );
   });
 });
+
+describe('the access portal in demo mode', () => {
+  it('is on, with a role policy that grants some of the demo user\'s roles and refuses others, and the page is told so', async () => {
+    const broker = await start({});
+    const banner = bannerOf(broker);
+    expect(banner).toContain(`AWS access portal: endpoint ${broker.url}/portal for an SSOClient, boto3 or aws sso --endpoint-url`);
+    expect(banner).toContain('  role policy: 111122223333/PowerUserAccess, */ReadOnlyAccess');
+    expect(banner).toContain(`aws sso list-accounts --endpoint-url ${broker.url}/portal --region us-east-1 --access-token <accessToken>`);
+    const config = (await (await fetch(`${broker.demoUrl}/config.json`)).json()) as { portal: unknown };
+    expect(config.portal).toEqual({
+      endpoint: `${broker.url}/portal`,
+      roles: ['111122223333/PowerUserAccess', '*/ReadOnlyAccess'],
+      refused: { accountId: '111122223333', roleName: 'AdministratorAccess' },
+    });
+  });
+
+  it('TOKEN_BROKER_PORTAL=off turns it off: no route, no banner line, nothing for the page', async () => {
+    const broker = await start({ TOKEN_BROKER_PORTAL: 'off' });
+    expect(await served(broker.url, ROUTES.portalAccounts)).toBe(false);
+    expect(bannerOf(broker)).not.toContain('AWS access portal');
+    expect(((await (await fetch(`${broker.demoUrl}/config.json`)).json()) as { portal: unknown }).portal).toBeNull();
+  });
+});

@@ -81,6 +81,27 @@ describe('the role policy', () => {
     expect(second).toEqual({ accountList: [] });
   });
 
+  it('ListAccounts reads an account\'s roles page by page until it finds an allowed one', async () => {
+    // 150 roles: the allowed one is on the second page of 100.
+    const many = { accountId: '123412341234', accountName: 'many', emailAddress: 'many@example.com', roles: [...Array.from({ length: 149 }, (_, i) => `Role${i}`), 'ReadOnlyAccess'] };
+    const big = await SsoOidcEmulator.start({ assignments: [many] });
+    try {
+      const client = createPortalClient({ oidcRegion: 'us-east-1', portalEndpoint: big.url, upstreamTimeoutMs: 2000 });
+      const answer = await listAccounts((await signIn(big)).accessToken, {}, { client, policy: deps.policy }, newAudit());
+      expect(answer.accountList.map((account) => account.accountId)).toEqual([many.accountId]);
+      expect(big.callCount(PORTAL_PATHS.listAccountRoles)).toBe(2);
+    } finally {
+      await big.stop();
+    }
+  });
+
+  it('ListAccounts fails as a role lookup fails: the portal\'s error passes through', async () => {
+    const accessToken = await token();
+    emulator.injectFault({ path: PORTAL_PATHS.listAccountRoles, kind: 'error', type: 'TooManyRequestsException', status: 429 });
+    const error = await failure(listAccounts(accessToken, {}, deps, newAudit()));
+    expect(error).toMatchObject({ status: 429, type: 'TooManyRequestsException', description: 'Rate exceeded', fromUpstream: true });
+  });
+
   it('ListAccountRoles answers only the allowed roles', async () => {
     const accessToken = await token();
     const roles = async (account: PortalAccount) =>
@@ -109,7 +130,7 @@ describe('the role policy', () => {
     const error = await failure(getRoleCredentials(await token(), { accountId, roleName }, deps, audit));
     expect(error).toMatchObject({ status: 403, type: 'RoleNotAllowedException', fromUpstream: false });
     expect(error.description).toBe(
-      `The role ${roleName} in account ${accountId} is not one this token broker hands out credentials for (its role policy, TOKEN_BROKER_PORTAL_ROLES).`,
+      `The role ${roleName} in account ${accountId} is not in this token broker's role policy (TOKEN_BROKER_PORTAL_ROLES).`,
     );
     expect(emulator.callCount(PORTAL_PATHS.getRoleCredentials)).toBe(0);
     expect(audit.upstreamCalls).toBe(0);

@@ -26,11 +26,11 @@ describe('parseRolePolicy', () => {
     ['ReadOnlyAccess', 'is not accountId/roleName'],
     ['*/*', 'name the role'],
     [`${SANDBOX}/*`, 'name the role'],
-    ['12345/ReadOnlyAccess', '12-digit account id'],
-    ['arn:aws:iam::111122223333:role/X/ReadOnlyAccess', '12-digit account id'],
-    [`${SANDBOX}/`, 'role name must be 1 to 64'],
-    [`${SANDBOX}/Read Only`, 'role name must be 1 to 64'],
-    [`${SANDBOX}/${'R'.repeat(65)}`, 'role name must be 1 to 64'],
+    ['12345/ReadOnlyAccess', 'must be 12 digits'],
+    ['arn:aws:iam::111122223333:role/X/ReadOnlyAccess', 'must be 12 digits'],
+    [`${SANDBOX}/`, 'a role name is 1 to 64'],
+    [`${SANDBOX}/Read Only`, 'a role name is 1 to 64'],
+    [`${SANDBOX}/${'R'.repeat(65)}`, 'a role name is 1 to 64'],
   ])('refuses %s (%s)', (item, problem) => {
     const parsed = parseRoleRule(item);
     expect(parsed).toEqual({ problem: expect.stringContaining(problem) });

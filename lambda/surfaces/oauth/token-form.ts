@@ -110,6 +110,7 @@ export function parseRevocationForm(request: FormRequest): RevocationRequest {
   // RFC 7009 §2.1 authenticates the client as the token endpoint does: a public client names itself (RFC 6749 §3.2.1).
   const clientId = required(values, 'client_id', 'for a public client (RFC 7009 section 2.1, RFC 6749 section 3.2.1)');
   const token = required(values, 'token', 'to revoke a token (RFC 7009 section 2.1)');
+  // It may go on in a header: visible ASCII only.
   if (token.length > MAX_TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
     throw invalidRequest(`The parameter "token" must be 1 to ${MAX_TOKEN_CHARS} visible ASCII characters.`);
   }

@@ -16,31 +16,27 @@ import {
   logout,
   type PortalDeps,
 } from '../../core/portal.js';
-import type { RouteHandler, RouteRequest } from '../answer.js';
+import type { Audit } from '../../core/audit.js';
+import type { RouteHandler } from '../answer.js';
 
 type PortalRoute = 'portalAccounts' | 'portalRoles' | 'portalCredentials' | 'portalLogout';
 
-/** The token first, as the portal checks it first. */
-const tokenOf = (request: RouteRequest): string => accessTokenOf(request.headers[PORTAL_BEARER_HEADER]);
-
 export function portalRoutes(deps: PortalDeps): Record<PortalRoute, RouteHandler> {
+  /** A route: its input (the portal's query names) and operation; the token first, as the portal checks it first. */
+  const route =
+    <I>(input: (rawQuery: string) => I, operation: (accessToken: string, input: I, deps: PortalDeps, audit: Audit) => Promise<unknown>): RouteHandler =>
+    async ({ headers, rawQuery }, audit) => {
+      const accessToken = accessTokenOf(headers[PORTAL_BEARER_HEADER]);
+      return { statusCode: 200, body: await operation(accessToken, input(rawQuery), deps, audit) };
+    };
   return {
-    async portalAccounts(request, audit) {
-      const accessToken = tokenOf(request);
-      return { statusCode: 200, body: await listAccounts(accessToken, listAccountsInput(request.rawQuery), deps, audit) };
-    },
-    async portalRoles(request, audit) {
-      const accessToken = tokenOf(request);
-      return { statusCode: 200, body: await listAccountRoles(accessToken, listAccountRolesInput(request.rawQuery), deps, audit) };
-    },
-    async portalCredentials(request, audit) {
-      const accessToken = tokenOf(request);
-      return { statusCode: 200, body: await getRoleCredentials(accessToken, getRoleCredentialsInput(request.rawQuery), deps, audit) };
-    },
+    portalAccounts: route(listAccountsInput, listAccounts),
+    portalRoles: route(listAccountRolesInput, listAccountRoles),
+    portalCredentials: route(getRoleCredentialsInput, getRoleCredentials),
     // The portal answers Logout with an empty 200, and so does the broker.
-    async portalLogout(request, audit) {
-      await logout(tokenOf(request), deps.client, audit);
-      return { statusCode: 200, body: undefined };
-    },
+    portalLogout: route(
+      () => undefined,
+      (accessToken, _input, _deps, audit) => logout(accessToken, deps.client, audit),
+    ),
   };
 }
