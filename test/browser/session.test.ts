@@ -130,9 +130,10 @@ describe('the cookie-session demo page, full backend-for-frontend', () => {
     expect((await brokerCookiesInBrowser()).map((c) => c.name)).toEqual([COOKIE_NAMES.session[0]]);
     expect(new URL(page.url()).search).toBe('');
 
-    // "Your AWS access": the demo's role policy allows read-only roles only.
-    expect(await page.locator('#session-aws-accounts li').count()).toBe(3);
-    expect(await page.locator('#session-aws-accounts button').allInnerTexts()).toEqual(['ReadOnlyAccess', 'ReadOnlyAccess', 'ViewOnlyAccess']);
+    // "Your AWS access": the demo's role policy (PowerUserAccess in the sandbox, ReadOnlyAccess anywhere)
+    // leaves out the production account, whose only role is ViewOnlyAccess.
+    expect(await page.locator('#session-aws-accounts li').count()).toBe(2);
+    expect(await page.locator('#session-aws-accounts button').allInnerTexts()).toEqual(['PowerUserAccess', 'ReadOnlyAccess', 'ReadOnlyAccess']);
     await page.locator('#session-aws-accounts button').first().click();
     await page.locator('#session-aws-credentials', { hasText: /access key ASIA/ }).waitFor();
 
