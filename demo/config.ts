@@ -17,7 +17,14 @@ export interface DemoConfig {
    * `authority`) and the public client id. Absent when the broker has no issuer.
    */
   readonly frontDoor?: { readonly authority: string; readonly clientId: string } | null;
-  /** The AWS access portal through the broker (TOKEN_BROKER_PORTAL=on); absent or null when off. */
+  /** The cookie-session page (on its own origin), when cookie sessions are on. */
+  readonly sessionPage?: string;
+  /** The APIs the broker proxies for the cookie-session page (TOKEN_BROKER_APIS names). */
+  readonly apis?: readonly string[];
+  /**
+   * The AWS access portal through the broker (TOKEN_BROKER_PORTAL=on); absent or null when off. The
+   * cookie-session page reaches it through /bff/portal, the token pages through `endpoint`.
+   */
   readonly portal?: DemoPortal | null;
 }
 

@@ -11,7 +11,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IHostedZone } from 'aws-cdk-lib/aws-route53';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { DEFAULTS, GRANT_TYPES, timeBudgetProblem, type GrantType } from '../lambda/core/config.js';
+import { DEFAULTS, GRANT_TYPES, timeBudgetProblem, type ApiMethod, type GrantType, type PageTokens } from '../lambda/core/config.js';
 import { checkEach, checkOrigin, checkRedirectUri, checkRegion, checkRoleRule } from './validation.js';
 
 export interface TokenBrokerProps {
@@ -135,8 +135,31 @@ export interface CustomDomain {
   readonly hostedZone?: IHostedZone;
 }
 
+/** One API of the bearer proxy (/bff/api/<name>/...): its base URL and the methods it takes through the broker. */
+export interface CookieSessionApi {
+  /** https (http only for loopback), no query or fragment; the proxied path is appended. */
+  readonly url: string;
+  /** Default: GET only. */
+  readonly methods?: readonly ApiMethod[];
+}
+
 /** Cookie sessions' settings. */
 export interface CookieSessionsProps {
+  /**
+   * The origins of the SPAs that use cookie sessions (TOKEN_BROKER_SESSION_ORIGINS). Only they may
+   * call the /bff routes, and no route that acquires a token answers them; none of them may be in
+   * `allowedOrigins`, and `redirectUris` must hold one on them (sign-in comes back there).
+   */
+  readonly origins: readonly string[];
+  /**
+   * What page script receives from login/end and refresh: `none` (no token at all; the page calls
+   * APIs through the broker) or `access` (the access token too). Default: `none`.
+   */
+  readonly pageTokens?: PageTokens;
+  /** The bearer proxy's APIs by name (TOKEN_BROKER_APIS): /bff/api/<name>/... Default: none. */
+  readonly apis?: Readonly<Record<string, CookieSessionApi>>;
+  /** Deadline of one proxied API call, within the request's. Default: 8 s. */
+  readonly apiTimeout?: Duration;
   /** How long a session lasts from sign-in: the Identity Center session duration. Default: 8 hours. */
   readonly sessionMaxAge?: Duration;
   /**

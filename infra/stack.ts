@@ -11,6 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { PORTAL_BASE_PATH } from '../lambda/edge/routes.js';
 import { readContext, unknownContextKeys, type ContextSettings } from './context.js';
+import type { CookieSessionApi } from './props.js';
 import { DEFAULT_THROTTLE, TokenBroker } from './token-broker.js';
 
 export const STACK_NAME = 'TokenBroker';
@@ -91,9 +92,12 @@ export class TokenBrokerStack extends Stack {
         settings.cookieSessions === undefined
           ? undefined
           : {
+              origins: settings.cookieSessions.origins,
               ...(settings.cookieSessions.sessionMaxAgeSeconds === undefined
                 ? {}
                 : { sessionMaxAge: Duration.seconds(settings.cookieSessions.sessionMaxAgeSeconds) }),
+              ...(settings.cookieSessions.pageTokens === undefined ? {} : { pageTokens: settings.cookieSessions.pageTokens }),
+              ...(settings.cookieSessions.apis === undefined ? {} : { apis: settings.cookieSessions.apis as Record<string, CookieSessionApi> }),
             },
     });
 

@@ -116,6 +116,7 @@ export class TokenBroker extends Construct {
     this.routeKeys = routeKeysFor(grantTypes, {
       frontDoor: frontDoor !== undefined,
       cookieSessions: props.cookieSessions !== undefined,
+      apis: Object.keys(props.cookieSessions?.apis ?? {}).length > 0,
       portal: props.portal !== undefined,
     });
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
@@ -312,7 +313,8 @@ export class TokenBroker extends Construct {
   private checkedProps(given: TokenBrokerProps): TokenBrokerProps {
     const { props, notes } = checkProps(given);
     notes.forEach((note, index) => Annotations.of(this).addWarningV2(`token-broker:normalised:${index}`, note));
-    if (!props.allowedOrigins?.length) Annotations.of(this).addWarningV2('token-broker:no-allowed-origins', NO_ORIGINS_WARNING);
+    // A broker whose cookie sessions have origins of their own is called by browsers there.
+    if (!props.allowedOrigins?.length && !props.cookieSessions?.origins.length) Annotations.of(this).addWarningV2('token-broker:no-allowed-origins', NO_ORIGINS_WARNING);
     return props;
   }
 }

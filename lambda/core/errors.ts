@@ -49,6 +49,10 @@ export const BROKER_ERRORS = {
   // token handler tells its SPA (as Curity's agent does) when the session cookie is gone or unusable.
   SessionExpiredException: { status: 401, error: 'session_expired' },
   CsrfHeaderRequiredException: { status: 403, error: 'access_denied' },
+  // The tokens SSO OIDC issued do not fit in the cookies a browser request may carry.
+  SessionTooLargeException: { status: 500, error: 'server_error' },
+  // The bearer proxy: a method the API's allow list (TOKEN_BROKER_APIS) does not name.
+  MethodNotAllowedException: { status: 405, error: 'invalid_request' },
   // The access portal routes: a role the deployment's role policy (TOKEN_BROKER_PORTAL_ROLES) leaves out.
   RoleNotAllowedException: { status: 403, error: 'access_denied' },
 } as const;

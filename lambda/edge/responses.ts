@@ -6,7 +6,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { BrokerConfig } from '../core/config.js';
 import { toOAuthWire, toPortalWire, type BrokerError } from '../core/errors.js';
 import type { Answer } from '../surfaces/answer.js';
-import { corsHeaders, preflightHeaders } from './cors.js';
+import { corsHeaders, preflightHeaders, type PreflightScope } from './cors.js';
 import type { ErrorFormat } from './routes.js';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
@@ -38,8 +38,6 @@ export interface ReplyContext {
   readonly requestId: string | undefined;
   /** A cookie-session route: credentialed CORS. */
   readonly credentials: boolean;
-  /** The preflight of an access portal path: the bearer header is allowed. */
-  readonly bearer?: boolean;
 }
 
 const requestIdHeader = (context: ReplyContext): Record<string, string> =>
@@ -84,11 +82,24 @@ function redirectResponse(location: string, context: ReplyContext): HttpResponse
   };
 }
 
+/**
+ * Another service's answer passed on (the bearer proxy): its allow-listed headers and its bytes as
+ * they came (base64, so any body survives API Gateway), under the broker's own security headers.
+ */
+function passThroughResponse(statusCode: number, passed: { readonly headers: Readonly<Record<string, string>>; readonly body: Uint8Array }, context: ReplyContext): HttpResponse {
+  return {
+    statusCode,
+    headers: { ...passed.headers, ...SECURITY_HEADERS, ...corsHeaders(context.origin, context.config, context.credentials), ...requestIdHeader(context) },
+    body: Buffer.from(passed.body).toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
 /** A surface's answer on the wire; Set-Cookie values become payload 2.0 `cookies`. */
 export function answerResponse(answer: Answer, context: ReplyContext): HttpResponse {
   if ('location' in answer) return redirectResponse(answer.location, context);
   if ('page' in answer) return pageResponse(answer.statusCode, answer.page.title, answer.page.message, context);
-  const response = jsonResponse(answer.statusCode, answer.body, context);
+  const response = 'passThrough' in answer ? passThroughResponse(answer.statusCode, answer.passThrough, context) : jsonResponse(answer.statusCode, answer.body, context);
   return answer.cookies === undefined ? response : { ...response, cookies: [...answer.cookies] };
 }
 
@@ -116,10 +127,6 @@ export function errorResponse(error: BrokerError, format: ErrorFormat, context: 
 }
 
 /** The answer to a CORS preflight from an allowed origin (the origin check has already run). */
-export function preflightResponse(context: ReplyContext): HttpResponse {
-  return {
-    statusCode: 204,
-    headers: { ...SECURITY_HEADERS, ...preflightHeaders(context.origin, context.config, context.credentials, context.bearer ?? false) },
-    body: '',
-  };
+export function preflightResponse(context: ReplyContext, scope: PreflightScope): HttpResponse {
+  return { statusCode: 204, headers: { ...SECURITY_HEADERS, ...preflightHeaders(context.origin, context.config, context.credentials, scope) }, body: '' };
 }

@@ -46,7 +46,8 @@ describe("npm start's banner", () => {
     expect(enabled).toContain('GET /client');
     for (const route of routes) {
       const [method, path] = route.split(' ') as [string, string];
-      const line = new RegExp(`^  ${method} ${broker.url.replace(/[.]/g, '\\.')}${path}( |$)`, 'm');
+      const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const line = new RegExp(`^  ${method} ${escape(broker.url)}${escape(path)}( |$)`, 'm');
       expect([route, line.test(banner)]).toEqual([route, enabled.includes(route)]);
     }
     expect(banner).toMatch(new RegExp(`^  OPTIONS ${broker.url.replace(/[.]/g, '\\.')}/\\* +CORS preflight`, 'm'));

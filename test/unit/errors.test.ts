@@ -13,7 +13,7 @@ describe('error vocabulary', () => {
     const error = brokerError('PayloadTooLargeException', 'too big');
     expect(error.status).toBe(413);
     expect(error.toWire()).toEqual({ __type: 'PayloadTooLargeException', error: 'invalid_request', error_description: 'too big' });
-    expect(Object.values(BROKER_ERRORS).map((e) => e.status).sort()).toEqual([401, 403, 403, 403, 404, 413, 415, 502, 504]);
+    expect(Object.values(BROKER_ERRORS).map((e) => e.status).sort()).toEqual([401, 403, 403, 403, 404, 405, 413, 415, 500, 502, 504]);
   });
 
   it('passes an upstream error through as it came, reason included, unknown types too', () => {
