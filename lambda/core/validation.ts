@@ -43,6 +43,15 @@ export function requiredString(body: JsonObject, member: string, why: string): s
   return value;
 }
 
+/**
+ * Whether a request's Content-Type is JSON: application/json (RFC 8259 §11) or a `+json` structured
+ * syntax suffix (RFC 6839 §3.1), with any parameters after optional whitespace (RFC 9110 §5.6.6:
+ * `application/json ; charset=utf-8` is as valid as `application/json;charset=utf-8`). The one rule
+ * every JSON route is read by.
+ */
+export const isJsonContentType = (contentType: string | undefined): boolean =>
+  /^application\/(?:[\w!#$&^.+-]+\+)?json[ \t]*(?:;|$)/i.test(contentType ?? '');
+
 // ---- PKCE (RFC 7636) and scopes (RFC 6749 §3.3) ----
 
 /**

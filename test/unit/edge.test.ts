@@ -393,13 +393,41 @@ describe('bodies: what each route is given', () => {
     const aws = await edge.send('token', { headers: { 'content-type': 'application/json' }, body: notUtf8, base64: true });
     expect([aws.statusCode, json(aws).error_description]).toEqual([400, 'The request body is not valid JSON: it is not UTF-8.']);
     const oauth = await edge.send('oauthToken', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: notUtf8, base64: true });
-    expect([oauth.statusCode, json(oauth).error]).toEqual([400, 'invalid_request']);
+    // A form is not JSON: the answer names the real problem (RFC 6749 appendix B: form parameters are UTF-8).
+    expect([oauth.statusCode, json(oauth)]).toEqual([
+      400,
+      { error: 'invalid_request', error_description: 'The request body is not UTF-8: application/x-www-form-urlencoded parameters are UTF-8 (RFC 6749 appendix B).' },
+    ]);
     expect(edge.calls).toHaveLength(2);
+  });
+
+  it('RFC 9110 §5.6.6: a JSON content type with whitespace before its parameters is read as JSON, as the session routes\' own check already accepts it', async () => {
+    const edge = edgeOf(FULL);
+    const contentType = 'application/json ; charset=utf-8';
+    const session = await edge.send('bffLoginStart', { headers: sessionHeaders({ 'content-type': contentType }), body: '{"a":1}' });
+    expect([session.statusCode, session.headers['x-amzn-ErrorType']]).toEqual([200, undefined]);
+    const token = await edge.send('token', { headers: { 'content-type': contentType }, body: '{"a":1}' });
+    expect([token.statusCode, token.headers['x-amzn-ErrorType']]).toEqual([200, undefined]);
+    expect(edge.calls.map((call) => call.request.body)).toEqual([{ a: 1 }, { a: 1 }]);
+  });
+
+  it('one JSON content-type rule for every JSON route (RFC 8259 §11, RFC 6839 §3.1), and each route\'s own advice when it is not met', async () => {
+    const edge = edgeOf(FULL);
+    const accepted = ['application/json', 'Application/JSON;charset=UTF-8', 'application/json\t;charset=utf-8', 'application/vnd.api+json'];
+    const refused = ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'application/json+xml', 'application/json, text/plain', 'application/ json'];
+    for (const route of ['token', 'bffLoginStart'] as const) {
+      const headers = (contentType: string) => (route === 'token' ? { 'content-type': contentType } : sessionHeaders({ 'content-type': contentType }));
+      for (const contentType of accepted) expect([route, contentType, (await edge.send(route, { headers: headers(contentType), body: '{}' })).statusCode]).toEqual([route, contentType, 200]);
+      for (const contentType of refused) expect([route, contentType, (await edge.send(route, { headers: headers(contentType), body: '{}' })).statusCode]).toEqual([route, contentType, 415]);
+    }
+    const session = await edge.send('bffRefresh', { headers: sessionHeaders({ 'content-type': 'text/plain' }), body: '{}' });
+    // The cookie-session routes are not the AWS dialect: no CreateToken advice there.
+    expect(json(session).error_description).toBe('The request body must be JSON (Content-Type: application/json).');
   });
 
   it('on session POSTs: the JSON content type is required (a cross-site form cannot send it), and no body is {}', async () => {
     const edge = edgeOf(FULL);
-    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/vnd.api+json']) {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
       const response = await edge.send('bffRefresh', { headers: sessionHeaders({ 'content-type': contentType }), body: '{}' });
       expect([contentType, response.statusCode, response.headers['x-amzn-ErrorType']]).toEqual([contentType, 415, 'UnsupportedMediaTypeException']);
     }
