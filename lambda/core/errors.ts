@@ -173,6 +173,17 @@ export const RFC_ERRORS = new Set([
   'expired_token',
 ]);
 
+/** The error codes of an authorization response (RFC 6749 §4.1.2.1): all a redirect may carry. */
+export const AUTHORIZATION_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+]);
+
 /** An answer in the RFC 6749 §5.2 shape, for the front door. */
 interface OAuthWireError {
   readonly error: string;

@@ -143,5 +143,23 @@ export function checkFormContentType(contentType: string | undefined): void {
   }
 }
 
+// ---- error parameters (RFC 6749 §4.1.2.1, §5.2) ----
+
+/** error_description's characters (RFC 6749 §4.1.2.1): printable ASCII but `"` and `\`. */
+const ERROR_DESCRIPTION = /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,512}$/;
+
+/** An `error_description` as RFC 6749 §4.1.2.1 allows it (and no longer than any real one), or undefined. */
+export const errorDescription = (text: string | undefined): string | undefined =>
+  text !== undefined && ERROR_DESCRIPTION.test(text) ? text : undefined;
+
+/**
+ * An `error_uri` as RFC 6749 §4.1.2.1 allows it (`%x21 / %x23-5B / %x5D-7E`) and a browser may be
+ * sent to safely: an absolute https URL. Anything else (javascript:, data:, http:) is undefined.
+ */
+export function errorUri(text: string | undefined): string | undefined {
+  if (text === undefined || !/^[\x21\x23-\x5b\x5d-\x7e]{1,2048}$/.test(text) || !URL.canParse(text)) return undefined;
+  return new URL(text).protocol === 'https:' ? text : undefined;
+}
+
 /** A name or value quoted in an answer, cut short: an answer should not mirror kilobytes of input. */
 export const clip = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);

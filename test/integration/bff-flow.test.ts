@@ -72,7 +72,8 @@ describe('sign-in, session, refresh, logout', () => {
     expect(authorizationUrl.searchParams.get('client_id')).toBe('token-broker');
     expect(new URL(pageUrl).searchParams.get('iss')).toBe(environment.broker.url);
     expect(end.status).toBe(200);
-    expect(end.body).toEqual({ isLoggedIn: true, accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600, sessionExpiresAt: expect.any(Number), scope: expect.any(String) });
+    // login/start asked for no scope: SSO OIDC gives the registration's, and no scope is reported (RFC 6749 §5.1).
+    expect(end.body).toEqual({ isLoggedIn: true, accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600, sessionExpiresAt: expect.any(Number) });
     expect([...jar.cookies.keys()]).toEqual([COOKIE_NAMES.session[0]]);
     const seen = [start.text, pageUrl, end.text].join('\n');
     for (const secret of [login.codeVerifier, login.stateSecret]) expect(seen).not.toContain(secret);
@@ -91,7 +92,7 @@ describe('sign-in, session, refresh, logout', () => {
     const before = upstreamRefreshes();
     const refreshed = await call(ROUTES.bffRefresh, jar);
     expect(refreshed.status).toBe(200);
-    expect(Object.keys(refreshed.body).sort()).toEqual(['accessToken', 'expiresIn', 'scope', 'tokenType']);
+    expect(Object.keys(refreshed.body).sort()).toEqual(['accessToken', 'expiresIn', 'tokenType']);
     expect(upstreamRefreshes()).toBe(before + 1);
     expect([...jar.cookies.keys()]).toEqual([COOKIE_NAMES.session[1]]);
     expect((await call(ROUTES.bffRefresh, jar)).status).toBe(200);

@@ -127,6 +127,31 @@ describe('a sign-in SSO OIDC completed goes back to the client (RFC 6749 §4.1.2
     expect(audit).toEqual({ upstreamCalls: 0, grantType: 'callback', clientSecretExpiresAt: PREVIOUS.clientSecretExpiresAt });
   });
 
+  it('RFC 6749 §4.1.2.1: relays only a registered error code, a description in its character set and an https error_uri', async () => {
+    const { deps } = depsOf();
+    const relayed = async (sent: Record<string, string>) =>
+      redirected(await callback(q({ ...sent, state: stateFor(CURRENT, { clientState: CLIENT_STATE }) }), deps, newAudit())).params;
+    // An error code outside §4.1.2.1 (markup, a §5.2-only code, an OIDC one) becomes server_error.
+    for (const error of ['"><script>alert(1)</script>', 'invalid_grant', 'login_required', 'access_denied ']) {
+      expect(await relayed({ error, error_description: 'x' })).toEqual({ error: 'server_error', error_description: expect.stringContaining('RFC 6749'), state: CLIENT_STATE, iss: ISSUER });
+    }
+    // A description with characters outside %x20-21 / %x23-5B / %x5D-7E (or absurdly long) is dropped.
+    for (const description of ['<b>"quoted"</b>', 'back\\slash', 'line\nbreak', 'caf\u00e9', 'x'.repeat(513)]) {
+      expect(await relayed({ error: 'access_denied', error_description: description })).toEqual({ error: 'access_denied', state: CLIENT_STATE, iss: ISSUER });
+    }
+    // An error_uri that is not an absolute https URL is dropped: the client might show it as a link.
+    for (const uri of ['javascript:alert(1)', 'http://docs.example/denied', 'data:text/html,x', '/relative', 'https://docs.example/"x"']) {
+      expect(await relayed({ error: 'access_denied', error_uri: uri })).toEqual({ error: 'access_denied', state: CLIENT_STATE, iss: ISSUER });
+    }
+    expect(await relayed({ error: 'temporarily_unavailable', error_description: 'Try again (in a minute)!', error_uri: 'https://docs.example/e?x=1' })).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'Try again (in a minute)!',
+      error_uri: 'https://docs.example/e?x=1',
+      state: CLIENT_STATE,
+      iss: ISSUER,
+    });
+  });
+
   it('passes SSO OIDC\'s error on as it came, with the client\'s state and the issuer, and no code', async () => {
     const { deps } = depsOf();
     const answer = await callback(
