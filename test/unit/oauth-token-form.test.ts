@@ -61,7 +61,8 @@ describe('parseTokenForm', () => {
 
   it('RFC 7521 §4.2, RFC 7523 §2.2: a client assertion is client authentication too: invalid_client, as a client_secret is', () => {
     const assertion = { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' };
-    for (const sent of [assertion, { client_assertion: assertion.client_assertion }, { client_assertion_type: assertion.client_assertion_type }]) {
+    const alone: Record<string, string>[] = [{ client_assertion: assertion.client_assertion }, { client_assertion_type: assertion.client_assertion_type }];
+    for (const sent of [assertion, ...alone]) {
       for (const parse of [() => parseTokenForm(request(form({ ...CODE_FORM, ...sent })), CONFIG), () => parseDeviceForm(request(form({ client_id: 'token-broker', ...sent })))]) {
         const error = thrown(parse);
         expect([Object.keys(sent), error.status, error.type, error.error]).toEqual([Object.keys(sent), 401, 'InvalidClientException', 'invalid_client']);
