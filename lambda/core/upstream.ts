@@ -71,7 +71,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
     timer.unref();
     try {
       const { $metadata, ...body } = await call(deadline.signal);
-      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId) };
+      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId, registration.clientSecret) };
     } catch (error) {
       throw toUpstreamError(error, deadline.signal.aborted, timeoutMs, registration.clientSecret);
     } finally {
@@ -112,10 +112,10 @@ function usable<T extends object>(body: T | undefined, registration: Registratio
   return quotesSecret ? undefined : body;
 }
 
-/** SSO OIDC's request ids are UUIDs; anything else is not echoed in a header. */
+/** SSO OIDC's request ids are UUIDs; anything else (or one that quotes the client secret) is not echoed. */
 const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
-const plainRequestId = (requestId: string | undefined): string | undefined =>
-  requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined;
+const plainRequestId = (requestId: string | undefined, clientSecret: string | undefined): string | undefined =>
+  requestId !== undefined && REQUEST_ID.test(requestId) && (clientSecret === undefined || !requestId.includes(clientSecret)) ? requestId : undefined;
 
 /** An SSO OIDC call is not started with less of the request's time left than this. */
 const MIN_CALL_MS = 250;
@@ -235,7 +235,7 @@ export function toUpstreamError(
 ): BrokerError {
   const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
   const status = metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } }).$response?.statusCode;
-  const requestId = plainRequestId(metadata?.requestId);
+  const requestId = plainRequestId(metadata?.requestId, clientSecret);
   const name = (error as { name?: unknown }).name;
   const upstream = { status, requestId };
 

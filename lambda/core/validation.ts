@@ -162,4 +162,44 @@ export function errorUri(text: string | undefined): string | undefined {
 }
 
 /** A name or value quoted in an answer, cut short: an answer should not mirror kilobytes of input. */
-export const clip = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);
+export const clip = (text: string, max = 64): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** Longer values are compared by their start only: a refusal's hint is not worth more work. */
+const MAX_COMPARED_CHARS = 512;
+
+/** Single-character insertions, deletions and substitutions that turn `a` into `b` (Levenshtein). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The allowed value nearest to a refused one (fewest single-character edits; the first listed on a
+ * tie), so that a refusal can show what was probably meant: a trailing slash, `http` for `https`,
+ * another port. Undefined when nothing is allowed.
+ */
+export function nearest(value: string, allowed: Iterable<string>): string | undefined {
+  const compared = value.slice(0, MAX_COMPARED_CHARS);
+  let best: { value: string; distance: number } | undefined;
+  for (const candidate of allowed) {
+    const distance = editDistance(compared, candidate.slice(0, MAX_COMPARED_CHARS));
+    if (best === undefined || distance < best.distance) best = { value: candidate, distance };
+  }
+  return best?.value;
+}
+
+/**
+ * The end of a redirect URI's refusal, for the person who must fix it: the refused value (cut short)
+ * and the nearest one the broker allows, which makes a trailing slash or a port visible.
+ */
+export function refusedRedirectUri(refused: string, allowed: ReadonlySet<string>, variable: string): string {
+  const near = nearest(refused, allowed);
+  return `: "${clip(refused, 256)}" (${variable} lists exact strings${near === undefined ? '' : `; the nearest allowed one is "${clip(near, 256)}"`}).`;
+}

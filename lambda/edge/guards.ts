@@ -4,8 +4,9 @@
 
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { BrokerConfig } from '../core/config.js';
+import { ENV, type BrokerConfig } from '../core/config.js';
 import { brokerError } from '../core/errors.js';
+import { clip } from '../core/validation.js';
 import { CSRF_HEADER, isOriginAllowed } from './cors.js';
 import { preflightResponse, type HttpResponse } from './responses.js';
 import { replyContext, type BrokerContext } from './routing.js';
@@ -32,8 +33,16 @@ export function guards(config: BrokerConfig): MiddlewareObj<APIGatewayProxyEvent
       if (route !== 'preflight' && ROUTE_TABLE[route].session && event.headers?.[CSRF_HEADER] !== '1') {
         throw brokerError('CsrfHeaderRequiredException', `Requests to /bff routes must carry the header ${CSRF_HEADER}: 1.`);
       }
-      if (!isOriginAllowed(event.headers?.origin, config)) {
-        throw brokerError('ForbiddenOriginException', 'This origin is not allowed to call the token broker.');
+      const origin = event.headers?.origin;
+      if (!isOriginAllowed(origin, config)) {
+        // Page script sees only a failed fetch: the answer (in the browser's network panel) and the
+        // log line name the origin and the setting that would allow it.
+        const named = JSON.stringify(clip(origin ?? ''));
+        throw brokerError(
+          'ForbiddenOriginException',
+          `The origin ${named} is not allowed to call the token broker: if it is yours, add it to ${ENV.allowedOrigins} (scheme, host and port exactly as the browser sends them).`,
+          { logDetail: `origin ${named} is not in ${ENV.allowedOrigins}` },
+        );
       }
       if (bodyBytes(event) > MAX_BODY_BYTES) {
         throw brokerError('PayloadTooLargeException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);

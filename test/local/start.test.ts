@@ -71,6 +71,43 @@ describe("npm start's console", () => {
     expect(broker.logs()).toEqual([]);
   });
 
+  it('names a refused origin and TOKEN_BROKER_ALLOWED_ORIGINS in the answer and the console line, with the path as sent', async () => {
+    const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'human' });
+    const origin = 'http://localhost:5173';
+    const preflight = await fetch(`${broker.url}/token`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    const body = (await preflight.json()) as Record<string, string>;
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+    expect(body['error_description']).toBe(
+      `The origin "${origin}" is not allowed to call the token broker: if it is yours, add it to TOKEN_BROKER_ALLOWED_ORIGINS (scheme, host and port exactly as the browser sends them).`,
+    );
+    const [line] = await waitForLines(broker, 1);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d OPTIONS \/token -> 403 ForbiddenOriginException: origin "http:\/\/localhost:5173" is not in TOKEN_BROKER_ALLOWED_ORIGINS$/);
+  });
+
+  it('a refused redirect URI: the page shows the refused value (escaped) and the nearest allowed one', async () => {
+    const broker = await start({});
+    const allowed = `${broker.demoUrl}/callback`;
+    const authorize = new URL(`${broker.url}/oauth2/authorize`);
+    // A trailing slash, and markup that must stay text.
+    authorize.search = new URLSearchParams({ response_type: 'code', client_id: 'token-broker', redirect_uri: `${allowed}/?a="<b>"` }).toString();
+    const page = await fetch(authorize, { redirect: 'manual' });
+    const html = await page.text();
+    expect([page.status, page.headers.get('content-type')]).toEqual([400, 'text/html; charset=utf-8']);
+    expect(html).toContain(`: &#34;${allowed}/?a=&#34;&#60;b&#62;&#34;&#34; (TOKEN_BROKER_REDIRECT_URIS lists exact strings; the nearest allowed one is &#34;${allowed}&#34;).`);
+    expect(html).not.toContain('<b>');
+  });
+
+  it('prints the error of a refused authorize on its console line, not "Success"', async () => {
+    const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'human' });
+    const page = await fetch(`${broker.url}/oauth2/authorize?response_type=code&client_id=someone-else`, { redirect: 'manual' });
+    expect(page.status).toBe(400);
+    const [line] = await waitForLines(broker, 1);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d GET \/oauth2\/authorize authorize -> 400 InvalidRequestException$/);
+  });
+
   it('prints the Lambda JSON log lines with TOKEN_BROKER_LOCAL_LOGS=json', async () => {
     const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'json' });
     await fetch(`${broker.url}/client`);

@@ -5,9 +5,10 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Audit } from '../../core/audit.js';
+import { ENV } from '../../core/config.js';
 import { BrokerError, invalidRequest } from '../../core/errors.js';
 import type { OAuthTokens } from '../../core/front-door-grants.js';
-import { asObject, optionalString, parseParameters, scopeTokens } from '../../core/validation.js';
+import { asObject, optionalString, parseParameters, refusedRedirectUri, scopeTokens } from '../../core/validation.js';
 import { ROUTE_TABLE } from '../../edge/routes.js';
 import type { Answer } from '../answer.js';
 import { clearAllCookies, clearCookie, COOKIE_NAMES, isLoginState, LOGIN_MAX_AGE_SECONDS, openCookie, sealCookie, setCookie, type LoginState } from './cookies.js';
@@ -34,7 +35,7 @@ export async function loginStart(raw: unknown, deps: SessionDeps): Promise<Answe
   }
   // Exact string match (RFC 6749 §3.1.2.2): never an open redirector.
   if (requested !== undefined && !deps.redirectUris.has(requested)) {
-    throw invalidRequest('The member "redirectUri" is not one of the redirect URIs allowed on this broker.');
+    throw invalidRequest(`The member "redirectUri" is not one of the redirect URIs allowed on this broker${refusedRedirectUri(requested, deps.redirectUris, ENV.redirectUris)}`);
   }
   const redirectUri = requested ?? first;
   const codeVerifier = randomBytes(32).toString('base64url');

@@ -9,7 +9,8 @@ import type { Audit } from '../../core/audit.js';
 import { ENV } from '../../core/config.js';
 import type { FrontDoorDeps } from '../../core/front-door-grants.js';
 import { expiresIn, sealFor } from '../../core/sealed.js';
-import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, scopeTokens } from '../../core/validation.js';
+import { invalidRequest } from '../../core/errors.js';
+import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, refusedRedirectUri, scopeTokens } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { grantedScope, redirectTo } from './shared.js';
 
@@ -18,7 +19,10 @@ const STATE_LIFETIME_SECONDS = 15 * 60;
 
 const MAX_STATE_CHARS = 1024;
 
-const refused = (message: string): Answer => ({ statusCode: 400, page: { title: 'Sign-in request refused', message } });
+/** A refusal before the redirect URI is known good: the edge writes it as a page (the route's error format). */
+const refused = (message: string): never => {
+  throw invalidRequest(message);
+};
 
 export async function authorize(rawQuery: string | undefined, deps: FrontDoorDeps, audit: Audit): Promise<Answer> {
   const { config, issuer } = deps;
@@ -43,7 +47,7 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
   if (redirectUri === undefined) return refused('The parameter "redirect_uri" is required by this token broker.');
   // Exact string match (RFC 6749 §3.1.2.3): no case folding, no normalisation, no prefixes.
   if (!config.redirectUris.has(redirectUri)) {
-    return refused(`The redirect_uri is not one this token broker allows (${ENV.redirectUris}).`);
+    return refused(`The redirect_uri is not one this token broker allows${refusedRedirectUri(redirectUri, config.redirectUris, ENV.redirectUris)}`);
   }
 
   // From here on the client hears about problems at its redirect URI, with its state and our issuer.

@@ -8,12 +8,15 @@
 import type { Audit } from '../../core/audit.js';
 import { sealCode, type FrontDoorDeps } from '../../core/front-door-grants.js';
 import { isExpired, openSealed } from '../../core/sealed.js';
-import { AUTHORIZATION_ERRORS } from '../../core/errors.js';
+import { AUTHORIZATION_ERRORS, invalidRequest } from '../../core/errors.js';
 import { errorDescription, errorUri, parseParameters } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { redirectTo } from './shared.js';
 
-const refused = (message: string): Answer => ({ statusCode: 400, page: { title: 'Sign-in could not be completed', message } });
+/** A refusal with nowhere safe to redirect to: the edge writes it as a page (the route's error format). */
+const refused = (message: string): never => {
+  throw invalidRequest(message);
+};
 const START_AGAIN = 'This sign-in link is not valid or has expired. Go back to the application and sign in again.';
 
 export async function callback(rawQuery: string | undefined, deps: FrontDoorDeps, audit: Audit): Promise<Answer> {
