@@ -7,6 +7,7 @@ browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
 missing=()
 [ -x "$browser" ] || missing+=(chromium)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+[ -x /usr/bin/aws ] || missing+=(awscli)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian's ${missing[*]} for the tests..." >&2

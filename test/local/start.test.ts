@@ -3,6 +3,9 @@
 // developer's own redirect URIs and origins work next to the demo's; the demo emulator's token
 // sizes and refresh token rotation follow its variables.
 
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { ROUTES } from '../../lambda/edge/routes.js';
 import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { pkcePair } from '../helpers/pkce.js';
@@ -134,6 +137,46 @@ async function waitForLines(broker: BrokerProcess, count: number): Promise<strin
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A base port whose next three ports are free too (each was free a moment ago). */
+async function freePortBlock(): Promise<number> {
+  for (;;) {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const base = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    if (base + 3 > 65_535) continue;
+    const taken: net.Server[] = [];
+    let free = true;
+    for (const port of [base, base + 1, base + 2, base + 3]) {
+      const server = net.createServer();
+      free = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (!free) break;
+      taken.push(server);
+    }
+    await Promise.all(taken.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    if (free) return base;
+  }
+}
+
+describe('the ports, as the README\'s quick start names them', () => {
+  it('PORT is the broker\'s, and the demo frontend and the two emulators take the next three', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Try it in the browser'));
+    expect(quickStart).toContain(
+      '`npm start` listens on `PORT` (3000) and the next three ports: the demo frontend (3001), the SSO\nOIDC emulator (3002) and the Secrets Manager emulator (3003).',
+    );
+    const base = await freePortBlock();
+    const broker = await start({ PORT: String(base) });
+    const banner = bannerOf(broker);
+    expect(broker.url).toBe(`http://127.0.0.1:${base}`);
+    expect(broker.demoUrl).toBe(`http://127.0.0.1:${base + 1}`);
+    expect(banner).toContain(`embedded SSO OIDC emulator on http://127.0.0.1:${base + 2}, Secrets Manager emulator on http://127.0.0.1:${base + 3}`);
+  });
+});
 
 describe('local development that forgives', () => {
   const own = { redirectUri: 'http://127.0.0.1:8765/my-app/callback', origin: 'http://127.0.0.1:8765' };
