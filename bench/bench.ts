@@ -44,6 +44,11 @@ export interface BenchOptions {
    * (bench/bundle.ts WHAT_IF): what the front door's code and Powertools cost, for the targets' report.
    */
   readonly whatIfArms?: boolean;
+  /**
+   * CPU per call (bench/warm.ts): how many batches per arm, how many calls a batch, and how many
+   * warm-up calls per arm first. Defaults: 20 batches of at least 50 calls, after 500 warm-up calls.
+   */
+  readonly cpuPerCall?: { readonly batches: number; readonly callsPerBatch: number; readonly warmupCalls: number };
   /** V8 heap flags for a broker process standing for a small function (see DEFAULT_OPTIONS); none when undefined. */
   readonly cappedHeapFlags?: string;
   /** Where to write CPU profiles of the broker (cold starts and warm requests); none when undefined. */
@@ -168,6 +173,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         quietArm: options.quietArm,
         ...(options.frontDoorArm ? { frontDoorEnv: { [ENV.issuer]: FRONT_DOOR_ISSUER } } : {}),
         ...(options.cappedHeapFlags === undefined ? {} : { cappedHeapFlags: options.cappedHeapFlags }),
+        ...(options.cpuPerCall === undefined ? {} : { cpuPerCall: options.cpuPerCall }),
         whatIfBundles: Object.fromEntries((Object.entries(whatIfs) as [WhatIf, Artifact][]).map(([whatIf, artifact]) => [whatIf, artifact.path])),
       },
       (phase) => log(`  ${phase}`),

@@ -38,6 +38,8 @@ export interface WarmOptions {
   readonly frontDoorEnv?: Record<string, string>;
   /** Also measure the broker with V8's heap capped by these flags (CPU per call and peak RSS only). */
   readonly cappedHeapFlags?: string;
+  /** CPU per call: batches per arm, calls per batch, warm-up calls per arm (defaults below). */
+  readonly cpuPerCall?: { readonly batches: number; readonly callsPerBatch: number; readonly warmupCalls: number };
   /** What-if builds of the broker (bench/bundle.ts), measured for CPU per call only. */
   readonly whatIfBundles?: Partial<Record<WhatIf, string>>;
 }
@@ -55,7 +57,7 @@ export interface WorkPerRequest {
   readonly counters: Counters;
   /** New connections the broker's process opened in that run, by its own count (http diagnostics channel). */
   readonly childNewConnections: { readonly secret: number; readonly oidc: number };
-  /** CPU time (user + system, the whole process) per call: the median of 20 batches per arm (at least 50 calls each), arms taking turns. */
+  /** CPU time (user + system, the whole process) per call: the median of the batches per arm (by default 20 of at least 50 calls each), arms taking turns. */
   readonly cpuMsPerRequest: Partial<Record<CpuArm, number>>;
 }
 
@@ -141,15 +143,15 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     // The median batch, not the total: on a shared machine a batch that met a major GC or another
     // process's burst would otherwise weigh on one arm only.
     const cpuArms = Object.keys(cpuTargets) as CpuArm[];
-    const batches = 20;
+    const batches = options.cpuPerCall?.batches ?? 20;
     // At least 50 calls a batch: a batch of a few calls measures the timer's resolution and the GC's
-    // timing more than the calls.
-    const perBatch = Math.max(50, Math.round(options.workRequests / batches));
+    // timing more than the calls. (A test that checks the machinery, not the figures, asks for fewer.)
+    const perBatch = options.cpuPerCall?.callsPerBatch ?? Math.max(50, Math.round(options.workRequests / batches));
     // Every arm's process the same number of calls into its run first (the broker's has served the
     // work-per-request run, a what-if's only its warm-up): JIT tiers and heap growth alike.
     for (const arm of cpuArms) {
       const { process, kind } = cpuTargets[arm]!;
-      const { failures: warmUpFailures } = await process.calls(Math.max(options.warmupRounds, 500), kind);
+      const { failures: warmUpFailures } = await process.calls(options.cpuPerCall?.warmupCalls ?? Math.max(options.warmupRounds, 500), kind);
       if (warmUpFailures > 0) throw new Error(`${warmUpFailures} warm ${arm} calls failed:\n${process.output()}`);
     }
     const cpuPerCall: Partial<Record<CpuArm, number[]>> = {};

@@ -115,6 +115,10 @@ describe('a short benchmark run', () => {
       quietArm: true,
       frontDoorArm: true,
       whatIfArms: true,
+      // The machinery, not the figures: a few calls per arm, where `npm run bench` makes 1,500 (20
+      // batches of 50 after 500 warm-up calls, for each of 8 arms), which on a busy machine alone took
+      // minutes.
+      cpuPerCall: { batches: 2, callsPerBatch: 5, warmupCalls: 10 },
     });
     const m = report.measurements;
 
