@@ -5,9 +5,12 @@
 // the broker cannot know it was not received: it answers 502 and SSO OIDC saw the request once,
 // never the same code or refresh token twice (which would end in a terminal invalid_grant, or a
 // signed-out cookie session). Through every door that calls CreateToken: /token, /oauth2/token and
-// /bff/refresh. The portal and API-proxy calls go through the same handler; their cases are added here
-// with the same relay.
+// /bff/refresh. The access portal and the bearer proxy call through the same HTTP handler, and are
+// held to the same rule: POST /portal/logout (the portal's Logout) and a POST through /bff/api reach
+// their server once and answer 502.
 
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { SsoOidcEmulator } from '../../local/emulators/sso-oidc.js';
 import { generateCookieKey } from '../../lambda/core/cookie-keys.js';
@@ -23,6 +26,9 @@ import { Relay } from './support/relay.js';
 
 const ORIGIN = 'https://app.example.com';
 const REDIRECT = 'https://app.example.com/callback';
+// Cookie sessions have origins of their own, kept apart from those that acquire tokens.
+const SESSION_ORIGIN = 'https://spa.example.com';
+const SESSION_REDIRECT = 'https://spa.example.com/';
 const SECRET_ID = 'no-replay/registration';
 const KEYS_SECRET_ID = 'no-replay/cookie-keys';
 
@@ -32,6 +38,10 @@ let secrets: SecretsManagerEmulator;
 let relay: Relay;
 let broker: BrokerProcess;
 let clientId: string;
+/** An API behind the bearer proxy, behind a relay of its own: it counts what it was sent. */
+let api: http.Server;
+let apiRelay: Relay;
+const apiRequests: string[] = [];
 
 beforeAll(async () => {
   // Every refresh rotates the refresh token and revokes the old one, as the issue's upstream did.
@@ -41,7 +51,7 @@ beforeAll(async () => {
     clientName: 'no-replay',
     clientType: 'public',
     grantTypes: ['authorization_code', 'refresh_token'],
-    redirectUris: [REDIRECT, LOOPBACK_CALLBACK],
+    redirectUris: [REDIRECT, SESSION_REDIRECT, LOOPBACK_CALLBACK],
     issuerUrl: oidc.url,
   });
   clientId = registration.clientId;
@@ -51,15 +61,27 @@ beforeAll(async () => {
   watch.remember(keys.key);
   secrets.putSecret(KEYS_SECRET_ID, JSON.stringify(keys));
   relay = await Relay.start(oidc.url);
+  api = http.createServer((request, response) => {
+    apiRequests.push(`${request.method} ${request.url}`);
+    request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+  apiRelay = await Relay.start(`http://127.0.0.1:${(api.address() as AddressInfo).port}`);
   broker = await startBroker(
     frontDoorEnv({
       AWS_ENDPOINT_URL_SSO_OIDC: relay.url,
+      // The access portal API is served by the same emulator, behind the same relay.
+      AWS_ENDPOINT_URL_SSO: relay.url,
+      TOKEN_BROKER_PORTAL: 'on',
+      TOKEN_BROKER_PORTAL_ROLES: '*/ReadOnlyAccess',
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       TOKEN_BROKER_SECRET_ID: SECRET_ID,
-      TOKEN_BROKER_REDIRECT_URIS: REDIRECT,
+      TOKEN_BROKER_REDIRECT_URIS: `${REDIRECT},${SESSION_REDIRECT}`,
       TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
       TOKEN_BROKER_COOKIE_SESSIONS: 'on',
       TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: KEYS_SECRET_ID,
+      TOKEN_BROKER_SESSION_ORIGINS: SESSION_ORIGIN,
+      TOKEN_BROKER_APIS: `orders=${apiRelay.url}/v1 GET POST`,
     }),
   );
 });
@@ -67,6 +89,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.stop();
   await relay?.stop();
+  await apiRelay?.stop();
+  await new Promise((resolve) => api?.close(resolve));
   await oidc?.stop();
   await secrets?.stop();
 });
@@ -79,6 +103,17 @@ async function jsonExchange(): Promise<Answer> {
   const code = oidc.authorize({ clientId, redirectUri: REDIRECT, codeChallenge: challenge });
   watch.remember(code, verifier);
   return postJson(`${broker.url}/token`, { grantType: 'authorization_code', clientId, code, codeVerifier: verifier, redirectUri: REDIRECT });
+}
+
+/** A cookie session signed in on the session origin: its jar. */
+async function sessionSignIn(): Promise<CookieJar> {
+  const jar = new CookieJar();
+  const start = await bff(broker.url, ROUTES.bffLoginStart, jar, { origin: SESSION_ORIGIN, body: { redirectUri: SESSION_REDIRECT } });
+  const pageUrl = await pageUrlAfterSignIn(start.body.authorizationUrl as string);
+  const end = await bff(broker.url, ROUTES.bffLoginEnd, jar, { origin: SESSION_ORIGIN, body: { pageUrl } });
+  expect(end.body.isLoggedIn).toBe(true);
+  watch.remember(...jar.cookies.values());
+  return jar;
 }
 
 /** What every faulted call must show: one CreateToken upstream, one reset, a 502 in the log line. */
@@ -125,18 +160,58 @@ describe('SSO OIDC read the whole request, acted on it, and reset the pooled con
   });
 
   it('POST /bff/refresh: the refresh token is sent once; 502, and the session cookie is left alone (not 401 session_expired)', async () => {
-    const jar = new CookieJar();
-    const start = await bff(broker.url, ROUTES.bffLoginStart, jar, { origin: ORIGIN, body: { redirectUri: REDIRECT } });
-    const pageUrl = await pageUrlAfterSignIn(start.body.authorizationUrl as string);
-    const end = await bff(broker.url, ROUTES.bffLoginEnd, jar, { origin: ORIGIN, body: { pageUrl } });
-    expect(end.body.isLoggedIn).toBe(true);
-    watch.remember(end.body.accessToken, ...jar.cookies.values());
+    const jar = await sessionSignIn();
     const [calls, resets] = [upstreamTokenCalls(), relay.resets];
     relay.arm('reset-after-answer');
-    const refreshed = await bff(broker.url, ROUTES.bffRefresh, jar, { origin: ORIGIN });
+    const refreshed = await bff(broker.url, ROUTES.bffRefresh, jar, { origin: SESSION_ORIGIN });
     expect([refreshed.status, refreshed.body.__type]).toEqual([502, 'BadGatewayException']);
     expect(refreshed.setCookies).toEqual([]);
     await expectOneCallAnd502(toAnswer(refreshed.status, Object.fromEntries(refreshed.headers), refreshed.text), calls, resets);
+  });
+});
+
+describe('the access portal and the bearer proxy: the server read the whole request, acted on it, and reset the pooled connection', () => {
+  it('POST /portal/logout: the portal\u2019s Logout is sent once; the caller gets 502 in the portal\u2019s shape', async () => {
+    const exchanged = await jsonExchange();
+    expect(exchanged.status).toBe(200);
+    const accessToken = exchanged.body.accessToken as string;
+    watch.remember(accessToken, exchanged.body.refreshToken);
+    const portal = (method: string, path: string) =>
+      fetch(`${broker.url}${path}`, { method, headers: { 'x-amz-sso_bearer_token': accessToken } });
+    // A first portal call leaves a pooled connection to the portal.
+    expect((await portal('GET', '/portal/assignment/accounts?max_result=10')).status).toBe(200);
+    const [logouts, resets] = [oidc.callCount('/logout'), relay.resets];
+    relay.arm('reset-after-answer');
+    const response = await portal('POST', '/portal/logout');
+    const text = await response.text();
+    expect([response.status, response.headers.get('x-amzn-errortype')]).toEqual([502, 'BadGatewayException']);
+    expect(JSON.parse(text)).toMatchObject({ __type: 'BadGatewayException' });
+    expect(relay.armed).toBe(false);
+    expect(relay.resets - resets).toBe(1);
+    expect(oidc.callCount('/logout') - logouts).toBe(1);
+  });
+
+  it('POST /bff/api/{name}/...: the API gets the request once; the page gets 502, its session left alone', async () => {
+    const jar = await sessionSignIn();
+    const proxy = (method: string, body?: string) =>
+      fetch(`${broker.url}/bff/api/orders/items`, {
+        method,
+        headers: { origin: SESSION_ORIGIN, 'x-token-broker-csrf': '1', cookie: jar.header(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body }),
+      });
+    // A first call leaves a pooled connection to the API.
+    expect((await proxy('GET')).status).toBe(200);
+    const before = apiRequests.length;
+    const resets = apiRelay.resets;
+    apiRelay.arm('reset-after-answer');
+    const response = await proxy('POST', '{"item":"one order, not two"}');
+    const text = await response.text();
+    expect([response.status, response.headers.get('x-amzn-errortype')]).toEqual([502, 'BadGatewayException']);
+    expect(JSON.parse(text)).toMatchObject({ __type: 'BadGatewayException' });
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(apiRelay.armed).toBe(false);
+    expect(apiRelay.resets - resets).toBe(1);
+    expect(apiRequests.slice(before)).toEqual(['POST /v1/items']);
   });
 });
 
