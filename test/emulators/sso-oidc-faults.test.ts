@@ -27,7 +27,7 @@ import {
   startDevice,
 } from './support/sso-oidc.js';
 
-let clock = Date.UTC(2026, 10, 1);
+const clock = Date.UTC(2026, 10, 1);
 setUpEmulators(() => clock);
 
 describe('faults', () => {

@@ -29,7 +29,7 @@ import {
   START_URL,
 } from './support/sso-oidc.js';
 
-let clock = Date.UTC(2026, 10, 1);
+const clock = Date.UTC(2026, 10, 1);
 setUpEmulators(() => clock);
 
 /** The hidden fields of the sign-in page's form, unescaped. */
