@@ -1,7 +1,7 @@
 // What the demo page learns from its server (GET /config.json): the settings a web frontend of the
 // broker is deployed with. The client id and the authorize endpoint are not among them: the page
 // asks the broker (GET /client), so a rotated registration reaches it without a redeploy. Shared by
-// demo/server.ts and demo/app.ts; nothing here is secret.
+// demo/server.ts and the page (demo/app.ts and its parts); nothing here is secret.
 
 export interface DemoConfig {
   /** The token broker's base URL: GET /client, POST /token and POST /device_authorization. */

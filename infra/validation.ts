@@ -15,7 +15,7 @@ const refuse = <T>(problem: string): Checked<T> => ({ ok: false, problem });
 /** Hosts for which plain http is acceptable: the machine itself (RFC 8252 §8.3 treats them alike). */
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname.toLowerCase());
+const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname.toLowerCase());
 
 const ORIGIN_FORM = 'an origin is scheme://host[:port] with nothing after it, such as https://app.example.com or http://localhost:3000';
 

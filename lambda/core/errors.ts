@@ -32,7 +32,7 @@ type UpstreamErrorType = keyof typeof UPSTREAM_ERRORS;
  * lacks. Their `error` values are what an OAuth 2.0 client would read in them (RFC 6750 section 3.1
  * for the token).
  */
-export const PORTAL_ERRORS = {
+const PORTAL_ERRORS = {
   UnauthorizedException: { status: 401, error: 'invalid_token' },
   ForbiddenException: { status: 403, error: 'access_denied' },
   ResourceNotFoundException: { status: 404, error: 'invalid_request' },

@@ -146,7 +146,6 @@ export async function startDeviceAuthorization(
   if (startUrl === undefined) throw brokerError('UnsupportedGrantTypeException', 'Device authorization is not configured on this broker.');
   const registration = await deps.registrations.get();
   const { body } = await startUpstreamDevice(registration, startUrl, deps, audit);
-  if (body.deviceCode === undefined || body.userCode === undefined) throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
   return {
     deviceCode: sealFor('device_code', { deviceCode: body.deviceCode }, registration),
     userCode: body.userCode,
@@ -179,12 +178,14 @@ async function tokensOf(
   return toOAuthTokens(body, registration, scope);
 }
 
-/** A token answer with what every caller needs: an access token and its lifetime. */
-export function usableTokens(body: TokenResponse): TokenResponse & { readonly accessToken: string; readonly expiresIn: number } {
-  if (body.accessToken === undefined || body.expiresIn === undefined) {
-    throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
-  }
-  return body as TokenResponse & { accessToken: string; expiresIn: number };
+/**
+ * A token answer with what the front door and cookie sessions need besides its access token: its
+ * lifetime (CreateToken's pass-through at /token does without).
+ */
+export function usableTokens(body: TokenResponse): TokenResponse & { readonly expiresIn: number } {
+  const { expiresIn } = body;
+  if (expiresIn === undefined) throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
+  return { ...body, expiresIn };
 }
 
 function toOAuthTokens(answer: TokenResponse, registration: Registration, scope: string): OAuthTokens {

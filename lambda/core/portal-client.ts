@@ -19,10 +19,10 @@ import { PORTAL_BEARER_HEADER } from './portal-config.js';
 import { CONNECTION_ERRORS, ERROR_TYPE, forLog, isErrorStatus, MIN_CALL_MS, plainRequestId, redact } from './upstream.js';
 
 /** The header that carries the access token. */
-export const BEARER_HEADER = PORTAL_BEARER_HEADER;
+const BEARER_HEADER = PORTAL_BEARER_HEADER;
 
 /** The portal's four operations, as its model (botocore `sso` 2019-06-10) routes them. */
-export const PORTAL_OPERATIONS = {
+const PORTAL_OPERATIONS = {
   ListAccounts: { method: 'GET', path: '/assignment/accounts' },
   ListAccountRoles: { method: 'GET', path: '/assignment/roles' },
   GetRoleCredentials: { method: 'GET', path: '/federation/credentials' },

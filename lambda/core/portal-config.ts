@@ -21,7 +21,7 @@ export const PORTAL_BEARER_HEADER = 'x-amz-sso_bearer_token';
 export const NO_ACCESS_TOKEN_MESSAGE = `The request carries no access token: send it in the header ${PORTAL_BEARER_HEADER}.`;
 
 /** The SDK's endpoint override for the access portal (service `sso`). */
-export const PORTAL_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_SSO';
+const PORTAL_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_SSO';
 
 /** The /portal routes: on with TOKEN_BROKER_PORTAL=on. */
 export interface PortalConfig {

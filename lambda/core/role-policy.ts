@@ -11,7 +11,7 @@ export const ACCOUNT_ID = /^\d{12}$/;
 /** A role (permission set) name as the portal names it: IAM's role name characters, 1 to 64. */
 export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** The account of a rule that applies to every account. */
-export const ANY_ACCOUNT = '*';
+const ANY_ACCOUNT = '*';
 
 export interface RoleRule {
   /** An account id, or `*` for every account. */

@@ -21,10 +21,10 @@ export const SESSION_ENV = {
  * as before the broker proxied APIs.
  */
 export type PageTokens = 'none' | 'access';
-export const PAGE_TOKENS: readonly PageTokens[] = ['none', 'access'];
+const PAGE_TOKENS: readonly PageTokens[] = ['none', 'access'];
 
 /** The methods the bearer proxy may forward (an API allows a subset; GET by default). */
-export const API_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const API_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
 /** One API the bearer proxy reaches at /bff/api/<name>/…. */

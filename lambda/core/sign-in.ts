@@ -28,7 +28,7 @@ export interface SignInRequest {
  * idToken as not supported, and a client that sees `openid` granted expects (and validates) an ID
  * token the broker cannot vouch for.
  */
-export const grantedScope = (scopes: readonly string[]): string => scopes.filter((scope) => scope !== 'openid').join(' ');
+const grantedScope = (scopes: readonly string[]): string => scopes.filter((scope) => scope !== 'openid').join(' ');
 
 /** SSO OIDC's /authorize URL for this sign-in, with the current registration. */
 export async function upstreamAuthorizeUrl(request: SignInRequest, deps: FrontDoorDeps, audit: Audit): Promise<string> {

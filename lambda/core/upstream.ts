@@ -26,17 +26,19 @@ export interface TokenRequest {
   readonly scope?: string[];
 }
 
+/** A CreateToken answer the broker can use: an access token at least (pick checks it). */
 export interface TokenResponse {
-  readonly accessToken?: string;
+  readonly accessToken: string;
   readonly tokenType?: string;
   readonly expiresIn?: number;
   readonly refreshToken?: string;
   readonly idToken?: string;
 }
 
+/** A StartDeviceAuthorization answer the broker can use: a device code and a user code at least (pick checks them). */
 export interface DeviceAuthorizationResponse {
-  readonly deviceCode?: string;
-  readonly userCode?: string;
+  readonly deviceCode: string;
+  readonly userCode: string;
   readonly verificationUri?: string;
   readonly verificationUriComplete?: string;
   readonly expiresIn?: number;
@@ -53,7 +55,7 @@ export interface Upstream {
 
 export function createUpstream(config: BrokerConfig, client = createOidcClient(config)): Upstream {
   type Output<T> = T & { $metadata: { httpStatusCode?: number; requestId?: string } };
-  const send = async <T>(
+  const send = async <T extends object>(
     registration: Registration,
     call: (abortSignal: AbortSignal) => Promise<Output<T>>,
   ): Promise<UpstreamResult<T>> => {
@@ -87,7 +89,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         clientId: registration.clientId,
         clientSecret: registration.clientSecret,
       });
-      const result = await send<TokenResponse>(registration, (abortSignal) => client.send(command, { abortSignal }));
+      const result = await send(registration, (abortSignal) => client.send(command, { abortSignal }));
       return { ...result, body: usable(pickTokenMembers(result.body), registration) ?? unreadable(result) };
     },
     async startDeviceAuthorization(registration, startUrl) {
@@ -96,7 +98,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
         clientSecret: registration.clientSecret,
         startUrl,
       });
-      const result = await send<DeviceAuthorizationResponse>(registration, (abortSignal) => client.send(command, { abortSignal }));
+      const result = await send(registration, (abortSignal) => client.send(command, { abortSignal }));
       return { ...result, body: usable(pickDeviceMembers(result.body), registration) ?? unreadable(result) };
     },
   };
@@ -154,7 +156,8 @@ export type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
  * when a required member is missing or a member has another type: a 200 the caller could not use
  * (no access token, `"expiresIn": "soon"`) is an unreadable answer, not a success.
  */
-export function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
+export function pick<T extends object>(answer: object, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
+  const source = answer as { readonly [K in keyof T]?: unknown };
   const members = (Object.keys(shape) as (keyof T)[]).filter((m) => source[m] != null);
   if (required.some((m) => !members.includes(m))) return undefined;
   if (members.some((m) => typeof source[m] !== shape[m])) return undefined;
@@ -179,10 +182,8 @@ const DEVICE_SHAPE: Shape<DeviceAuthorizationResponse> = {
   interval: 'number',
 };
 
-const pickTokenMembers = (body: TokenResponse): TokenResponse | undefined =>
-  pick(body, TOKEN_SHAPE, ['accessToken']);
-const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse | undefined =>
-  pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
+const pickTokenMembers = (body: object): TokenResponse | undefined => pick(body, TOKEN_SHAPE, ['accessToken']);
+const pickDeviceMembers = (body: object): DeviceAuthorizationResponse | undefined => pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
 
 const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
 

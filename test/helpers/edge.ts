@@ -1,15 +1,18 @@
 // The edge (lambda/edge/) composed as lambda/handler.ts composes it, around a fake route handler, and
 // driven with API Gateway payload 2.0 events built as API Gateway (and local/adapter.ts) builds them.
 
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Audit } from '../../lambda/core/audit.js';
 import type { BrokerConfig } from '../../lambda/core/config.js';
+import { metrics } from '../../lambda/core/telemetry.js';
 import { answers } from '../../lambda/edge/answers.js';
 import { bodies, routeRequestOf } from '../../lambda/edge/bodies.js';
 import { guards } from '../../lambda/edge/guards.js';
+import { requestLog } from '../../lambda/edge/request-log.js';
 import type { HttpResponse } from '../../lambda/edge/responses.js';
-import { featuresOf, matchRoute, routeIdOf, routeKeysFor, ROUTES, type RouteId } from '../../lambda/edge/routes.js';
+import { featuresOf, matchRoute, ROUTE_TABLE, routeIdOf, routeKeysFor, ROUTES, type RouteId } from '../../lambda/edge/routes.js';
 import { routing, type BrokerContext } from '../../lambda/edge/routing.js';
 import type { Answer, RouteRequest } from '../../lambda/surfaces/answer.js';
 
@@ -21,7 +24,7 @@ export interface Sent {
   readonly cookies?: string[];
 }
 
-/** A payload 2.0 event; routeKey as the full table matches. */
+/** A payload 2.0 event as API Gateway (and local/adapter.ts toEvent) builds it; routeKey as the full table matches. */
 export function eventFor(method: string, path: string, sent: Sent = {}): APIGatewayProxyEventV2 {
   const routeKey = matchRoute(method, path, Object.values(ROUTES)) ?? '$default';
   return {
@@ -48,17 +51,38 @@ export function eventFor(method: string, path: string, sent: Sent = {}): APIGate
   };
 }
 
-const lambdaContext = (): BrokerContext =>
-  ({ awsRequestId: 'lambda-request', functionName: 'token-broker-test', getRemainingTimeInMillis: () => 25_000 }) as unknown as BrokerContext;
+let invocation = 0;
+/** A Lambda context with a request id of its own per call. */
+export function lambdaContext(): BrokerContext {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'token-broker-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:token-broker-test',
+    memoryLimitInMB: '1024',
+    awsRequestId: `lambda-request-${++invocation}`,
+    logGroupName: '/aws/lambda/token-broker-test',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 25_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  } as unknown as BrokerContext;
+}
 
 type FakeHandler = (request: RouteRequest, audit: Audit) => Promise<Answer>;
 
-/** The edge around a fake handler (no log middleware: these tests read answers, not log lines). */
-export function edgeOf(config: BrokerConfig) {
+/**
+ * The edge around a fake handler, composed as lambda/handler.ts composes it. `logged` adds the
+ * metrics and request-log middlewares in front, for the tests that read the request's log line.
+ */
+export function edgeOf(config: BrokerConfig, { logged = false }: { readonly logged?: boolean } = {}) {
   const calls: { route: RouteId; request: RouteRequest }[] = [];
   let respond: FakeHandler = async () => ({ statusCode: 200, body: { ok: true } });
   const routes = routeKeysFor(config.grantTypes, featuresOf(config)).map((key) => routeIdOf(key)!);
-  const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
+  const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>();
+  if (logged) handler.use(logMetrics(metrics)).use(requestLog(config));
+  handler
     .use(answers(config))
     .use(routing(routes))
     .use(guards(config))
@@ -68,11 +92,15 @@ export function edgeOf(config: BrokerConfig) {
       calls.push({ route: context.route, request });
       return respond(request, context.audit);
     });
+  const invoke = async (event: APIGatewayProxyEventV2, context = lambdaContext()) => (await handler(event, context)) as HttpResponse;
   return {
     calls,
     answerWith(fake: FakeHandler) {
       respond = fake;
     },
-    raw: async (method: string, path: string, sent: Sent = {}) => (await handler(eventFor(method, path, sent), lambdaContext())) as HttpResponse,
+    /** A request to one route of the table, by its id. */
+    send: (id: RouteId, sent: Sent = {}) => invoke(eventFor(ROUTE_TABLE[id].method, ROUTE_TABLE[id].path, sent)),
+    raw: (method: string, path: string, sent: Sent = {}) => invoke(eventFor(method, path, sent)),
+    invoke,
   };
 }

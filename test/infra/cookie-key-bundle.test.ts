@@ -16,7 +16,7 @@ const DRIVER = fileURLToPath(new URL('./lambda-driver.mjs', import.meta.url));
 const ACCESS_KEY = 'AKIDLOCAL';
 const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 
-// Synthesis with bundling builds every function: up to minutes on a loaded shared machine (as bundle.test.ts).
+// Synthesis with bundling builds every function: up to minutes on a loaded shared machine (as the bundle-*.test.ts files).
 let s: Synthesis;
 let bundle: string;
 let secrets: SecretsManagerEmulator;

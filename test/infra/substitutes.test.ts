@@ -2,7 +2,7 @@
 // build-time check that fails loudly when the SDK changes under them, esbuild refusing a bundle whose
 // code needs what a substitute does not provide, and the credential chain's own contract. That the
 // shipped bundle signs with environment and container credentials is proven on the artifact itself
-// (test/infra/bundle.test.ts).
+// (test/infra/bundle-substitutes.test.ts).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

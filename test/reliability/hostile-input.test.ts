@@ -1,7 +1,8 @@
 // Hostile input, in-process: thousands of generated API Gateway events for both routes, straight into
 // the Lambda handler. Every answer is the exact 4xx the broker's order of checks gives (never a 5xx,
-// never a crash), in the error vocabulary's shape, and SSO OIDC is never called. Generators and the
-// expected answers: support/hostile.ts. The same over real HTTP: hostile-input-http.test.ts.
+// never a crash), in the error vocabulary's shape, and SSO OIDC is never called. The cases:
+// support/hostile.ts (generators: hostile-requests.ts, hostile-encodings.ts; the expected answers:
+// hostile-checks.ts). The same over real HTTP: hostile-input-http.test.ts.
 
 import { jest } from '@jest/globals';
 import fc from 'fast-check';

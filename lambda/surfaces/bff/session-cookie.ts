@@ -38,7 +38,7 @@ export interface SessionState {
 }
 
 /** Each chunk's `name=value`, well under the 4096 bytes a browser keeps of a cookie with its attributes. */
-export const CHUNK_BYTES = 3800;
+const CHUNK_BYTES = 3800;
 /**
  * The most a session's `name=value` pairs may take in the Cookie header: API Gateway accepts 10,240
  * bytes of request line and headers, and a browser's other headers, the SPA site's other cookies and
@@ -53,7 +53,7 @@ const FIRST = /^([1-9])~/;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
-export const isSessionState = (value: unknown): value is SessionState =>
+const isSessionState = (value: unknown): value is SessionState =>
   isObject(value) &&
   value.v === 2 &&
   Number.isSafeInteger(value.g) &&

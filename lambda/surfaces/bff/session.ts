@@ -54,11 +54,11 @@ export const nowSeconds = (deps: SessionDeps): number => Math.floor((deps.now ??
 export const keyFor = (deps: SessionDeps) => (keyId: string | undefined): Promise<SealKey | undefined> => deps.keys.forKeyId(keyId);
 
 /** 401 session_expired; `cookies` are the Set-Cookie values it carries. */
-export function sessionExpired(description: string, cookies: readonly string[]): BrokerError {
+function sessionExpired(description: string, cookies: readonly string[]): BrokerError {
   return brokerError('SessionExpiredException', description).withCookies(cookies);
 }
 
-export const UNUSABLE_COOKIE =
+const UNUSABLE_COOKIE =
   'A session cookie could not be read (its key was retired, or it was altered or cut short): the broker cookies are cleared; sign in again.';
 
 /** The request's session; 401 (every broker cookie cleared) when it carries only unusable session cookies. */
