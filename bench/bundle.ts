@@ -18,6 +18,8 @@ import { synthesize } from '../test/infra/synth.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER_ENTRY = join(ROOT, 'lambda/handler.ts');
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline/handler.ts', import.meta.url));
+const DIRECT_ENTRY = fileURLToPath(new URL('./baseline/direct.ts', import.meta.url));
+const SLOWED_ENTRY = fileURLToPath(new URL('./what-if/slowed.ts', import.meta.url));
 
 /**
  * The esbuild options NodejsFunction derives from infra/bundling.ts's BUNDLING (it turns them into
@@ -131,13 +133,25 @@ export function shippedBundle(): ShippedBundle {
   };
 }
 
-/** The baseline function (bench/baseline/handler.ts) bundled with the shipped options into `outdir`. */
-export async function baselineBundle(outdir: string): Promise<Artifact> {
+/** An entry point bundled with the shipped options (substitutes included) into `outdir`/index.mjs. */
+async function shippedOptionsBundle(entry: string, outdir: string): Promise<Artifact> {
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, 'index.mjs');
-  await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [BASELINE_ENTRY], outfile });
+  await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [entry], outfile });
   return artifact(outfile);
 }
+
+/** The baseline function (bench/baseline/handler.ts), bundled as the broker is. */
+export const baselineBundle = (outdir: string): Promise<Artifact> => shippedOptionsBundle(BASELINE_ENTRY, outdir);
+
+/** The direct calls every route family is compared with (bench/baseline/direct.ts), bundled as the broker is. */
+export const directBundle = (outdir: string): Promise<Artifact> => shippedOptionsBundle(DIRECT_ENTRY, outdir);
+
+/**
+ * The broker made deliberately slower (bench/what-if/slowed.ts, never shipped): what test/bench runs
+ * in the broker's place to show that the targets read a slower broker as missed.
+ */
+export const slowedBundle = (outdir: string): Promise<Artifact> => shippedOptionsBundle(SLOWED_ENTRY, outdir);
 
 /**
  * What-if builds of the broker (never shipped): lambda/handler.ts bundled with the shipped options,

@@ -128,6 +128,8 @@ export interface ProfileOptions {
   readonly directory: string;
   readonly coldRuns: number;
   readonly warmRequests: number;
+  /** The route family the warm requests are (bench/families.ts familyName). */
+  readonly family: string;
 }
 
 export async function profileBroker(options: ProfileOptions): Promise<ProfileSummary> {
@@ -146,8 +148,8 @@ export async function profileBroker(options: ProfileOptions): Promise<ProfileSum
   }
   const warm = await startWarm(options.bundle, options.inputFile, options.env);
   try {
-    await warm.calls(300, 'handler');
-    const { failures } = await warm.profile(options.warmRequests, 'handler', join(warmDirectory, 'warm.cpuprofile'), 100);
+    await warm.calls(300, 'handler', options.family);
+    const { failures } = await warm.profile(options.warmRequests, 'handler', options.family, join(warmDirectory, 'warm.cpuprofile'), 100);
     if (failures > 0) throw new Error(`${failures} profiled warm requests failed:\n${warm.output()}`);
   } finally {
     await warm.stop();

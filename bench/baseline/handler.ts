@@ -33,8 +33,3 @@ export async function handler(event: Event): Promise<{ statusCode: number; heade
   );
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(tokens) };
 }
-
-/** The physical limit of the warm path: one SDK CreateToken call on a warm client, nothing around it. */
-export function createToken(input: CreateTokenCommandInput): Promise<unknown> {
-  return oidc.send(new CreateTokenCommand(input));
-}
