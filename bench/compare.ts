@@ -17,9 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { build } from 'esbuild';
-import { baselineBundle, directBundle, esbuildOptionsOf, shippedBundle } from './bundle.js';
+import { build, type BuildOptions } from 'esbuild';
+import { baselineBundle, directBundle, SHIPPED_ESBUILD_OPTIONS, shippedBundle } from './bundle.js';
 import { breakdown, type ColdBreakdown } from './cold.js';
 import { childInput, prepareFamilies, ROUTE_FAMILIES } from './families.js';
 import { coldInstructions, valgrindVersion } from './instructions.js';
@@ -72,6 +71,23 @@ export interface Comparison {
   readonly instructionsSkipped?: string;
 }
 
+/**
+ * The esbuild options of the BUNDLING a checked-out revision's infra/ declares (its substitutes and
+ * their build-time check included), read in a process of its own on tsx so that the revision's
+ * TypeScript is loaded as that revision wrote it, apart from this process's modules.
+ */
+function bundlingOptionsAt(tree: string, revision: string): BuildOptions {
+  const module = ['infra/bundling.ts', 'infra/token-broker.ts'].map((file) => join(tree, file)).find((file) => existsSync(file));
+  if (module === undefined) throw new Error(`no infra/bundling.ts at ${revision}`);
+  const script = [
+    `const { BUNDLING } = await import(${JSON.stringify(pathToFileURL(module).href)});`,
+    `const { esbuildOptionsOf } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'bench/bundle.ts')).href)});`,
+    'process.stdout.write(JSON.stringify(esbuildOptionsOf(BUNDLING)));',
+  ].join('\n');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 2 ** 20 });
+  return JSON.parse(out) as BuildOptions;
+}
+
 /** lambda/ and infra/ of `revision` (undefined: this checkout), lambda/handler.ts bundled with that revision's BUNDLING into `outdir`. */
 async function bundleAt(revision: string | undefined, outdir: string): Promise<{ path: string; bytes: number }> {
   let tree = ROOT;
@@ -83,13 +99,12 @@ async function bundleAt(revision: string | undefined, outdir: string): Promise<{
     const archive = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', revision, 'lambda', 'infra'], { maxBuffer: 64 * 2 ** 20 });
     execFileSync('tar', ['-x', '-C', tree], { input: archive });
     symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir');
+    // As in the project: its TypeScript is ESM.
+    writeFileSync(join(tree, 'package.json'), '{ "type": "module" }\n');
   }
-  const bundlingModule = ['infra/bundling.ts', 'infra/token-broker.ts'].map((file) => join(tree, file)).find((file) => existsSync(file));
-  if (bundlingModule === undefined) throw new Error(`no infra/bundling.ts at ${revision ?? 'the working tree'}`);
-  const { BUNDLING } = (await import(pathToFileURL(bundlingModule).href)) as { BUNDLING: BundlingOptions };
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, 'index.mjs');
-  const options = { ...esbuildOptionsOf(BUNDLING), absWorkingDir: tree };
+  const options = { ...(revision === undefined ? SHIPPED_ESBUILD_OPTIONS : bundlingOptionsAt(tree, revision)), absWorkingDir: tree };
   const result = await build({ ...options, entryPoints: [join(tree, 'lambda/handler.ts')], outfile, write: true, metafile: true });
   return { path: outfile, bytes: Object.values(result.metafile.outputs).find((output) => output.entryPoint !== undefined)!.bytes };
 }
