@@ -47,6 +47,8 @@ const HTTP_EXPORTS = [
   'validateHeaderValue',
 ];
 
+const PROCESS_EXPORTS = ['default', 'env', 'versions'];
+
 const EVENT_STREAMS: Substitute = {
   replaces: '@smithy/core/event-streams',
   module: './lambda/bundle/no-event-streams.ts',
@@ -59,6 +61,8 @@ export const SUBSTITUTES: readonly Substitute[] = [
   // Both spellings: bundled code imports `node:http` today, and may write `http` tomorrow.
   { replaces: 'node:http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
   { replaces: 'http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
+  { replaces: 'node:process', module: './lambda/bundle/node-process.ts', exports: PROCESS_EXPORTS },
+  { replaces: 'process', module: './lambda/bundle/node-process.ts', exports: PROCESS_EXPORTS },
 ];
 
 /** The SDK clients the functions bundle: the packages whose credential chain is replaced. */
@@ -91,7 +95,7 @@ function packageDir(name: string, from: string): string {
  * - @aws-sdk/credential-provider-node's exports differ from the substitute's (a name gone, or a new one);
  * - the providers the substitute bundles are not the versions the SDK's own chain would use;
  * - an SDK client configures event streams (the stub for @smithy/core/event-streams would then be reached);
- * - node:http lacks a name the http substitute re-exports.
+ * - node:http or node:process lacks a name its substitute re-exports.
  */
 export function checkSubstitutes(root: string = PROJECT_ROOT): void {
   const problems: string[] = [];
@@ -123,8 +127,10 @@ export function checkSubstitutes(root: string = PROJECT_ROOT): void {
       }
     }
   }
-  const http = createRequire(join(root, 'noop.js'))('node:http') as Record<string, unknown>;
-  const missing = HTTP_EXPORTS.filter((name) => name !== 'default' && !(name in http));
-  if (missing.length > 0) problems.push(`node:http no longer exports ${missing.join(', ')}`);
+  for (const [builtin, names] of [['node:http', HTTP_EXPORTS], ['node:process', PROCESS_EXPORTS]] as const) {
+    const module = createRequire(join(root, 'noop.js'))(builtin) as Record<string, unknown>;
+    const missing = names.filter((name) => name !== 'default' && !(name in module));
+    if (missing.length > 0) problems.push(`${builtin} no longer exports ${missing.join(', ')}`);
+  }
   if (problems.length > 0) throw new SubstituteMismatch([...new Set(problems)]);
 }

@@ -13,6 +13,7 @@ import { BUNDLING } from '../../infra/token-broker.js';
 import { ALIASES, checkSubstitutes, SubstituteMismatch, SUBSTITUTES } from '../../infra/substitutes.js';
 import * as credentialSubstitute from '../../lambda/bundle/credential-provider.js';
 import * as httpSubstitute from '../../lambda/bundle/node-http.js';
+import * as processSubstitute from '../../lambda/bundle/node-process.js';
 import * as eventStreamsSubstitute from '../../lambda/bundle/no-event-streams.js';
 import { esbuildOptionsOf } from '../../bench/bundle.js';
 import { ROOT } from './synth.js';
@@ -107,6 +108,8 @@ describe('the substitutes themselves', () => {
     expect(Object.keys(credentialSubstitute).sort()).toEqual(listed('@aws-sdk/credential-provider-node'));
     expect(Object.keys(httpSubstitute).sort()).toEqual(listed('node:http'));
     expect(listed('http')).toEqual(listed('node:http'));
+    expect(Object.keys(processSubstitute).sort()).toEqual(listed('node:process'));
+    expect(listed('process')).toEqual(listed('node:process'));
     expect(Object.keys(eventStreamsSubstitute).sort()).toEqual(listed('@smithy/core/event-streams'));
   });
 
@@ -120,6 +123,27 @@ describe('the substitutes themselves', () => {
     expect(httpSubstitute.default).toBe(http.default);
     expect(httpSubstitute.request).toBe(http.request);
     expect(httpSubstitute.Agent).toBe(http.Agent);
+  });
+
+  it('hand over the process object itself, not a copy: its env is the live one', () => {
+    // The built-in module itself (jest gives test code a process object of its own).
+    const builtin = process.getBuiltinModule('node:process');
+    expect(processSubstitute.default).toBe(builtin);
+    expect(processSubstitute.env).toBe(builtin.env);
+    expect(processSubstitute.versions).toBe(builtin.versions);
+    builtin.env.TOKEN_BROKER_SUBSTITUTE_PROBE = 'live';
+    try {
+      expect(processSubstitute.env.TOKEN_BROKER_SUBSTITUTE_PROBE).toBe('live');
+    } finally {
+      delete builtin.env.TOKEN_BROKER_SUBSTITUTE_PROBE;
+    }
+  });
+
+  it('make esbuild refuse a bundle that imports a name the process substitute leaves out (stdin is built by the facade)', async () => {
+    const dir = tree({ 'entry.mjs': "import { stdin } from 'node:process';\nexport const input = stdin;\n" });
+    await expect(
+      build({ ...esbuildOptionsOf(BUNDLING), entryPoints: [join(dir, 'entry.mjs')], outfile: join(dir, 'out.mjs'), write: false }),
+    ).rejects.toThrow(/No matching export in "lambda\/bundle\/node-process\.ts" for import "stdin"/);
   });
 
   it('make esbuild refuse a bundle that imports a name the http substitute leaves out (WebSocket loads undici)', async () => {
