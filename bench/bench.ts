@@ -96,7 +96,9 @@ export interface Measurements {
   readonly families: readonly { readonly name: string; readonly direct: string }[];
   readonly cold: readonly ColdArmResult[];
   /** Instructions per cold start by arm and round; undefined when not counted, with why. */
-  readonly instructions: { readonly counts: Readonly<Record<string, readonly number[]>>; readonly valgrind: string } | { readonly skipped: string };
+  readonly instructions:
+    | { readonly counts: Readonly<Record<string, readonly number[]>>; readonly retries: number; readonly valgrind: string }
+    | { readonly skipped: string };
   readonly warm: WarmResult;
   readonly profile?: ProfileSummary;
 }
@@ -174,13 +176,13 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
     else if (valgrind === undefined) instructions = { skipped: 'valgrind is not installed (scripts/ensure-valgrind.sh)' };
     else {
       log(`instruction counts: ${options.instructionRounds} rounds of broker / baseline under callgrind (${valgrind}) …`);
-      const counts = await coldInstructions([brokerArm, baselineArm], {
+      const { counts, retries } = await coldInstructions([brokerArm, baselineArm], {
         rounds: options.instructionRounds,
         inputFile,
         directory: join(work, 'callgrind'),
         onProgress: (done, total) => log(`  round ${done}/${total}`),
       });
-      instructions = { counts, valgrind };
+      instructions = { counts, retries, valgrind };
     }
 
     log(`warm requests: ${families.length} route families (${[...ready.prepared.keys()].join(', ')}) …`);

@@ -153,10 +153,10 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
     let counts: Record<string, number[]> | undefined;
     if (valgrind !== undefined) {
       log(`instruction counts: ${options.instructionRounds} rounds of base / head under callgrind …`);
-      counts = await coldInstructions(
+      ({ counts } = await coldInstructions(
         sides.map((side, i) => ({ name: String(i), bundle: side.path, env })),
         { rounds: options.instructionRounds, inputFile, directory: join(work, 'callgrind') },
-      );
+      ));
     }
 
     log(`CPU per call: ${options.cpuBatches} batches of ${options.callsPerBatch} calls per arm, taking turns …`);

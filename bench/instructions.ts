@@ -45,27 +45,45 @@ export interface InstructionOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-/** Instructions per cold start of each arm, by round: `counts[arm][i]` was counted in round i. */
-export async function coldInstructions(arms: readonly ColdArm[], options: InstructionOptions): Promise<Record<string, number[]>> {
+/** A cold start under callgrind that fails (its secret read outran even those timeouts on a loaded machine) is run again, this many times at most. */
+const ATTEMPTS = 3;
+
+export interface InstructionCounts {
+  /** Instructions per cold start of each arm, by round: `counts[arm][i]` was counted in round i. */
+  readonly counts: Record<string, number[]>;
+  /** Runs that failed and were run again (the failed run counts nothing). */
+  readonly retries: number;
+}
+
+export async function coldInstructions(arms: readonly ColdArm[], options: InstructionOptions): Promise<InstructionCounts> {
   mkdirSync(options.directory, { recursive: true });
   const counts: Record<string, number[]> = Object.fromEntries(arms.map((arm) => [arm.name, []]));
   let file = 0;
-  try {
-    for (let round = 0; round < options.rounds; round += 1) {
-      const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
-      for (const arm of order) {
-        file += 1;
-        const out = join(options.directory, `callgrind.${file}.out`);
+  let retries = 0;
+  const count = async (arm: ColdArm): Promise<number> => {
+    for (let attempt = 1; ; attempt += 1) {
+      file += 1;
+      const out = join(options.directory, `callgrind.${file}.out`);
+      try {
         await runCold(arm.bundle, options.inputFile, { ...arm.env, ...SLOW_RUN_ENV }, {
           wrap: ['valgrind', '--tool=callgrind', '--quiet', `--callgrind-out-file=${out}`],
           timeoutMs: 600_000,
         });
-        counts[arm.name]!.push(callgrindTotal(readFileSync(out, 'utf8')));
+        return callgrindTotal(readFileSync(out, 'utf8'));
+      } catch (error) {
+        if (attempt >= ATTEMPTS) throw error;
+        retries += 1;
       }
+    }
+  };
+  try {
+    for (let round = 0; round < options.rounds; round += 1) {
+      const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
+      for (const arm of order) counts[arm.name]!.push(await count(arm));
       options.onProgress?.(round + 1, options.rounds);
     }
   } finally {
     rmSync(options.directory, { recursive: true, force: true });
   }
-  return counts;
+  return { counts, retries };
 }
