@@ -17,7 +17,7 @@ import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
 import { logger, metrics } from './core/telemetry.js';
-import { createUpstream, SDK_CLIENT_SETTINGS } from './core/upstream.js';
+import { createUpstream } from './core/upstream.js';
 import { answers } from './edge/answers.js';
 import { bodies, routeRequestOf } from './edge/bodies.js';
 import { guards } from './edge/guards.js';
@@ -40,7 +40,6 @@ function secretsClientFor(secretId: string): SecretsManagerClient {
   let client = secretsClients.get(region);
   if (client === undefined) {
     client = new SecretsManagerClient({
-      ...SDK_CLIENT_SETTINGS,
       ...(region ? { region } : {}),
       // One attempt: the secret cache bounds each read as a whole, and a failed read is retried by the next request.
       maxAttempts: 1,

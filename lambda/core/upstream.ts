@@ -128,16 +128,8 @@ const MIN_CALL_MS = 250;
  */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
-/**
- * What both SDK clients are given so that they read nothing from disk: the SDK looks up each setting
- * in the environment, then in ~/.aws/config and ~/.aws/credentials. Both services have one auth
- * scheme per operation, so there is nothing to prefer.
- */
-export const SDK_CLIENT_SETTINGS = { authSchemePreference: [] as string[] } as const;
-
 export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
   return new SSOOIDCClient({
-    ...SDK_CLIENT_SETTINGS,
     region: config.oidcRegion,
     // No SDK retry: a retried CreateToken would replay a code. The handler retries only a request
     // that never reached SSO OIDC (http-handler.ts).
