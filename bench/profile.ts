@@ -97,7 +97,8 @@ function causeOf(
     const entry = map?.findEntry(bundleFrame.lineNumber, bundleFrame.columnNumber) as { originalSource?: string } | undefined;
     const source = entry?.originalSource;
     if (source === undefined) return 'bundle top-level code (unmapped)';
-    return packageOf(source.includes('node_modules/') ? source : source.replace(/^.*?(?=(lambda|bench)\/)/, ''));
+    // The last lambda/ or bench/ of the path: the checkout's own folder may be called either.
+    return packageOf(source.includes('node_modules/') ? source : source.replace(/^.*\/(?=(lambda|bench)\/)/, ''));
   }
   if (leaf.functionName === '(garbage collector)') return 'garbage collection';
   if (leaf.functionName === '(program)' || leaf.functionName === '(root)') return 'V8 / native (unattributed)';

@@ -3,6 +3,7 @@
 // missed on every ratio target. Counts and ratios far from their limits, never times: wall-clock
 // figures depend on the machine and are read from `npm run bench`, not asserted.
 
+import { SourceMap } from 'node:module';
 import { BUNDLING } from '../../infra/token-broker.js';
 import { runBench } from '../../bench/bench.js';
 import { esbuildOptionsOf, familyOf, packageOf } from '../../bench/bundle.js';
@@ -94,6 +95,21 @@ describe('profile attribution', () => {
       'garbage collection': 5,
       'bundle top-level code (unmapped)': 7,
     });
+  });
+});
+
+describe('profile attribution through the source map', () => {
+  it("charges broker code to the broker whatever the checkout's folder is called (this one may be bench/)", () => {
+    const map = new SourceMap({ version: 3, sources: ['../../../work/wt/bench/lambda/core/upstream.ts'], names: [], mappings: 'AAAA' });
+    const profile: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0, columnNumber: 0 }, children: [2] },
+        { id: 2, callFrame: { functionName: 'send', url: 'file:///x/index.mjs', lineNumber: 0, columnNumber: 0 }, children: [] },
+      ],
+      samples: [2],
+      timeDeltas: [9],
+    };
+    expect(Object.fromEntries(attribute([profile], '/index.mjs', map))).toEqual({ 'lambda/ (broker code)': 9 });
   });
 });
 
