@@ -139,6 +139,11 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     const work: Record<string, FamilyWork> = {};
     for (const family of options.families) {
       const process = brokers.get(family.name)!;
+      // A family's process has waited while the others ran, longer than a server keeps an idle
+      // connection open (the emulators: Node's 5 s keep-alive timeout): a few calls first, so that
+      // what is counted is warm requests, not a reconnect after idling.
+      const { failures: primeFailures } = await process.calls(10, 'handler', family.name);
+      if (primeFailures > 0) throw new Error(`${primeFailures} warm ${family.name} requests failed:\n${process.output()}`);
       const before = options.counters();
       const apiBefore = family.connections?.() ?? 0;
       const statsBefore = await process.stats();
