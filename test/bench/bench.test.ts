@@ -100,7 +100,7 @@ describe('profile attribution', () => {
 
 describe('profile attribution through the source map', () => {
   it("charges broker code to the broker whatever the checkout's folder is called (this one may be bench/)", () => {
-    const map = new SourceMap({ version: 3, sources: ['../../../work/wt/bench/lambda/core/upstream.ts'], names: [], mappings: 'AAAA' });
+    const map = new SourceMap({ version: 3, file: 'index.mjs', sourceRoot: '', sources: ['../../../work/wt/bench/lambda/core/upstream.ts'], sourcesContent: [], names: [], mappings: 'AAAA' });
     const profile: CpuProfile = {
       nodes: [
         { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0, columnNumber: 0 }, children: [2] },
