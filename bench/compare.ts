@@ -159,31 +159,34 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
       ));
     }
 
-    log(`CPU per call: ${options.cpuBatches} batches of ${options.callsPerBatch} calls per arm, taking turns …`);
-    const arms: { id: string; process: WarmProcess; target: CallTarget; family: string }[] = [];
+    log(`CPU per call: ${options.cpuBatches} rounds of base / head / direct batches of ${options.callsPerBatch} calls per route family …`);
     const directProcess = await startWarm(direct.path, inputFile, env, 'direct');
     warm.push(directProcess);
-    const directArms = new Map<string, string>();
-    for (const [name, { prepared }] of ready.prepared) {
-      for (const [i, side] of sides.entries()) {
-        const process = await startWarm(side.path, inputFile, { ...env, ...prepared.env });
+    // Per family, its base, head and direct arms, whose batches run side by side (the order rotating).
+    const triples: { name: string; arms: { process: WarmProcess; target: CallTarget }[] }[] = [];
+    for (const [name] of ready.prepared) {
+      const arms: { process: WarmProcess; target: CallTarget }[] = [];
+      for (const side of sides) {
+        const process = await startWarm(side.path, inputFile, { ...env, ...ready.prepared.get(name)!.prepared.env });
         warm.push(process);
-        arms.push({ id: `${i}:${name}`, process, target: 'handler', family: name });
+        arms.push({ process, target: 'handler' });
       }
-      const key = JSON.stringify(prepared.direct);
-      if (!directArms.has(key)) {
-        directArms.set(key, `direct:${name}`);
-        arms.push({ id: `direct:${name}`, process: directProcess, target: 'direct', family: name });
-      }
+      arms.push({ process: directProcess, target: 'direct' });
+      for (const arm of arms) await arm.process.calls(500, arm.target, name);
+      triples.push({ name, arms });
     }
-    for (const arm of arms) await arm.process.calls(500, arm.target, arm.family);
-    const cpu: Record<string, number[]> = Object.fromEntries(arms.map((arm) => [arm.id, []]));
-    for (let batch = 0; batch < options.cpuBatches; batch += 1) {
-      for (let i = 0; i < arms.length; i += 1) {
-        const arm = arms[(i + batch) % arms.length]!;
-        const run = await arm.process.calls(options.callsPerBatch, arm.target, arm.family);
-        if (run.failures > 0) throw new Error(`${run.failures} ${arm.id} calls failed:\n${arm.process.output()}`);
-        cpu[arm.id]!.push(run.cpuMs / options.callsPerBatch);
+    // cpu[family][0 base | 1 head | 2 direct][round]
+    const cpu: Record<string, number[][]> = Object.fromEntries(triples.map((t) => [t.name, [[], [], []]]));
+    for (let round = 0; round < options.cpuBatches; round += 1) {
+      for (let f = 0; f < triples.length; f += 1) {
+        const { name, arms } = triples[(f + round) % triples.length]!;
+        for (let i = 0; i < arms.length; i += 1) {
+          const index = (i + round) % arms.length;
+          const { process, target } = arms[index]!;
+          const run = await process.calls(options.callsPerBatch, target, name);
+          if (run.failures > 0) throw new Error(`${run.failures} ${name} calls failed:\n${process.output()}`);
+          cpu[name]![index]!.push(run.cpuMs / options.callsPerBatch);
+        }
       }
     }
 
@@ -207,9 +210,8 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
         firstRequestCpu: pairedCold('firstRequestCpu'),
         ...(counts === undefined ? {} : { instructions: spread(pairedRatios(counts['1']!, counts['0']!)) }),
       },
-      families: [...ready.prepared].map(([name, { prepared }]) => {
-        const directId = directArms.get(JSON.stringify(prepared.direct))!;
-        const [b, h, d] = [cpu[`0:${name}`]!, cpu[`1:${name}`]!, cpu[directId]!];
+      families: triples.map(({ name }) => {
+        const [b, h, d] = cpu[name]! as [number[], number[], number[]];
         return {
           name,
           baseMs: median(b),

@@ -127,6 +127,10 @@ export function buildReport(m: Measurements): Report {
   const withSourceMaps = summary(ARM.brokerWithSourceMaps);
 
   const warm = m.warm;
+  const pairedCpu = (arm: string): Spread => {
+    const pairs = warm.cpuPairs[arm];
+    return spread(pairs === undefined ? [] : pairedRatios(pairs.subject, pairs.direct));
+  };
   const families: FamilyFigures[] = warm.families.map((family) => {
     const done = warm.work[family.name]!;
     const newConnections =
@@ -136,7 +140,7 @@ export function buildReport(m: Measurements): Report {
       direct: m.families.find((one) => one.name === family.name)?.direct ?? 'direct call',
       cpuMs: cpuPerCall(warm, family.arm),
       directCpuMs: cpuPerCall(warm, family.directArm),
-      cpu: spread(pairedRatios(warm.cpuBatches[family.arm] ?? [], warm.cpuBatches[family.directArm] ?? [])),
+      cpu: pairedCpu(family.arm),
       wall: spread(pairedRatios(warm.latencySamples[family.arm] ?? [], warm.latencySamples[family.directArm] ?? [])),
       per1000: { getSecretValue: perRequests(done.counters.getSecretValue, done.requests), newConnections: perRequests(newConnections, done.requests) },
     };
@@ -163,11 +167,7 @@ export function buildReport(m: Measurements): Report {
   const whatIf: WhatIfRow[] = [];
   const measuredWhatIfs = WHAT_IFS.filter((name) => summary(whatIfArm(name)) !== undefined);
   if (measuredWhatIfs.length > 0 || warm.latency[WARM_ARM.quiet] !== undefined) {
-    const directOfCold = warm.families[0]!.directArm;
-    const warmOf = (arm: string) => {
-      const batches = warm.cpuBatches[arm];
-      return batches === undefined ? {} : { warmCpu: spread(pairedRatios(batches, warm.cpuBatches[directOfCold] ?? [])) };
-    };
+    const warmOf = (arm: string) => (warm.cpuPairs[arm] === undefined ? {} : { warmCpu: pairedCpu(arm) });
     whatIf.push({ name: 'broker', label: 'the broker as measured', bytes: m.bundle.bytes, coldCpu: pairedCold(ARM.broker, ARM.baseline, 'cpuTotal'), ...warmOf(warm.families[0]!.arm) });
     for (const name of measuredWhatIfs) {
       whatIf.push({

@@ -121,7 +121,7 @@ function warmSection(report: Report): string[] {
   const directArms = new Map(w.families.map((family, i) => [family.directArm, report.families[i]?.direct ?? family.directArm]));
   return [
     `WARM REQUESTS (ms per call, timed in-process; ${w.rounds} interleaved rounds after ${m.options.warmWarmupRounds} untimed; CPU per call: ` +
-      `median of ${w.cpuBatches[w.families[0]!.arm]?.length ?? 0} batches of ${w.callsPerBatch}, the arms taking turns)`,
+      `median of ${w.cpuBatches[w.families[0]!.arm]?.length ?? 0} batches of ${w.callsPerBatch}, each beside a batch of its direct call)`,
     table(
       ['', 'p50', 'p90', 'p99', 'max', 'CPU/call'],
       [
@@ -131,7 +131,7 @@ function warmSection(report: Report): string[] {
         ...(w.latency[WARM_ARM.quiet] === undefined ? [] : [latencyRow('what-if: broker, logs + metrics off', WARM_ARM.quiet)]),
       ],
     ),
-    'route families, broker / direct call paired batch by batch (CPU) and round by round (wall): median [interquartile range]',
+    'route families, broker / direct call: CPU per call paired with the direct batch beside it, wall clock round by round: median [interquartile range]',
     table(
       ['route family', 'compared with', 'CPU/call ms', 'direct ms', 'CPU ratio', 'wall-clock ratio'],
       report.families.map((f) => [f.name, f.direct, ms(f.cpuMs), ms(f.directCpuMs), medianWithIqr(f.cpu), medianWithIqr(f.wall)]),

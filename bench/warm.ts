@@ -4,9 +4,9 @@
 // (bench/baseline/direct.ts), the physical limit of each family's upstream call; and optionally the
 // broker with its log and metric output off, with V8's heap capped, and the what-if builds.
 //
-// CPU per call (the target's figure): batches of back-to-back calls, the arms taking turns batch by
-// batch, the order rotating; each family's batch is paired with the direct call's batch of the same
-// round, and the report reads the ratios of those pairs. Latency: single calls timed inside their
+// CPU per call (the target's figure): batches of back-to-back calls; each arm's batch is run right
+// beside a batch of its direct call (which goes first every other round), the arms taking turns, and
+// the report reads the ratios of those pairs. Latency: single calls timed inside their
 // process around the awaited call only (IPC and event building are outside the clock), the arms taking
 // turns call by call. Work per request: a run of each family's requests while the emulators count
 // Secrets Manager calls and accepted TCP connections.
@@ -76,8 +76,13 @@ export interface WarmResult {
   /** Latency per arm (ms). */
   readonly latency: Readonly<Record<string, Summary>>;
   readonly latencySamples: Readonly<Record<string, readonly number[]>>;
-  /** CPU ms per call, one value per batch, batch i of every arm measured in the same round. */
+  /** CPU ms per call, one value per batch, by arm (a direct arm's batches are those of every pair it was in). */
   readonly cpuBatches: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Each arm's batches paired with the batch of its direct call run right beside it (before or after,
+   * alternately): `subject[i]` and `direct[i]` are one pair.
+   */
+  readonly cpuPairs: Readonly<Record<string, { readonly subject: readonly number[]; readonly direct: readonly number[] }>>;
   readonly callsPerBatch: number;
   readonly work: Readonly<Record<string, FamilyWork>>;
   /** Emulator-side counts over the timed rounds, all arms together (a reconnect anywhere shows here). */
@@ -94,6 +99,8 @@ interface Arm {
   readonly process: WarmProcess;
   readonly target: CallTarget;
   readonly family: string;
+  /** The direct arm a handler arm is paired with for CPU per call. */
+  readonly direct?: Arm;
 }
 
 export async function warmRequests(options: WarmOptions, onProgress?: (phase: string) => void): Promise<WarmResult> {
@@ -112,15 +119,18 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     for (const family of options.families) {
       const process = await start(options.brokerBundle, { ...options.env, ...family.env });
       brokers.set(family.name, process);
-      latencyArms.push({ id: familyArm(family.name), process, target: 'handler', family: family.name });
       if (!directArms.has(family.directKey)) {
         directArms.set(family.directKey, { id: directArm(family.directKey), process: direct, target: 'direct', family: family.name });
       }
+      latencyArms.push({ id: familyArm(family.name), process, target: 'handler', family: family.name, direct: directArms.get(family.directKey)! });
     }
-    latencyArms.push(...directArms.values(), { id: WARM_ARM.baseline, process: baseline, target: 'handler', family: options.baselineFamily });
+    // The baseline handler and the broker's variants serve the cold start's family, against its direct call.
+    const baselineDirect = directArms.get(options.families.find((family) => family.name === options.baselineFamily)?.directKey ?? '');
+    if (baselineDirect === undefined) throw new Error(`the baseline's family ${options.baselineFamily} is not among the route families`);
+    latencyArms.push(...directArms.values(), { id: WARM_ARM.baseline, process: baseline, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
     if (options.quietArm) {
       const quiet = await start(options.brokerBundle, { ...options.env, ...QUIET_ENV });
-      latencyArms.push({ id: WARM_ARM.quiet, process: quiet, target: 'handler', family: options.baselineFamily });
+      latencyArms.push({ id: WARM_ARM.quiet, process: quiet, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
     }
 
     const samples: Record<string, number[]> = Object.fromEntries(latencyArms.map((arm) => [arm.id, []]));
@@ -166,10 +176,11 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
         ...options.env,
         NODE_OPTIONS: [options.env.NODE_OPTIONS, options.cappedHeapFlags].filter(Boolean).join(' '),
       });
-      cpuArms.push({ id: WARM_ARM.capped, process: capped, target: 'handler', family: options.baselineFamily });
+      cpuArms.push({ id: WARM_ARM.capped, process: capped, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
     }
     for (const [whatIf, bundle] of Object.entries(options.whatIfBundles ?? {}) as [WhatIf, string][]) {
-      cpuArms.push({ id: whatIfWarmArm(whatIf), process: await start(bundle, options.env), target: 'handler', family: options.baselineFamily });
+      const process = await start(bundle, options.env);
+      cpuArms.push({ id: whatIfWarmArm(whatIf), process, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
     }
 
     onProgress?.('CPU per call');
@@ -180,12 +191,28 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       if (failures > 0) throw new Error(`${failures} warm ${arm.id} calls failed:\n${arm.process.output()}`);
     }
     const cpuBatches: Record<string, number[]> = Object.fromEntries(cpuArms.map((arm) => [arm.id, []]));
-    for (let batch = 0; batch < options.cpuBatches; batch += 1) {
-      for (let i = 0; i < cpuArms.length; i += 1) {
-        const arm = cpuArms[(i + batch) % cpuArms.length]!;
-        const run = await arm.process.calls(options.callsPerBatch, arm.target, arm.family);
-        if (run.failures > 0) throw new Error(`${run.failures} warm ${arm.id} calls failed:\n${arm.process.output()}`);
-        cpuBatches[arm.id]!.push(run.cpuMs / options.callsPerBatch);
+    const cpuPairs: Record<string, { subject: number[]; direct: number[] }> = {};
+    const batchOf = async (arm: Arm): Promise<number> => {
+      const run = await arm.process.calls(options.callsPerBatch, arm.target, arm.family);
+      if (run.failures > 0) throw new Error(`${run.failures} warm ${arm.id} calls failed:\n${arm.process.output()}`);
+      const perCall = run.cpuMs / options.callsPerBatch;
+      cpuBatches[arm.id]!.push(perCall);
+      return perCall;
+    };
+    // Each handler arm's batch right beside a batch of its direct call, which goes first every other
+    // round: the two members of a pair share the machine's state as closely as two batches can.
+    const paired = cpuArms.filter((arm) => arm.direct !== undefined);
+    for (let round = 0; round < options.cpuBatches; round += 1) {
+      for (let i = 0; i < paired.length; i += 1) {
+        const arm = paired[(i + round) % paired.length]!;
+        const pair = (cpuPairs[arm.id] ??= { subject: [], direct: [] });
+        if (round % 2 === 0) {
+          pair.subject.push(await batchOf(arm));
+          pair.direct.push(await batchOf(arm.direct!));
+        } else {
+          pair.direct.push(await batchOf(arm.direct!));
+          pair.subject.push(await batchOf(arm));
+        }
       }
     }
 
@@ -203,6 +230,7 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       latency: Object.fromEntries(latencyArms.map((arm) => [arm.id, summarize(samples[arm.id]!)])),
       latencySamples: samples,
       cpuBatches,
+      cpuPairs,
       callsPerBatch: options.callsPerBatch,
       work,
       timedRunCounters,
