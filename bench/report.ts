@@ -5,7 +5,7 @@
 import type { Measurements } from './bench.js';
 import { WHAT_IF, WHAT_IFS } from './bundle.js';
 import { ARM, byRound, whatIfArm, type ColdBreakdown, type ColdSummary } from './cold.js';
-import { pairedRatios, perRequests, round, spread, type Spread } from './stats.js';
+import { median, pairedRatios, perRequests, round, spread, type Spread } from './stats.js';
 import { amountTarget, pairedTarget, TARGETS, type Target } from './targets.js';
 import { cpuPerCall, WARM_ARM, whatIfWarmArm } from './warm.js';
 
@@ -139,7 +139,8 @@ export function buildReport(m: Measurements): Report {
       name: family.name,
       direct: m.families.find((one) => one.name === family.name)?.direct ?? 'direct call',
       cpuMs: cpuPerCall(warm, family.arm),
-      directCpuMs: cpuPerCall(warm, family.directArm),
+      // Of the direct-call process that stood beside this family's.
+      directCpuMs: median(warm.cpuPairs[family.arm]?.direct ?? []),
       cpu: pairedCpu(family.arm),
       wall: spread(pairedRatios(warm.latencySamples[family.arm] ?? [], warm.latencySamples[family.directArm] ?? [])),
       per1000: { getSecretValue: perRequests(done.counters.getSecretValue, done.requests), newConnections: perRequests(newConnections, done.requests) },

@@ -5,8 +5,8 @@
 // broker with its log and metric output off, with V8's heap capped, and the what-if builds.
 //
 // CPU per call (the target's figure): batches of back-to-back calls; each arm's batch is run right
-// beside a batch of its direct call (which goes first every other round), the arms taking turns, and
-// the report reads the ratios of those pairs. Latency: single calls timed inside their
+// beside a batch of a direct-call process of its own, with the same history (which goes first every
+// other round), the pairs taking turns, and the report reads the ratios of those pairs. Latency: single calls timed inside their
 // process around the awaited call only (IPC and event building are outside the clock), the arms taking
 // turns call by call. Work per request: a run of each family's requests while the emulators count
 // Secrets Manager calls and accepted TCP connections.
@@ -76,13 +76,13 @@ export interface WarmResult {
   /** Latency per arm (ms). */
   readonly latency: Readonly<Record<string, Summary>>;
   readonly latencySamples: Readonly<Record<string, readonly number[]>>;
-  /** CPU ms per call, one value per batch, by arm (a direct arm's batches are those of every pair it was in). */
+  /** CPU ms per call, one value per batch, by arm (and by direct-call process, "<direct arm> beside <arm>"). */
   readonly cpuBatches: Readonly<Record<string, readonly number[]>>;
   /**
-   * Each arm's batches paired with the batch of its direct call run right beside it (before or after,
-   * alternately): `subject[i]` and `direct[i]` are one pair.
+   * Each handler arm's batches paired with those of a direct-call process of its own, run right
+   * beside them (before or after, alternately): `subject[i]` and `direct[i]` are one pair.
    */
-  readonly cpuPairs: Readonly<Record<string, { readonly subject: readonly number[]; readonly direct: readonly number[] }>>;
+  readonly cpuPairs: Readonly<Record<string, { readonly subject: readonly number[]; readonly direct: readonly number[]; readonly directArm: string }>>;
   readonly callsPerBatch: number;
   readonly work: Readonly<Record<string, FamilyWork>>;
   /** Emulator-side counts over the timed rounds, all arms together (a reconnect anywhere shows here). */
@@ -184,33 +184,45 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     }
 
     onProgress?.('CPU per call');
-    // Every arm's process the same number of calls into its run first (a family's broker has served
-    // the work-per-request run, a what-if's nothing yet): JIT tiers and heap growth alike.
-    for (const arm of cpuArms) {
-      const { failures } = await arm.process.calls(Math.max(options.warmupRounds, 500), arm.target, arm.family);
-      if (failures > 0) throw new Error(`${failures} warm ${arm.id} calls failed:\n${arm.process.output()}`);
+    // Each handler arm is measured against a direct-call process of its own, which first makes as
+    // many calls as the arm's process has served: the two members of a pair have the same history
+    // (JIT tiers, heap growth, the calls between two batches), whatever else the run did with either.
+    const pairs: { arm: Arm; twin: Arm }[] = [];
+    for (const arm of cpuArms.filter((candidate) => candidate.direct !== undefined)) {
+      const twin: Arm = { id: `${arm.direct!.id} beside ${arm.id}`, process: await start(options.directBundle, options.env, 'direct'), target: 'direct', family: arm.direct!.family };
+      const { invocations } = await arm.process.stats();
+      pairs.push({ arm, twin });
+      if (invocations === 0) continue;
+      const { failures } = await twin.process.calls(invocations, twin.target, twin.family);
+      if (failures > 0) throw new Error(`${failures} warm ${twin.id} calls failed:\n${twin.process.output()}`);
     }
-    const cpuBatches: Record<string, number[]> = Object.fromEntries(cpuArms.map((arm) => [arm.id, []]));
-    const cpuPairs: Record<string, { subject: number[]; direct: number[] }> = {};
+    // Then every process the same number of calls (a what-if's has served none yet).
+    for (const { arm, twin } of pairs) {
+      for (const one of [arm, twin]) {
+        const { failures } = await one.process.calls(Math.max(options.warmupRounds, 500), one.target, one.family);
+        if (failures > 0) throw new Error(`${failures} warm ${one.id} calls failed:\n${one.process.output()}`);
+      }
+    }
+    const cpuBatches: Record<string, number[]> = {};
+    const cpuPairs: Record<string, { subject: number[]; direct: number[]; directArm: string }> = {};
     const batchOf = async (arm: Arm): Promise<number> => {
       const run = await arm.process.calls(options.callsPerBatch, arm.target, arm.family);
       if (run.failures > 0) throw new Error(`${run.failures} warm ${arm.id} calls failed:\n${arm.process.output()}`);
       const perCall = run.cpuMs / options.callsPerBatch;
-      cpuBatches[arm.id]!.push(perCall);
+      (cpuBatches[arm.id] ??= []).push(perCall);
       return perCall;
     };
-    // Each handler arm's batch right beside a batch of its direct call, which goes first every other
-    // round: the two members of a pair share the machine's state as closely as two batches can.
-    const paired = cpuArms.filter((arm) => arm.direct !== undefined);
+    // Each pair's two batches right beside each other, the direct call first every other round; the
+    // pairs take turns, the order rotating.
     for (let round = 0; round < options.cpuBatches; round += 1) {
-      for (let i = 0; i < paired.length; i += 1) {
-        const arm = paired[(i + round) % paired.length]!;
-        const pair = (cpuPairs[arm.id] ??= { subject: [], direct: [] });
+      for (let i = 0; i < pairs.length; i += 1) {
+        const { arm, twin } = pairs[(i + round) % pairs.length]!;
+        const pair = (cpuPairs[arm.id] ??= { subject: [], direct: [], directArm: arm.direct!.id });
         if (round % 2 === 0) {
           pair.subject.push(await batchOf(arm));
-          pair.direct.push(await batchOf(arm.direct!));
+          pair.direct.push(await batchOf(twin));
         } else {
-          pair.direct.push(await batchOf(arm.direct!));
+          pair.direct.push(await batchOf(twin));
           pair.subject.push(await batchOf(arm));
         }
       }
@@ -245,8 +257,12 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
   }
 }
 
-/** The median CPU per call of an arm's batches (ms), NaN when it was not measured. */
+/**
+ * The median CPU per call of an arm's batches (ms); for a direct arm, of the batches of every
+ * direct-call process that stood beside an arm; NaN when it was not measured.
+ */
 export const cpuPerCall = (result: WarmResult, arm: string): number => {
-  const batches = result.cpuBatches[arm];
-  return batches === undefined ? Number.NaN : median(batches);
+  const batches =
+    result.cpuBatches[arm] ?? Object.values(result.cpuPairs).flatMap((pair) => (pair.directArm === arm ? [...pair.direct] : []));
+  return batches.length === 0 ? Number.NaN : median(batches);
 };
