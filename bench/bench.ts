@@ -3,6 +3,7 @@
 // family side by side, and return the report (bench/report.ts judges it, bench/table.ts prints it).
 // bench/run.ts is the command line around it; test/bench runs very short ones.
 
+import { createHash } from 'node:crypto';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -196,7 +197,8 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         families: [...ready.prepared].map(([name, { prepared }]) => ({
           name,
           env: prepared.env,
-          directKey: JSON.stringify(prepared.direct),
+          // An id, not the input itself: the input carries the registration's secret.
+          directKey: `${prepared.direct.call}-${createHash('sha256').update(JSON.stringify(prepared.direct)).digest('hex').slice(0, 8)}`,
           ...(prepared.connections === undefined ? {} : { connections: prepared.connections }),
         })),
         baselineFamily: familyName(coldFamily!.family),

@@ -107,17 +107,28 @@ async function callOnce(target, familyName) {
   return { ms: performance.now() - started, ok: answered(result, family.expect) };
 }
 
-/** `n` calls back to back; the number that did not succeed. */
+/** What went wrong, without the error's message (it could quote a request): its name, code and status. */
+function describe(error) {
+  const status = error?.$metadata?.httpStatusCode;
+  return [error?.name ?? typeof error, error?.code, status === undefined ? undefined : `status ${status}`].filter(Boolean).join(' ');
+}
+
+/** `n` calls back to back; the number that did not succeed, and what the first failure was. */
 async function callsBackToBack(n, target, family) {
   let failures = 0;
+  let firstError;
   for (let i = 0; i < n; i += 1) {
     try {
-      if (!(await callOnce(target, family)).ok) failures += 1;
-    } catch {
+      if (!(await callOnce(target, family)).ok) {
+        failures += 1;
+        firstError ??= 'an answer that is not a success';
+      }
+    } catch (error) {
       failures += 1;
+      firstError ??= describe(error);
     }
   }
-  return failures;
+  return { failures, firstError };
 }
 
 /**
@@ -195,8 +206,8 @@ if (mode === 'cold') {
       case 'calls': {
         // `n` calls back to back (CPU per call, work per request); only failures and CPU are reported.
         const cpuBefore = cpuMs();
-        const failures = await callsBackToBack(message.n, message.target, message.family);
-        process.send({ failures, cpuMs: cpuMs() - cpuBefore });
+        const { failures, firstError } = await callsBackToBack(message.n, message.target, message.family);
+        process.send({ failures, cpuMs: cpuMs() - cpuBefore, firstError });
         break;
       }
       case 'stats': {
@@ -219,7 +230,7 @@ if (mode === 'cold') {
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: message.intervalUs });
         await session.post('Profiler.start');
-        const failures = await callsBackToBack(message.n, message.target, message.family);
+        const { failures } = await callsBackToBack(message.n, message.target, message.family);
         const { profile } = await session.post('Profiler.stop');
         session.disconnect();
         writeFileSync(message.file, JSON.stringify(profile));

@@ -26,6 +26,7 @@ import { lambdaEnvironment, runCold, startWarm, type CallTarget, type WarmProces
 import { median, pairedRatios, spread, type Spread } from './stats.js';
 import { iqr, table } from './table.js';
 import { REGION, SECRET_NAME, startUpstreams } from './upstream.js';
+import { failed } from './warm.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -184,7 +185,7 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
           const index = (i + round) % arms.length;
           const { process, target } = arms[index]!;
           const run = await process.calls(options.callsPerBatch, target, name);
-          if (run.failures > 0) throw new Error(`${run.failures} ${name} calls failed:\n${process.output()}`);
+          if (run.failures > 0) throw failed(run, `${name} calls`, process);
           cpu[name]![index]!.push(run.cpuMs / options.callsPerBatch);
         }
       }

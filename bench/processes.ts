@@ -140,8 +140,8 @@ export type CallTarget = 'handler' | 'direct';
 export interface WarmProcess {
   /** One timed call of a route family (bench/families.ts) through `target`. */
   call(target: CallTarget, family: string): Promise<{ ms: number; ok: boolean }>;
-  /** `n` calls back to back: failures and the CPU time they took. */
-  calls(n: number, target: CallTarget, family: string): Promise<{ failures: number; cpuMs: number }>;
+  /** `n` calls back to back: failures (and what the first was: an error's name and code) and the CPU time they took. */
+  calls(n: number, target: CallTarget, family: string): Promise<{ failures: number; cpuMs: number; firstError?: string }>;
   /** With `gc`, after a full garbage collection. */
   stats(gc?: boolean): Promise<WarmStats>;
   /** `n` calls under the V8 sampling profiler, the .cpuprofile written to `file`. */

@@ -152,15 +152,15 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       // A family's process has waited while the others ran, longer than a server keeps an idle
       // connection open (the emulators: Node's 5 s keep-alive timeout): a few calls first, so that
       // what is counted is warm requests, not a reconnect after idling.
-      const { failures: primeFailures } = await process.calls(10, 'handler', family.name);
-      if (primeFailures > 0) throw new Error(`${primeFailures} warm ${family.name} requests failed:\n${process.output()}`);
+      const prime = await process.calls(10, 'handler', family.name);
+      if (prime.failures > 0) throw failed(prime, `warm ${family.name} requests`, process);
       const before = options.counters();
       const apiBefore = family.connections?.() ?? 0;
       const statsBefore = await process.stats();
-      const { failures } = await process.calls(options.workRequests, 'handler', family.name);
+      const run = await process.calls(options.workRequests, 'handler', family.name);
       const counters = { ...difference(options.counters(), before), apiConnections: (family.connections?.() ?? 0) - apiBefore };
       const statsAfter = await process.stats();
-      if (failures > 0) throw new Error(`${failures} of ${options.workRequests} warm ${family.name} requests failed:\n${process.output()}`);
+      if (run.failures > 0) throw failed(run, `of ${options.workRequests} warm ${family.name} requests`, process);
       const opened = (kind: 'secret' | 'oidc' | 'other') => statsAfter.newConnections[kind] - statsBefore.newConnections[kind];
       work[family.name] = {
         requests: options.workRequests,
@@ -193,21 +193,21 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       const { invocations } = await arm.process.stats();
       pairs.push({ arm, twin });
       if (invocations === 0) continue;
-      const { failures } = await twin.process.calls(invocations, twin.target, twin.family);
-      if (failures > 0) throw new Error(`${failures} warm ${twin.id} calls failed:\n${twin.process.output()}`);
+      const run = await twin.process.calls(invocations, twin.target, twin.family);
+      if (run.failures > 0) throw failed(run, `warm ${twin.id} calls`, twin.process);
     }
     // Then every process the same number of calls (a what-if's has served none yet).
     for (const { arm, twin } of pairs) {
       for (const one of [arm, twin]) {
-        const { failures } = await one.process.calls(Math.max(options.warmupRounds, 500), one.target, one.family);
-        if (failures > 0) throw new Error(`${failures} warm ${one.id} calls failed:\n${one.process.output()}`);
+        const run = await one.process.calls(Math.max(options.warmupRounds, 500), one.target, one.family);
+        if (run.failures > 0) throw failed(run, `warm ${one.id} calls`, one.process);
       }
     }
     const cpuBatches: Record<string, number[]> = {};
     const cpuPairs: Record<string, { subject: number[]; direct: number[]; directArm: string }> = {};
     const batchOf = async (arm: Arm): Promise<number> => {
       const run = await arm.process.calls(options.callsPerBatch, arm.target, arm.family);
-      if (run.failures > 0) throw new Error(`${run.failures} warm ${arm.id} calls failed:\n${arm.process.output()}`);
+      if (run.failures > 0) throw failed(run, `warm ${arm.id} calls`, arm.process);
       const perCall = run.cpuMs / options.callsPerBatch;
       (cpuBatches[arm.id] ??= []).push(perCall);
       return perCall;
@@ -255,6 +255,11 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
   } finally {
     for (const process of started) await process.stop();
   }
+}
+
+/** The error for a run of calls that did not all succeed: how many, the first one's name and code, the process's output. */
+export function failed(run: { failures: number; firstError?: string }, what: string, process: WarmProcess): Error {
+  return new Error(`${run.failures} ${what} failed (the first: ${run.firstError ?? 'unknown'}):\n${process.output()}`);
 }
 
 /**

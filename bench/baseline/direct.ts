@@ -14,6 +14,7 @@ import {
   type ListAccountRolesCommandInput,
   type ListAccountsCommandInput,
 } from '@aws-sdk/client-sso';
+import { onceMore } from './once-more.js';
 
 const region = process.env.TOKEN_BROKER_OIDC_REGION ?? process.env.AWS_REGION;
 const oidc = new SSOOIDCClient({ region, maxAttempts: 1 });
@@ -42,10 +43,10 @@ async function fetchOnce(input: FetchInput): Promise<{ status: number; body: str
 
 // Each resolves to the SDK's output as the SDK gives it (its $metadata included): nothing is copied.
 export const direct = {
-  createToken: (input: CreateTokenCommandInput) => oidc.send(new CreateTokenCommand(input)),
-  listAccounts: (input: ListAccountsCommandInput) => sso.send(new ListAccountsCommand(input)),
-  listAccountRoles: (input: ListAccountRolesCommandInput) => sso.send(new ListAccountRolesCommand(input)),
-  getRoleCredentials: (input: GetRoleCredentialsCommandInput) => sso.send(new GetRoleCredentialsCommand(input)),
+  createToken: (input: CreateTokenCommandInput) => onceMore(() => oidc.send(new CreateTokenCommand(input))),
+  listAccounts: (input: ListAccountsCommandInput) => onceMore(() => sso.send(new ListAccountsCommand(input))),
+  listAccountRoles: (input: ListAccountRolesCommandInput) => onceMore(() => sso.send(new ListAccountRolesCommand(input))),
+  getRoleCredentials: (input: GetRoleCredentialsCommandInput) => onceMore(() => sso.send(new GetRoleCredentialsCommand(input))),
   fetch: fetchOnce,
 } as const;
 
