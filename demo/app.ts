@@ -12,6 +12,7 @@
 // Tokens live in memory only and are shown masked. This page never sees the client secret.
 
 import type { DemoConfig } from './config.js';
+import { portalPanel, sdkAccess, type Panel } from './portal-panel.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** sessionStorage key for the one sign-in in progress in this tab: its state, PKCE verifier and client id. */
@@ -60,6 +61,9 @@ let client: PublicClient | undefined;
 /** The tokens' client: the one the sign-in (or device authorization) was made with. */
 let tokensClientId: string | undefined;
 let refreshToken: string | undefined;
+/** For the "Your AWS access" panel: what the token is for (demo/portal-panel.ts). */
+let accessToken: string | undefined;
+let panel: Panel | undefined;
 /** The last code exchanged, kept only so "Send the used code again" can show invalid_grant. */
 let usedCode: { code: string; codeVerifier: string; clientId: string } | undefined;
 let device: { deviceCode: string; clientId: string | undefined; intervalSeconds: number; expiresAt: number } | undefined;
@@ -215,6 +219,10 @@ function showTokens(tokens: TokenResponse, grant: string, clientId: string | und
     note.hidden = true;
   }
   if (tokens.refreshToken !== undefined) refreshToken = tokens.refreshToken;
+  // The first access token of a sign-in opens "Your AWS access"; refreshed ones replace it there.
+  const first = accessToken === undefined;
+  if (tokens.accessToken !== undefined) accessToken = tokens.accessToken;
+  if (first && accessToken !== undefined) void panel?.show();
 
   setText('token-grant', grant);
   setText('token-time', clock());
@@ -483,6 +491,17 @@ async function main(): Promise<void> {
   on('reuse-code', reuseCode);
   on('start-device', startDevice);
   on('poll-now', poll);
+  if (config.portal) {
+    const access = sdkAccess(config.portal.endpoint, () => accessToken);
+    panel = portalPanel(element('portal'), access, config.portal, {
+      label: 'Sign out of IAM Identity Center',
+      async run() {
+        await access.logout();
+        accessToken = undefined;
+        return 'Signed out of IAM Identity Center: the portal’s Logout ended the session, so its tokens no longer work (Refresh tokens now answers invalid_grant).';
+      },
+    });
+  }
   if (config.deviceStartUrl === null) setText('poll-log-heading', 'The device grant is not enabled on this broker.');
   else button('start-device').disabled = false;
 

@@ -17,4 +17,23 @@ export interface DemoConfig {
    * `authority`) and the public client id. Absent when the broker has no issuer.
    */
   readonly frontDoor?: { readonly authority: string; readonly clientId: string } | null;
+  /** The cookie-session page (on its own origin), when cookie sessions are on. */
+  readonly sessionPage?: string;
+  /** The APIs the broker proxies for the cookie-session page (TOKEN_BROKER_APIS names). */
+  readonly apis?: readonly string[];
+  /**
+   * The AWS access portal through the broker (TOKEN_BROKER_PORTAL=on); absent or null when off. The
+   * cookie-session page reaches it through /bff/portal, the token pages through `endpoint`.
+   */
+  readonly portal?: DemoPortal | null;
+}
+
+/** What the "Your AWS access" panel (demo/portal-panel.ts) is told. */
+export interface DemoPortal {
+  /** The SSOClient's endpoint: `<broker>/portal`. */
+  readonly endpoint: string;
+  /** The broker's role policy (TOKEN_BROKER_PORTAL_ROLES), shown on the page. */
+  readonly roles: readonly string[];
+  /** A role of the demo user's the policy refuses, offered under "Try any role". */
+  readonly refused?: { readonly accountId: string; readonly roleName: string };
 }

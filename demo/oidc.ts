@@ -1,10 +1,13 @@
 // The front door's demo page: oidc-client-ts's UserManager, configured only with the broker's URL
 // (authority) and its public client id, as a single-page app would be. Tokens are kept in memory
 // (InMemoryWebStorage) and shown masked; the sign-in round trip's state (PKCE verifier included) is
-// the library's, in localStorage until the callback consumes it.
+// the library's, in localStorage until the callback consumes it. Once signed in, "Your AWS access"
+// (demo/portal-panel.ts) uses the access token with an SSOClient through the broker, and signs out
+// of IAM Identity Center with the library's revokeTokens() (the broker's RFC 7009 endpoint).
 
 import { ErrorResponse, InMemoryWebStorage, UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
 import type { DemoConfig } from './config.js';
+import { portalPanel, sdkAccess, type Panel } from './portal-panel.js';
 
 const element = (id: string): HTMLElement => {
   const found = document.getElementById(id);
@@ -19,6 +22,9 @@ const status = (text: string): void => {
 
 let manager: UserManager | undefined;
 let refreshes = 0;
+/** The signed-in user's access token, for "Your AWS access". */
+let accessToken: string | undefined;
+let panel: Panel | undefined;
 /** The callback URL and the library's stored state for it, kept to show what a reused code gets. */
 let usedCallback: { url: string; key: string; state: string } | undefined;
 
@@ -43,6 +49,26 @@ function showUser(user: User): void {
   element('id-token').textContent = user.id_token === undefined ? '(none: SSO OIDC sends none)' : mask(user.id_token);
   element('refresh-count').textContent = String(refreshes);
   button('refresh').disabled = user.refresh_token === undefined;
+  const first = accessToken === undefined;
+  accessToken = user.access_token;
+  if (first) void panel?.show();
+}
+
+/**
+ * revokeTokens(): the library sends the access token, then the refresh token, to the broker's
+ * revocation endpoint, which ends the Identity Center session. The library then forgets the refresh
+ * token; the page puts it back, so that Refresh shows what a revoked one gets (invalid_grant).
+ */
+async function signOut(): Promise<string> {
+  const before = await manager!.getUser();
+  await manager!.revokeTokens();
+  const after = await manager!.getUser();
+  if (after !== null && before?.refresh_token) {
+    after.refresh_token = before.refresh_token;
+    await manager!.storeUser(after);
+  }
+  accessToken = undefined;
+  return 'Signed out of IAM Identity Center: revokeTokens() sent both tokens to the broker’s revocation endpoint (RFC 7009), which ended the session. Refresh now fails with invalid_grant.';
 }
 
 async function start(): Promise<void> {
@@ -62,6 +88,13 @@ async function start(): Promise<void> {
     scope: config.scopes.join(' '),
     userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
   });
+
+  if (config.portal) {
+    panel = portalPanel(element('portal'), sdkAccess(config.portal.endpoint, () => accessToken), config.portal, {
+      label: 'Sign out of IAM Identity Center (revokeTokens)',
+      run: signOut,
+    });
+  }
 
   const params = new URLSearchParams(window.location.search);
   if (params.has('code') || params.has('error')) {

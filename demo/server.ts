@@ -1,5 +1,8 @@
 // The demo frontend's server for `npm start`: a static site on its own origin (not the broker's), so
 // the browser applies CORS to every call the page makes to the broker, as it would in production.
+// Two of them run: the token pages (the JSON API's and the front door's) and, on an origin of its
+// own, the cookie-session page: a cookie-session origin may not acquire tokens, so the two kinds of
+// page cannot share one.
 // demo/app.ts is bundled with esbuild once, at start (a build error stops `npm start`); the page
 // reads the broker URL and its redirect URI from GET /config.json, which stays 503 until configure()
 // is called (the client is registered after this server listens: its redirect URI needs this
@@ -24,6 +27,9 @@ export interface DemoFrontend {
   close(): Promise<void>;
 }
 
+/** Which pages a demo server serves: the token pages, or the cookie-session page (at / and /session). */
+export type DemoPages = 'tokens' | 'session';
+
 interface Asset {
   readonly type: string;
   readonly body: string;
@@ -45,21 +51,23 @@ const bundle = async (entry: string): Promise<string> => {
   return built.outputFiles[0]!.text;
 };
 
-async function loadAssets(): Promise<Record<string, Asset>> {
-  // demo/oidc.ts: the front door's page, signing in with oidc-client-ts (bundled in); demo/session.ts:
-  // the cookie-session page (issue 11), its own callback (/session itself).
-  const [app, oidc, session] = await Promise.all([bundle('./app.ts'), bundle('./oidc.ts'), bundle('./session.ts')]);
+async function loadAssets(pages: DemoPages): Promise<Record<string, Asset>> {
+  const style: Asset = { type: 'text/css; charset=utf-8', body: await readFile(here('./style.css'), 'utf8') };
+  if (pages === 'session') {
+    // demo/session.ts: the cookie-session page, its own callback (/session itself).
+    const sessionHtml: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./session.html'), 'utf8') };
+    return { '/': sessionHtml, '/session': sessionHtml, '/session.js': { type: 'text/javascript; charset=utf-8', body: await bundle('./session.ts') }, '/style.css': style };
+  }
+  // demo/oidc.ts: the front door's page, signing in with oidc-client-ts (bundled in).
+  const [app, oidc] = await Promise.all([bundle('./app.ts'), bundle('./oidc.ts')]);
   const html: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./index.html'), 'utf8') };
-  const sessionHtml: Asset = { type: 'text/html; charset=utf-8', body: await readFile(here('./session.html'), 'utf8') };
   return {
     '/': html,
     '/callback': html,
     '/app.js': { type: 'text/javascript; charset=utf-8', body: app },
     '/oidc.html': { type: 'text/html; charset=utf-8', body: await readFile(here('./oidc.html'), 'utf8') },
     '/oidc.js': { type: 'text/javascript; charset=utf-8', body: oidc },
-    '/style.css': { type: 'text/css; charset=utf-8', body: await readFile(here('./style.css'), 'utf8') },
-    '/session': sessionHtml,
-    '/session.js': { type: 'text/javascript; charset=utf-8', body: session },
+    '/style.css': style,
   };
 }
 
@@ -73,8 +81,8 @@ function configFor(config: DemoConfig, redirectUris: readonly string[], host: st
   return here === undefined ? config : { ...config, redirectUri: here };
 }
 
-export async function startDemoFrontend(options: { port: number; host?: string }): Promise<DemoFrontend> {
-  const assets = await loadAssets();
+export async function startDemoFrontend(options: { port: number; host?: string; pages?: DemoPages }): Promise<DemoFrontend> {
+  const assets = await loadAssets(options.pages ?? 'tokens');
   const host = options.host ?? '127.0.0.1';
   let config: DemoConfig | undefined;
   let redirectUris: readonly string[] = [];
@@ -103,6 +111,10 @@ export async function startDemoFrontend(options: { port: number; host?: string }
       else reply(200, 'application/json', JSON.stringify(configFor(config, redirectUris, req.headers.host)));
     } else if (path === '/favicon.ico') {
       reply(204, 'text/plain', '');
+    } else if (path === '/session' && config?.sessionPage !== undefined && assets[path] === undefined) {
+      // The cookie-session page lives on an origin of its own.
+      res.writeHead(302, { ...headers, location: config.sessionPage, 'content-length': 0 });
+      res.end();
     } else {
       const asset = assets[path];
       if (asset === undefined) reply(404, 'text/plain; charset=utf-8', 'Not Found\n');

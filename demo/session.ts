@@ -1,127 +1,152 @@
-// The cookie-session demo (issue 11): the token broker as this page's token handler. The page calls
-// only the broker's /bff routes, with `credentials: 'include'` and the `x-token-broker-csrf: 1`
-// header; the broker keeps the refresh token, PKCE verifier and state in encrypted HttpOnly cookies.
-// The page holds the access token in memory only (shown masked), and on load asks whether it came
-// back from a sign-in (POST /bff/login/end with its URL) or already has a session (GET /bff/session,
-// then POST /bff/refresh for an access token).
+// The cookie-session demo: the token broker as this page's backend-for-frontend. The page uses the
+// broker's browser module (browser/session.ts): sign in, come back, refresh across tabs, call an API
+// through the broker, list "Your AWS access" through the broker's access portal routes, sign out. It
+// holds no token: the broker keeps them in HttpOnly cookies and adds the access token itself.
 
+import { BrokerSessionError, createSessionClient, type SessionClient, type SessionStatus } from '../browser/session.js';
 import type { DemoConfig } from './config.js';
 
-interface Answer {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
-let brokerUrl = '';
-let accessToken: string | undefined;
+let session: SessionClient;
 let refreshes = 0;
+/** The broker serves "Your AWS access" (/bff/portal). */
+let portal = false;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-/** Every /bff call: the session cookies travel with it, and the CSRF header forces a preflight. */
-async function bff(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${brokerUrl}${path}`, {
-    method,
-    credentials: 'include',
-    headers: { 'x-token-broker-csrf': '1', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
-    ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-const mask = (token: string): string => `${token.slice(0, 6)}…${token.slice(-4)} (${token.length} characters)`;
-
-function show(state: { signedIn: boolean; message: string; sessionEndsAt?: unknown }): void {
+function show(state: { signedIn: boolean; message: string; status?: SessionStatus }): void {
   $('session-status').textContent = state.message;
   $('session-status').dataset.signedIn = String(state.signedIn);
   $<HTMLButtonElement>('session-sign-in').disabled = state.signedIn;
-  $<HTMLButtonElement>('session-refresh').disabled = !state.signedIn;
-  $<HTMLButtonElement>('session-log-out').disabled = !state.signedIn;
-  $('session-access-token').textContent = accessToken === undefined ? 'none' : mask(accessToken);
+  for (const id of ['session-refresh', 'session-log-out', 'session-call-api']) $<HTMLButtonElement>(id).disabled = !state.signedIn;
   $('session-refreshes').textContent = String(refreshes);
-  if (typeof state.sessionEndsAt === 'number') $('session-ends').textContent = new Date(state.sessionEndsAt * 1000).toLocaleString();
-  if (!state.signedIn) $('session-ends').textContent = '–';
+  const { sessionExpiresAt, accessTokenExpiresAt } = state.status ?? {};
+  $('session-ends').textContent = state.signedIn && sessionExpiresAt !== undefined ? new Date(sessionExpiresAt * 1000).toLocaleString() : '–';
+  $('session-expires-in').textContent = state.signedIn && accessTokenExpiresAt !== undefined ? new Date(accessTokenExpiresAt * 1000).toLocaleTimeString() : '–';
 }
 
-function showError(answer: Answer): void {
+function showError(error: unknown): void {
   $('session-error').hidden = false;
-  $('session-error-code').textContent = `${answer.status} ${String(answer.body.error ?? '')}`;
-  $('session-error-description').textContent = String(answer.body.error_description ?? '');
-}
-
-function keepAccessToken(body: Record<string, unknown>): void {
-  accessToken = typeof body.accessToken === 'string' ? body.accessToken : undefined;
-  $('session-expires-in').textContent = typeof body.expiresIn === 'number' ? `${body.expiresIn} s` : '–';
-}
-
-/**
- * A fresh access token. Two tabs may refresh at once while SSO OIDC rotates the refresh token: the
- * one that loses gets 401 session_expired, but the broker kept the winner's cookie, so the page asks
- * whether the session lives on and retries once.
- */
-async function refresh(): Promise<boolean> {
-  let answer = await bff('POST', '/bff/refresh');
-  if (answer.status === 401 && (await bff('GET', '/bff/session')).body.isLoggedIn === true) {
-    answer = await bff('POST', '/bff/refresh');
+  if (error instanceof BrokerSessionError) {
+    $('session-error-code').textContent = `${error.status} ${String(error.body.error ?? '')}`;
+    $('session-error-description').textContent = String(error.body.error_description ?? '');
+  } else {
+    $('session-error-code').textContent = 'error';
+    $('session-error-description').textContent = String(error);
   }
-  if (answer.status !== 200) {
-    accessToken = undefined;
-    if (answer.status !== 401) showError(answer);
-    show({ signedIn: false, message: 'Not signed in (the session has ended).' });
-    return false;
-  }
-  refreshes += 1;
-  keepAccessToken(answer.body);
-  return true;
 }
 
 async function onLoad(): Promise<void> {
   const config = (await (await fetch('/config.json')).json()) as DemoConfig;
-  brokerUrl = config.brokerUrl;
-  const url = new URL(location.href);
-  if (url.searchParams.has('code') || url.searchParams.has('error')) {
-    const end = await bff('POST', '/bff/login/end', { pageUrl: location.href });
-    // The code, state and iss have done their work: off the address bar and the history.
-    history.replaceState(null, '', url.pathname);
-    if (end.status !== 200) {
-      showError(end);
-      show({ signedIn: false, message: 'Not signed in.' });
-      return;
-    }
-    keepAccessToken(end.body);
-    show({ signedIn: true, message: 'Signed in.', sessionEndsAt: end.body.sessionExpiresAt });
+  session = createSessionClient({ broker: config.brokerUrl });
+  portal = config.portal != null;
+  const [api] = config.apis ?? [];
+  if (api !== undefined) {
+    $('session-api').hidden = false;
+    $('session-api-path').textContent = `${config.brokerUrl}/bff/api/${api}/whoami`;
+    $('session-call-api').addEventListener('click', () => void callApi(api));
+  }
+  let returned: SessionStatus | undefined;
+  try {
+    returned = await session.handleRedirect();
+  } catch (error) {
+    showError(error);
+    show({ signedIn: false, message: 'Not signed in.' });
     return;
   }
-  const session = await bff('GET', '/bff/session');
-  if (session.body.isLoggedIn === true && (await refresh())) {
-    show({ signedIn: true, message: 'Signed in (session restored from its cookie).', sessionEndsAt: session.body.sessionExpiresAt });
-  } else {
-    show({ signedIn: false, message: 'Not signed in.' });
+  if (returned !== undefined) {
+    show({ signedIn: true, message: 'Signed in.', status: returned });
+    await showAccess();
+    return;
   }
+  const status = await session.status();
+  if (!status.isLoggedIn) return show({ signedIn: false, message: 'Not signed in.' });
+  // A tab opened on an existing session: a fresh access token, taking turns with the other tabs.
+  const restored = await session.refresh({ force: true });
+  refreshes += 1;
+  show({ signedIn: restored.isLoggedIn, message: restored.isLoggedIn ? 'Signed in (session restored from its cookie).' : 'Not signed in.', status: restored });
+  if (restored.isLoggedIn) await showAccess();
+}
+
+interface Account {
+  readonly accountId: string;
+  readonly accountName?: string;
+}
+
+/** "Your AWS access": the accounts and roles through /bff/portal, each role with a button for its credentials. */
+async function showAccess(): Promise<void> {
+  if (!portal) return;
+  const response = await session.call('/bff/portal/assignment/accounts');
+  if (!response.ok) return;
+  const { accountList } = (await response.json()) as { accountList: Account[] };
+  const items: HTMLLIElement[] = [];
+  for (const account of accountList) {
+    const item = document.createElement('li');
+    item.textContent = `${account.accountName ?? account.accountId} (${account.accountId}): `;
+    item.dataset.accountId = account.accountId;
+    const roles = await session.call(`/bff/portal/assignment/roles?account_id=${encodeURIComponent(account.accountId)}`);
+    const { roleList } = (await roles.json()) as { roleList: { roleName: string }[] };
+    for (const { roleName } of roleList) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = roleName;
+      button.addEventListener('click', () => void showCredentials(account.accountId, roleName));
+      item.append(button);
+    }
+    items.push(item);
+  }
+  // All at once, when every account's roles are known.
+  $('session-aws-accounts').replaceChildren(...items);
+  $('session-aws').hidden = false;
+}
+
+/** Role credentials: the access key id and expiry shown, the secret parts never. */
+async function showCredentials(accountId: string, roleName: string): Promise<void> {
+  const query = new URLSearchParams({ account_id: accountId, role_name: roleName });
+  const response = await session.call(`/bff/portal/federation/credentials?${query.toString()}`);
+  const note = $('session-aws-credentials');
+  note.hidden = false;
+  if (!response.ok) {
+    note.textContent = `${response.status}: ${((await response.json()) as { error_description?: string }).error_description ?? ''}`;
+    return;
+  }
+  const { roleCredentials } = (await response.json()) as { roleCredentials: { accessKeyId: string; expiration: number } };
+  note.textContent = `Credentials for ${roleName} in ${accountId}: access key ${roleCredentials.accessKeyId.slice(0, 8)}…, until ${new Date(roleCredentials.expiration).toLocaleTimeString()}.`;
+}
+
+async function callApi(api: string): Promise<void> {
+  const response = await session.fetch(api, 'whoami?from=demo', { headers: { accept: 'application/json' } });
+  $('session-api-answer').hidden = false;
+  $('session-api-answer').textContent = `${response.status}\n${await response.text()}`;
+  if (response.status === 401) show({ signedIn: false, message: 'Not signed in (the session has ended).' });
 }
 
 $('session-sign-in').addEventListener('click', () => {
   void (async () => {
-    const start = await bff('POST', '/bff/login/start', { redirectUri: `${location.origin}/session` });
-    if (start.status !== 200) return showError(start);
-    location.assign(String(start.body.authorizationUrl));
-  })();
+    const config = (await (await fetch('/config.json')).json()) as DemoConfig;
+    await session.signIn({ redirectUri: `${location.origin}/session`, scope: config.scopes.join(' ') });
+  })().catch(showError);
 });
 
 $('session-refresh').addEventListener('click', () => {
   void (async () => {
-    if (await refresh()) show({ signedIn: true, message: 'Signed in: access token refreshed.' });
+    try {
+      const status = await session.refresh({ force: true });
+      refreshes += 1;
+      show(status.isLoggedIn ? { signedIn: true, message: 'Signed in: access token refreshed.', status } : { signedIn: false, message: 'Not signed in (the session has ended).' });
+    } catch (error) {
+      showError(error);
+      show({ signedIn: false, message: 'Not signed in (the session has ended).' });
+    }
   })();
 });
 
 $('session-log-out').addEventListener('click', () => {
   void (async () => {
-    const out = await bff('POST', '/bff/logout');
-    accessToken = undefined;
+    const out = await session.signOut();
     $('session-logout-note').hidden = false;
-    $('session-logout-note').textContent = String(out.body.description ?? '');
-    show({ signedIn: false, message: 'Signed out.' });
+    $('session-logout-note').textContent = String(out.description ?? '');
+    $('session-aws').hidden = true;
+    show({ signedIn: false, message: out.identityCenterSignedOut === true ? 'Signed out (IAM Identity Center too).' : 'Signed out.' });
   })();
 });
 

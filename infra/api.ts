@@ -28,7 +28,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ARecord, AaaaRecord, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
-import { ROUTE_DOCS, routeIdOf, type RouteId, type RouteKey } from '../lambda/edge/routes.js';
+import { ROUTE_DOCS } from '../lambda/edge/route-docs.js';
+import { routeIdOf, type RouteId, type RouteKey } from '../lambda/edge/routes.js';
 import type { CustomDomain } from './props.js';
 
 export const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;

@@ -9,7 +9,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { GRANT_TYPES, type GrantType } from '../lambda/core/config.js';
 import { maxRotationDays } from './props.js';
-import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, type Checked } from './validation.js';
+import { checkBaseUrl, checkEach, checkOrigin, checkRedirectUri, checkRegion, checkRoleRule, type Checked } from './validation.js';
 
 /** Reports for one key: problems stop the synthesis, notes are printed as warnings. */
 interface Report {
@@ -181,10 +181,18 @@ export const CONTEXT_FIELDS = {
   issuer: baseUrl(),
   startUrl: baseUrl('https://d-1234567890.awsapps.com/start'),
   publicClientId: matching(/^[\x21-\x7e]{1,128}$/, '1 to 128 visible ASCII characters, such as token-broker'),
-  // Cookie sessions (docs/token-handler.md), off unless on; sessionMaxAgeSeconds goes with it.
+  // Cookie sessions (docs/token-handler.md), off unless on; the keys after it go with it, and
+  // sessionOrigins is required with it (the origins of the SPAs that use cookie sessions).
   cookieSessions: onOrOff,
+  sessionOrigins: listOf(checkOrigin),
+  pageTokens: matching(/^(none|access)$/, 'none or access'),
+  // The bearer proxy's APIs, as TOKEN_BROKER_APIS takes them: name=https://api.example.com/base [METHOD ...], comma-separated.
+  apis: matching(/^[a-z0-9][^\n]{0,4000}$/, 'name=https://api.example.com/base [METHOD ...], comma-separated'),
   // Identity Center sessions last from 15 minutes to 90 days (config.ts has the same range).
   sessionMaxAgeSeconds: numberIn(300, 90 * 86400, true),
+  // The access portal through the broker (docs/portal.md), on when its role policy is given:
+  // accountId/roleName items, * for any account.
+  portalRoles: listOf(checkRoleRule),
   // A hosted zone instead of certificateArn: the construct makes the certificate and alias records.
   hostedZoneId: matching(HOSTED_ZONE_ID, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ'),
   hostedZoneName: matching(DOMAIN_NAME, "the hosted zone's DNS name such as example.com"),
@@ -205,7 +213,16 @@ type ReadValues = { -readonly [K in ContextKey]?: NonNullable<ReturnType<Fields[
  */
 export type ContextSettings = Omit<
   ReadValues,
-  'logRetentionDays' | 'domainName' | 'certificateArn' | 'cookieSessions' | 'sessionMaxAgeSeconds' | 'hostedZoneId' | 'hostedZoneName'
+  | 'logRetentionDays'
+  | 'domainName'
+  | 'certificateArn'
+  | 'cookieSessions'
+  | 'sessionMaxAgeSeconds'
+  | 'sessionOrigins'
+  | 'pageTokens'
+  | 'apis'
+  | 'hostedZoneId'
+  | 'hostedZoneName'
 > & {
   readonly logRetention?: RetentionDays;
   /** A certificate ARN, or (for cookie sessions) a hosted zone to make the certificate and records in. */
@@ -214,8 +231,13 @@ export type ContextSettings = Omit<
     readonly certificateArn?: string;
     readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
   };
-  /** Cookie sessions: on, with an optional session max age in seconds. */
-  readonly cookieSessions?: { readonly sessionMaxAgeSeconds?: number };
+  /** Cookie sessions: on, with their origins, and optionally the session max age, page tokens and the proxy's APIs. */
+  readonly cookieSessions?: {
+    readonly origins: readonly string[];
+    readonly sessionMaxAgeSeconds?: number;
+    readonly pageTokens?: 'none' | 'access';
+    readonly apis?: Readonly<Record<string, { readonly url: string; readonly methods?: readonly string[] }>>;
+  };
 };
 
 export class ContextError extends Error {
@@ -272,8 +294,11 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
         'cookies set by the execute-api domain are third-party to the SPA',
     );
   }
-  if (!cookieSessions && present(CONTEXT_KEYS.sessionMaxAgeSeconds)) {
-    problems.push(`${CONTEXT_KEYS.sessionMaxAgeSeconds} only applies with ${CONTEXT_KEYS.cookieSessions}=on`);
+  for (const key of [CONTEXT_KEYS.sessionMaxAgeSeconds, CONTEXT_KEYS.sessionOrigins, CONTEXT_KEYS.pageTokens, CONTEXT_KEYS.apis]) {
+    if (!cookieSessions && present(key)) problems.push(`${key} only applies with ${CONTEXT_KEYS.cookieSessions}=on`);
+  }
+  if (cookieSessions && !present(CONTEXT_KEYS.sessionOrigins)) {
+    problems.push(`${CONTEXT_KEYS.cookieSessions}=on needs ${CONTEXT_KEYS.sessionOrigins}: the origins of the SPAs that use cookie sessions, apart from ${CONTEXT_KEYS.allowedOrigins}`);
   }
   if (!hasZone && present(CONTEXT_KEYS.domainName) !== present(CONTEXT_KEYS.certificateArn)) {
     problems.push(`${CONTEXT_KEYS.domainName} and ${CONTEXT_KEYS.certificateArn} go together: give both or neither`);
@@ -289,6 +314,9 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
     certificateArn,
     cookieSessions: _cookieSessions,
     sessionMaxAgeSeconds,
+    sessionOrigins,
+    pageTokens,
+    apis,
     hostedZoneId,
     hostedZoneName,
     ...rest
@@ -300,8 +328,28 @@ export function readContext(get: ContextReader, notes: string[] = []): ContextSe
     ...(domainName !== undefined && hostedZoneId !== undefined && hostedZoneName !== undefined
       ? { customDomain: { domainName, hostedZone: { hostedZoneId, zoneName: hostedZoneName } } }
       : {}),
-    ...(cookieSessions ? { cookieSessions: sessionMaxAgeSeconds === undefined ? {} : { sessionMaxAgeSeconds } } : {}),
+    ...(cookieSessions
+      ? {
+          cookieSessions: {
+            origins: sessionOrigins ?? [],
+            ...(sessionMaxAgeSeconds === undefined ? {} : { sessionMaxAgeSeconds }),
+            ...(pageTokens === undefined ? {} : { pageTokens: pageTokens as 'none' | 'access' }),
+            ...(apis === undefined ? {} : { apis: apisOf(apis) }),
+          },
+        }
+      : {}),
   };
+}
+
+/** The `apis` key's list as the construct's prop; its values are checked by the function's own configuration check. */
+function apisOf(text: string): Record<string, { url: string; methods?: string[] }> {
+  const apis: Record<string, { url: string; methods?: string[] }> = {};
+  for (const entry of text.split(',').map((item) => item.trim()).filter((item) => item !== '')) {
+    const eq = entry.indexOf('=');
+    const [url = '', ...methods] = entry.slice(eq + 1).trim().split(/\s+/);
+    apis[entry.slice(0, eq).trim()] = { url, ...(methods.length === 0 ? {} : { methods }) };
+  }
+  return apis;
 }
 
 /** Context keys that look like ours (no namespace) but are not: most likely typos, silently ignored otherwise. */

@@ -10,7 +10,8 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ConfigError, DEFAULTS, ENV, FUNCTION_TIMEOUT_MS, loadConfig, type GrantType } from '../lambda/core/config.js';
 import { codeOf, FUNCTION_DEFAULTS } from './bundling.js';
-import { frontDoorOf, sessionMaxAgeOf, TokenBrokerPropsError, type TokenBrokerProps } from './props.js';
+import { SESSION_DEFAULTS } from '../lambda/core/session-config.js';
+import { frontDoorOf, sessionMaxAgeOf, TokenBrokerPropsError, type CookieSessionsProps, type TokenBrokerProps } from './props.js';
 
 /**
  * The request deadline plus the time to write the answer (lambda/core/config.ts FUNCTION_TIMEOUT_MS:
@@ -107,11 +108,28 @@ function environmentOf({ props, grantTypes, secretId, oidcRegion, cookieKeysSecr
     env[ENV.cookieSessions] = 'on';
     env[ENV.cookieKeysSecretId] = cookieKeysSecret.secretFullArn ?? cookieKeysSecret.secretArn;
     env[ENV.sessionMaxAgeSeconds] = String(sessionMaxAgeOf(props).toSeconds());
+    Object.assign(env, sessionEnvironmentOf(props.cookieSessions));
+  }
+  // The access portal and its role policy (checked with the props: at least one rule).
+  if (props.portal !== undefined) {
+    env[ENV.portal] = 'on';
+    env[ENV.portalRoles] = props.portal.roles.map((item) => item.trim()).join(',');
   }
   // Checked here with the given issuer or a stand-in for the API's URL.
   checkWithCore(frontDoor === undefined ? env : { ...env, [ENV.issuer]: frontDoor.issuer ?? FRONT_DOOR_ISSUER_STAND_IN });
   // No NODE_OPTIONS=--enable-source-maps: it reads the map at every cold start (BUNDLING).
   return env;
+}
+
+/** The cookie sessions' own variables (core/session-config.ts): session origins, page tokens, the proxy's APIs. */
+function sessionEnvironmentOf(sessions: CookieSessionsProps): Record<string, string> {
+  const apis = Object.entries(sessions.apis ?? {}).map(([name, api]) => [`${name}=${api.url}`, ...(api.methods ?? [])].join(' '));
+  return {
+    [ENV.sessionOrigins]: sessions.origins.join(','),
+    [ENV.pageTokens]: sessions.pageTokens ?? SESSION_DEFAULTS.pageTokens,
+    ...(apis.length === 0 ? {} : { [ENV.apis]: apis.join(',') }),
+    ...(sessions.apiTimeout === undefined ? {} : { [ENV.apiTimeoutMs]: String(sessions.apiTimeout.toMilliseconds()) }),
+  };
 }
 
 /** The prop each of the function's variables comes from, for messages. */
@@ -127,6 +145,11 @@ const PROP_OF_ENV: Readonly<Record<string, string>> = {
   [ENV.issuer]: 'frontDoor.issuer',
   [ENV.startUrl]: 'frontDoor.startUrl',
   [ENV.publicClientId]: 'frontDoor.publicClientId',
+  [ENV.sessionOrigins]: 'cookieSessions.origins',
+  [ENV.pageTokens]: 'cookieSessions.pageTokens',
+  [ENV.apis]: 'cookieSessions.apis',
+  [ENV.apiTimeoutMs]: 'cookieSessions.apiTimeout',
+  [ENV.portalRoles]: 'portal.roles',
 };
 
 /** Runs the core's configuration check on what the construct sets; tokens get stand-in values. */

@@ -8,6 +8,7 @@ export {
   type TokenBrokerRotation,
   type TokenBrokerDashboardOptions,
   type TokenBrokerFrontDoorOptions,
+  type TokenBrokerPortalProps,
   type CustomDomain,
   type CookieSessionsProps,
   type TokenBrokerCookieKeys,

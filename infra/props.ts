@@ -11,8 +11,8 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IHostedZone } from 'aws-cdk-lib/aws-route53';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { DEFAULTS, GRANT_TYPES, timeBudgetProblem, type GrantType } from '../lambda/core/config.js';
-import { checkEach, checkOrigin, checkRedirectUri, checkRegion } from './validation.js';
+import { DEFAULTS, GRANT_TYPES, timeBudgetProblem, type ApiMethod, type GrantType, type PageTokens } from '../lambda/core/config.js';
+import { checkEach, checkOrigin, checkRedirectUri, checkRegion, checkRoleRule } from './validation.js';
 
 export interface TokenBrokerProps {
   /** Browser origins allowed to call the broker (CORS is answered by the function). Default: none. */
@@ -90,6 +90,23 @@ export interface TokenBrokerProps {
    * the SPA). Creates the cookie keys secret and its rotation. Default: off.
    */
   readonly cookieSessions?: CookieSessionsProps;
+  /**
+   * The AWS access portal through the broker (docs/portal.md): GET /portal/assignment/accounts,
+   * /portal/assignment/roles, /portal/federation/credentials and POST /portal/logout, for an
+   * SSOClient, boto3 or the AWS CLI with its endpoint at `<broker>/portal`, under a role policy.
+   * Default: off.
+   */
+  readonly portal?: TokenBrokerPortalProps;
+}
+
+/** The access portal's settings (TOKEN_BROKER_PORTAL, TOKEN_BROKER_PORTAL_ROLES). */
+export interface TokenBrokerPortalProps {
+  /**
+   * The role policy: the roles web apps may get credentials for, each `accountId/roleName`, with `*`
+   * as the account for any account (`111122223333/PowerUserAccess`; `*` then `/ReadOnlyAccess`).
+   * Required, at least one: there is no default that allows every role the user may enter.
+   */
+  readonly roles: readonly string[];
 }
 
 /** The front door's settings (TOKEN_BROKER_ISSUER, _START_URL, _PUBLIC_CLIENT_ID). */
@@ -118,8 +135,31 @@ export interface CustomDomain {
   readonly hostedZone?: IHostedZone;
 }
 
+/** One API of the bearer proxy (/bff/api/<name>/...): its base URL and the methods it takes through the broker. */
+export interface CookieSessionApi {
+  /** https (http only for loopback), no query or fragment; the proxied path is appended. */
+  readonly url: string;
+  /** Default: GET only. */
+  readonly methods?: readonly ApiMethod[];
+}
+
 /** Cookie sessions' settings. */
 export interface CookieSessionsProps {
+  /**
+   * The origins of the SPAs that use cookie sessions (TOKEN_BROKER_SESSION_ORIGINS). Only they may
+   * call the /bff routes, and no route that acquires a token answers them; none of them may be in
+   * `allowedOrigins`, and `redirectUris` must hold one on them (sign-in comes back there).
+   */
+  readonly origins: readonly string[];
+  /**
+   * What page script receives from login/end and refresh: `none` (no token at all; the page calls
+   * APIs through the broker) or `access` (the access token too). Default: `none`.
+   */
+  readonly pageTokens?: PageTokens;
+  /** The bearer proxy's APIs by name (TOKEN_BROKER_APIS): /bff/api/<name>/... Default: none. */
+  readonly apis?: Readonly<Record<string, CookieSessionApi>>;
+  /** Deadline of one proxied API call, within the request's. Default: 8 s. */
+  readonly apiTimeout?: Duration;
   /** How long a session lasts from sign-in: the Identity Center session duration. Default: 8 hours. */
   readonly sessionMaxAge?: Duration;
   /**
@@ -290,6 +330,7 @@ export function checkProps(props: TokenBrokerProps): CheckedProps {
     problems.push('customDomain needs a certificate or a hostedZone to make one in');
   }
   if (props.cookieSessions !== undefined) problems.push(...cookieSessionProblems(props));
+  problems.push(...portalProblems(props));
 
   if (problems.length > 0) throw new TokenBrokerPropsError(problems);
   return {
@@ -333,4 +374,18 @@ function cookieSessionProblems(props: TokenBrokerProps): string[] {
     }
   }
   return problems;
+}
+
+/** The access portal's props: a role policy of at least one rule, each one the function would read. */
+function portalProblems(props: TokenBrokerProps): string[] {
+  if (props.portal === undefined) return [];
+  const roles = props.portal.roles as readonly string[] | undefined;
+  if (roles === undefined || roles.filter((item) => Token.isUnresolved(item) || item.trim() !== '').length === 0) {
+    return [
+      'portal.roles must list at least one role web apps may get credentials for (accountId/roleName, or */roleName ' +
+        'for any account, e.g. */ReadOnlyAccess): the role policy has no default that allows every role',
+    ];
+  }
+  const { problems } = checkEach(roles.filter((item) => !Token.isUnresolved(item)), checkRoleRule);
+  return problems.map((problem) => `portal.roles: ${problem}`);
 }

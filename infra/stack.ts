@@ -9,7 +9,9 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { PORTAL_BASE_PATH } from '../lambda/edge/routes.js';
 import { readContext, unknownContextKeys, type ContextSettings } from './context.js';
+import type { CookieSessionApi } from './props.js';
 import { DEFAULT_THROTTLE, TokenBroker } from './token-broker.js';
 
 export const STACK_NAME = 'TokenBroker';
@@ -85,13 +87,17 @@ export class TokenBrokerStack extends Stack {
                 ? {}
                 : { hostedZone: HostedZone.fromHostedZoneAttributes(this, 'HostedZone', settings.customDomain.hostedZone) }),
             },
+      portal: settings.portalRoles === undefined ? undefined : { roles: settings.portalRoles },
       cookieSessions:
         settings.cookieSessions === undefined
           ? undefined
           : {
+              origins: settings.cookieSessions.origins,
               ...(settings.cookieSessions.sessionMaxAgeSeconds === undefined
                 ? {}
                 : { sessionMaxAge: Duration.seconds(settings.cookieSessions.sessionMaxAgeSeconds) }),
+              ...(settings.cookieSessions.pageTokens === undefined ? {} : { pageTokens: settings.cookieSessions.pageTokens }),
+              ...(settings.cookieSessions.apis === undefined ? {} : { apis: settings.cookieSessions.apis as Record<string, CookieSessionApi> }),
             },
     });
 
@@ -117,6 +123,12 @@ export class TokenBrokerStack extends Stack {
       new CfnOutput(this, 'FrontDoorRedirectUri', {
         description: 'Register this redirect URI with SSO OIDC (npm run register-client -- --redirect-uri)',
         value: this.broker.frontDoorRedirectUri,
+      });
+    }
+    if (settings.portalRoles !== undefined) {
+      new CfnOutput(this, 'PortalEndpoint', {
+        description: 'The AWS access portal through the broker: the endpoint for an SSOClient, boto3 or aws sso --endpoint-url',
+        value: `${this.broker.url}${PORTAL_BASE_PATH.slice(1)}`,
       });
     }
     if (this.broker.rotation !== undefined) {

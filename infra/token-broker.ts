@@ -52,6 +52,7 @@ export {
   type CustomDomain,
   type TokenBrokerDashboardOptions,
   type TokenBrokerFrontDoorOptions,
+  type TokenBrokerPortalProps,
   type TokenBrokerProps,
 } from './props.js';
 
@@ -112,7 +113,12 @@ export class TokenBroker extends Construct {
     const props = this.checkedProps(givenProps);
     const grantTypes: readonly GrantType[] = props.grantTypes ?? DEFAULTS.grantTypes;
     const frontDoor = frontDoorOf(props);
-    this.routeKeys = routeKeysFor(grantTypes, { frontDoor: frontDoor !== undefined, cookieSessions: props.cookieSessions !== undefined });
+    this.routeKeys = routeKeysFor(grantTypes, {
+      frontDoor: frontDoor !== undefined,
+      cookieSessions: props.cookieSessions !== undefined,
+      apis: Object.keys(props.cookieSessions?.apis ?? {}).length > 0,
+      portal: props.portal !== undefined,
+    });
     const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
     const rotationInterval = rotationIntervalOf(props);
     const oidcRegion = props.oidcRegion ?? Stack.of(this).region;
@@ -307,7 +313,8 @@ export class TokenBroker extends Construct {
   private checkedProps(given: TokenBrokerProps): TokenBrokerProps {
     const { props, notes } = checkProps(given);
     notes.forEach((note, index) => Annotations.of(this).addWarningV2(`token-broker:normalised:${index}`, note));
-    if (!props.allowedOrigins?.length) Annotations.of(this).addWarningV2('token-broker:no-allowed-origins', NO_ORIGINS_WARNING);
+    // A broker whose cookie sessions have origins of their own is called by browsers there.
+    if (!props.allowedOrigins?.length && !props.cookieSessions?.origins.length) Annotations.of(this).addWarningV2('token-broker:no-allowed-origins', NO_ORIGINS_WARNING);
     return props;
   }
 }

@@ -3,6 +3,8 @@
 // when the change cannot alter its meaning, with a note saying so) or refuses it with a message that
 // says what would be accepted. Messages never start with the key or prop: the caller names it.
 
+import { parseRoleRule } from '../lambda/core/role-policy.js';
+
 export type Checked<T> =
   | { readonly ok: true; readonly value: T; readonly note?: string }
   | { readonly ok: false; readonly problem: string };
@@ -105,3 +107,10 @@ export const NO_ORIGINS_WARNING =
   'allowedOrigins is empty: every browser request (any request with an Origin header) will be refused with ' +
   '403 ForbiddenOriginException, preflight included. Servers and CLIs are unaffected. Set allowedOrigins to ' +
   "your frontend's origin (such as https://app.example.com) unless no browser will call the broker.";
+
+/** One rule of the access portal's role policy (`accountId/roleName`, `*` for any account), as the function reads it. */
+export function checkRoleRule(raw: string): Checked<string> {
+  const value = raw.trim();
+  const parsed = parseRoleRule(value);
+  return 'problem' in parsed ? refuse(parsed.problem) : accept(value);
+}

@@ -9,13 +9,17 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { loadConfig, regionOfArn } from './core/config.js';
+import { createApiClient } from './core/api-proxy.js';
+import { loadConfig, regionOfArn, type CookieSessionConfig } from './core/config.js';
 import { CookieKeySource } from './core/cookie-keys.js';
 import { Deadline, withDeadline } from './core/deadline.js';
-import { redeemAuthorizationCode, redeemRefreshToken, type FrontDoorDeps } from './core/front-door-grants.js';
+import type { FrontDoorDeps } from './core/front-door-grants.js';
 import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
+import { createPortalClient, type PortalClient } from './core/portal-client.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
+import { redeemSessionCode, refreshSession } from './core/session-grants.js';
+import { isSessionRedirectUri, upstreamAuthorizeUrl } from './core/sign-in.js';
 import { logger, metrics } from './core/telemetry.js';
 import { createUpstream } from './core/upstream.js';
 import { answers } from './edge/answers.js';
@@ -26,9 +30,10 @@ import { ROUTE_TABLE, routeIdOf, routeKeysFor, featuresOf, type RouteId } from '
 import { routing, type BrokerContext } from './edge/routing.js';
 import type { RouteHandler } from './surfaces/answer.js';
 import { awsJsonRoutes } from './surfaces/aws-json/index.js';
-import { bffRoutes, type SessionDeps } from './surfaces/bff/index.js';
+import { bffRoutes, type ApiDeps, type SessionDeps, type SessionPortalDeps } from './surfaces/bff/index.js';
 import { cookiePaths } from './surfaces/bff/cookies.js';
 import { oauthRoutes } from './surfaces/oauth/index.js';
+import { portalRoutes } from './surfaces/portal/index.js';
 
 // Cold start: configuration is validated and the secret reads begin before the first request.
 const config = loadConfig();
@@ -73,33 +78,42 @@ const grants: GrantDeps = { config, registrations, upstream: createUpstream(conf
 const frontDoor: FrontDoorDeps | undefined =
   config.issuer === undefined ? undefined : { ...grants, issuer: config.issuer, callbackUrl: `${config.issuer}${ROUTE_TABLE.oauthCallback.path}` };
 
-function sessionDeps(frontDoor: FrontDoorDeps, keysSecretId: string, sessionMaxAgeSeconds: number): SessionDeps {
-  const keys = new CookieKeySource(secretOptions(keysSecretId));
+function sessionDeps(frontDoor: FrontDoorDeps, sessions: CookieSessionConfig, portalClient: PortalClient): SessionDeps & ApiDeps & SessionPortalDeps {
+  const keys = new CookieKeySource(secretOptions(sessions.keysSecretId));
   keys.prefetch();
   return {
-    redirectUris: config.redirectUris,
-    sessionMaxAgeSeconds,
+    issuer: frontDoor.issuer,
+    // The redirect URIs on cookie-session origins: reserved for login/end (loadConfig made sure there is one).
+    redirectUris: [...config.redirectUris].filter((uri) => isSessionRedirectUri(uri, sessions.origins)),
+    sessionMaxAgeSeconds: sessions.sessionMaxAgeSeconds,
+    pageTokens: sessions.pageTokens,
     keys,
     // Under the issuer's path, so that the cookies reach the broker wherever it is mounted.
     paths: cookiePaths(new URL(frontDoor.issuer).pathname),
-    frontDoor: {
-      issuer: frontDoor.issuer,
-      publicClientId: config.publicClientId,
-      grants: {
-        authorizationCode: (input, audit) => redeemAuthorizationCode(input, frontDoor, audit),
-        refreshToken: (input, audit) => redeemRefreshToken(input, frontDoor, audit),
-      },
+    grants: {
+      signInUrl: (request, audit) => upstreamAuthorizeUrl(request, frontDoor, audit),
+      redeemCode: (input, audit) => redeemSessionCode(input, frontDoor, audit),
+      refresh: (input, audit) => refreshSession(input, frontDoor, audit),
     },
+    apis: sessions.apis,
+    callApi: createApiClient({ timeoutMs: sessions.apiTimeoutMs }),
+    // Sign-out ends the Identity Center session (Logout); the /bff/portal routes apply the role policy.
+    portalClient,
+    portal: config.portal === undefined ? undefined : { client: portalClient, policy: config.portal.roles },
   };
 }
+
+// The AWS access portal: its routes (TOKEN_BROKER_PORTAL=on) and the front door's revocation (Logout) call it.
+const portalClient = config.portal === undefined && frontDoor === undefined ? undefined : createPortalClient(config);
 
 const { cookieSessions } = config;
 const handlers: Partial<Record<RouteId, RouteHandler>> = {
   ...awsJsonRoutes(grants),
-  ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor)),
+  ...(frontDoor === undefined ? {} : oauthRoutes(frontDoor, portalClient!)),
+  ...(config.portal === undefined ? {} : portalRoutes({ client: portalClient!, policy: config.portal.roles })),
   ...(frontDoor === undefined || cookieSessions === undefined
     ? {}
-    : bffRoutes(sessionDeps(frontDoor, cookieSessions.keysSecretId, cookieSessions.sessionMaxAgeSeconds))),
+    : bffRoutes(sessionDeps(frontDoor, cookieSessions, portalClient!))),
 };
 
 // Every route the configuration enables has its handler (the preflight is answered by the edge): checked at cold start.

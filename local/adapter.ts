@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { FUNCTION_TIMEOUT_MS } from '../lambda/core/config.js';
-import { matchRoute, type RouteKey } from '../lambda/edge/routes.js';
+import { matchRoute, pathParameters, type RouteKey } from '../lambda/edge/routes.js';
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -142,6 +142,8 @@ export function toEvent(
   const now = Date.now();
   const query: Record<string, string> = {};
   for (const [key, value] of new URLSearchParams(url.search)) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  // Path variables (`{name}`, `{proxy+}`), decoded as API Gateway decodes them.
+  const params = Object.entries(pathParameters(routeKey.slice(routeKey.indexOf(' ') + 1), url.pathname) ?? {}).map(([name, value]) => [name, decoded(value)]);
 
   return {
     version: '2.0',
@@ -151,6 +153,7 @@ export function toEvent(
     ...(cookies.length > 0 ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(params.length > 0 ? { pathParameters: Object.fromEntries(params) } : {}),
     requestContext: {
       accountId: '123456789012',
       apiId: 'local',
@@ -172,6 +175,14 @@ export function toEvent(
     ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: !isText,
   };
+}
+
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function isUtf8(bytes: Buffer): boolean {

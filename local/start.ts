@@ -2,7 +2,8 @@
 // With TOKEN_BROKER_SECRET_ID unset it runs on embedded defaults, on the next ports: the demo
 // frontend (PORT+1, a web page on another origin that signs in through the broker), an SSO OIDC
 // emulator (PORT+2) and a Secrets Manager emulator (PORT+3), with a freshly registered client stored
-// in the secret. With TOKEN_BROKER_SECRET_ID set it uses the configured AWS endpoints and
+// in the secret; with the front door on, the cookie-session page on an origin of its own (PORT+4)
+// and a demo API the broker proxies for it (PORT+5). With TOKEN_BROKER_SECRET_ID set it uses the configured AWS endpoints and
 // credentials, as the Lambda would, and serves no demo.
 // The standard OAuth 2.0 front door (TOKEN_BROKER_ISSUER) is on in demo mode, with this server's own
 // URL as issuer; elsewhere TOKEN_BROKER_ISSUER=self asks for the same (with PORT=0 the URL is known
@@ -10,13 +11,15 @@
 
 import { RegisterClientCommand, SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
 import { startDemoFrontend, type DemoFrontend } from '../demo/server.js';
+import { startDemoApi, type DemoApi } from './demo-api.js';
 import { ConfigError, ENV, FUNCTION_TIMEOUT_MS, GRANT_TYPES, loadConfig, type BrokerConfig } from '../lambda/core/config.js';
 import { generateCookieKey } from '../lambda/core/cookie-keys.js';
-import { featuresOf, ROUTE_DOCS, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
+import { ROUTE_DOCS } from '../lambda/edge/route-docs.js';
+import { featuresOf, PORTAL_BASE_PATH, ROUTE_TABLE, routeIdOf, routeKeysFor, type RouteKey } from '../lambda/edge/routes.js';
 import { startLocalApi, type LambdaHandler } from './adapter.js';
 import { LOCAL_LOGS_ENV, logFormat, useHumanLogs, type LogFormat } from './log-format.js';
 import { SecretsManagerEmulator } from './emulators/secrets-manager.js';
-import { SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
+import { DEMO_ASSIGNMENTS, SsoOidcEmulator, TOKEN_CHARS } from './emulators/sso-oidc.js';
 
 const basePort = Number(process.env.PORT ?? 3000);
 // PORT=0 puts every server on a free port (the tests use it); otherwise they sit side by side.
@@ -55,16 +58,30 @@ const DEMO_ENV = {
   refreshTokenChars: 'TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS',
   /** `true`: each refresh returns a new refresh token and revokes the old one. */
   rotateRefreshTokens: 'TOKEN_BROKER_DEMO_ROTATE_REFRESH_TOKENS',
+  /** The origin the browser opens the cookie-session demo at, when not http://127.0.0.1:<PORT+4>. */
+  sessionOrigin: 'TOKEN_BROKER_DEMO_SESSION_ORIGIN',
 } as const;
+/** The demo API's name in TOKEN_BROKER_APIS: the session page calls it at /bff/api/demo/…. */
+const DEMO_API_NAME = 'demo';
 const DEMO_SCOPES = ['openid', 'email', 'profile', 'sso:account:access'];
 /** The cookie-session demo page (demo/session.html). */
 const SESSION_PAGE = '/session';
 const DEMO_START_URL = 'https://example.awsapps.com/start';
+/**
+ * The demo's role policy: PowerUserAccess in the first demo account, ReadOnlyAccess in any. The
+ * demo user also has AdministratorAccess there, PowerUserAccess in the second account and
+ * ViewOnlyAccess in the third, which it refuses: the page shows a grant and a refusal.
+ */
+const DEMO_SANDBOX = DEMO_ASSIGNMENTS[0]!.accountId;
+const DEMO_PORTAL_ROLES = `${DEMO_SANDBOX}/PowerUserAccess,*/ReadOnlyAccess`;
+const DEMO_REFUSED_ROLE = { accountId: DEMO_SANDBOX, roleName: 'AdministratorAccess' } as const;
 
 interface Demo {
   readonly oidc: SsoOidcEmulator;
   readonly secrets: SecretsManagerEmulator;
   readonly frontend: DemoFrontend;
+  /** The cookie-session page's server and the API it calls through the broker (with the front door on). */
+  readonly session: { readonly frontend: DemoFrontend; readonly origins: readonly string[]; readonly api: DemoApi } | undefined;
   /** The origins the demo page may be opened at (both loopback spellings unless one is configured). */
   readonly origins: readonly string[];
   /** The page's redirect URI on each of those origins; the first is the one the banner shows. */
@@ -89,6 +106,22 @@ function demoOrigins(frontendUrl: string): string[] {
   if (configured !== undefined && configured !== '') return [new URL(configured).origin];
   const url = new URL(frontendUrl);
   return [url.origin, `${url.protocol}//localhost:${url.port}`];
+}
+
+/**
+ * The cookie-session page's own server (a cookie-session origin may not acquire tokens, so it cannot
+ * share the token pages' origin) and the demo API the broker proxies for it, unless the developer
+ * names APIs of their own.
+ */
+async function startSessionDemo(oidc: SsoOidcEmulator): Promise<NonNullable<Demo['session']>> {
+  const frontend = await startDemoFrontend({ port: portAt(4), pages: 'session' });
+  const api = await startDemoApi({ port: portAt(5), portalUrl: oidc.url });
+  // 127.0.0.1 only, like the broker: its cookies are SameSite=Strict, and localhost is another site.
+  const configured = process.env[DEMO_ENV.sessionOrigin];
+  const origins = [configured !== undefined && configured !== '' ? new URL(configured).origin : frontend.url];
+  process.env[ENV.sessionOrigins] = union(commaList(process.env[ENV.sessionOrigins]), origins).join(',');
+  process.env[ENV.apis] ??= `${DEMO_API_NAME}=${api.url} GET POST`;
+  return { frontend, origins, api };
 }
 
 /** `TOKEN_BROKER_ISSUER=self`: the issuer is the URL this server listens on (local runs only). */
@@ -134,6 +167,7 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
   });
   const secrets = await SecretsManagerEmulator.start({ port: portAt(3), region });
   const frontend = await startDemoFrontend({ port: portAt(1) });
+  const session = issuer === undefined ? undefined : await startSessionDemo(oidc);
   const origins = demoOrigins(frontend.url);
   const redirectUris = origins.map((origin) => `${origin}/callback`);
   // A developer's own app, configured as for a deployment, signs in next to the demo: its redirect
@@ -170,23 +204,26 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
     [ENV.secretId]: 'token-broker/registration',
     [ENV.grantTypes]: Object.values(GRANT_TYPES).join(','),
     [ENV.startUrl]: DEMO_START_URL,
+    // The access portal through the broker, with a role policy that allows some of the demo user's roles.
+    [ENV.portal]: 'on',
     ...(issuer === undefined ? {} : { [ENV.cookieSessions]: 'on', [ENV.cookieKeysSecretId]: 'token-broker/cookie-keys' }),
   };
   for (const [name, value] of Object.entries(defaults)) process.env[name] ??= value;
+  if (process.env[ENV.portal] === 'on') process.env[ENV.portalRoles] ??= DEMO_PORTAL_ROLES;
   process.env[ENV.allowedOrigins] = union(ownOrigins, origins).join(',');
   process.env[ENV.redirectUris] = union(
     ownRedirectUris,
     redirectUris,
     origins.map((origin) => `${origin}${OIDC_PAGE}`),
-    // The cookie-session page is its own callback.
-    issuer === undefined ? [] : origins.map((origin) => `${origin}${SESSION_PAGE}`),
+    // The cookie-session page is its own callback, on its own origin.
+    (session?.origins ?? []).map((origin) => `${origin}${SESSION_PAGE}`),
   ).join(',');
   // The emulators' endpoints always win in demo mode: real AWS is never called from it.
   process.env.AWS_ENDPOINT_URL_SSO_OIDC = oidc.url;
   // The access portal (service `sso`) is served by the same emulator.
   process.env.AWS_ENDPOINT_URL_SSO = oidc.url;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
-  return { oidc, secrets, frontend, origins, redirectUris, ownRedirectUris, ownOrigins };
+  return { oidc, secrets, frontend, session, origins, redirectUris, ownRedirectUris, ownOrigins };
 }
 
 /**
@@ -194,13 +231,30 @@ async function startDemo(issuer: string | undefined): Promise<Demo> {
  * and the authorize endpoint from the broker itself (GET /client), as any frontend should.
  */
 function configureFrontend(demo: Demo, config: BrokerConfig, brokerUrl: string): void {
+  const sessionPage = demo.session === undefined ? undefined : `${demo.session.origins[0]}${SESSION_PAGE}`;
+  const portal =
+    config.portal === undefined
+      ? null
+      : {
+          endpoint: `${brokerUrl}${PORTAL_BASE_PATH}`,
+          roles: config.portal.roles.rules.map((rule) => `${rule.accountId}/${rule.roleName}`),
+          refused: DEMO_REFUSED_ROLE,
+        };
   demo.frontend.configure({
     brokerUrl,
     redirectUri: demo.redirectUris[0]!,
     scopes: DEMO_SCOPES,
     deviceStartUrl: config.grantTypes.has(GRANT_TYPES.deviceCode) ? DEMO_START_URL : null,
     frontDoor: config.issuer === undefined ? null : { authority: config.issuer, clientId: config.publicClientId },
+    ...(sessionPage === undefined ? {} : { sessionPage }),
+    portal,
   }, demo.redirectUris);
+  if (demo.session === undefined || sessionPage === undefined) return;
+  const sessionRedirects = demo.session.origins.map((origin) => `${origin}${SESSION_PAGE}`);
+  demo.session.frontend.configure(
+    { brokerUrl, redirectUri: sessionPage, scopes: DEMO_SCOPES, deviceStartUrl: null, sessionPage, apis: [...(config.cookieSessions?.apis.keys() ?? [])], portal },
+    sessionRedirects,
+  );
 }
 
 /** One line per route the configuration enables: the same list the adapter (and API Gateway) serves. */
@@ -222,6 +276,12 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
       `  the redirect URI to register with SSO OIDC for it: ${config.issuer}${ROUTE_TABLE.oauthCallback.path}`,
     );
   }
+  if (config.portal !== undefined) {
+    lines.push(
+      `AWS access portal: endpoint ${apiUrl}${PORTAL_BASE_PATH} for an SSOClient, boto3 or aws sso --endpoint-url`,
+      `  role policy: ${config.portal.roles.rules.map((rule) => `${rule.accountId}/${rule.roleName}`).join(', ')}`,
+    );
+  }
   if (demo === undefined) {
     lines.push(`using secret ${config.secretId} and SSO OIDC in ${config.oidcRegion}`);
   } else {
@@ -232,7 +292,13 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
       `demo frontend: ${primary}${served}${others.length === 0 ? '' : ` (or ${others.join(', ')})`}`,
       `  open it in a browser and click "Sign in": the emulator signs in a demo user, no AWS account needed`,
       ...(config.issuer === undefined ? [] : [`  ${primary}/oidc.html signs in with oidc-client-ts through the front door`]),
-      ...(config.cookieSessions === undefined ? [] : [`  ${primary}/session signs in with cookie sessions (the broker as token handler)`]),
+      ...(config.portal === undefined ? [] : [`  once signed in, "Your AWS access" lists the accounts and allowed roles, gets credentials and signs out`]),
+      ...(demo.session === undefined || config.cookieSessions === undefined
+        ? []
+        : [
+            `cookie-session demo: ${demo.session.origins[0]}${SESSION_PAGE}${demo.session.origins.length > 1 ? ` (or ${demo.session.origins.slice(1).join(', ')})` : ''}`,
+            `  signs in with cookie sessions (the broker as its backend-for-frontend) and calls ${demo.session.api.url} through the broker (/bff/api/${DEMO_API_NAME}/...)`,
+          ]),
     );
     if (demo.ownRedirectUris.length > 0 || demo.ownOrigins.length > 0) {
       lines.push(
@@ -247,6 +313,9 @@ function banner(apiUrl: string, routes: readonly RouteKey[], config: BrokerConfi
     `  curl -s ${apiUrl}/client`,
     `  curl -s -X POST ${apiUrl}/token ${json} -d '{"grantType":"refresh_token","refreshToken":"not-a-real-one"}'   (an error, as SSO OIDC says it)`,
   );
+  if (config.portal !== undefined) {
+    lines.push(`  aws sso list-accounts --endpoint-url ${apiUrl}${PORTAL_BASE_PATH} --region ${config.oidcRegion} --access-token <accessToken>`);
+  }
   if (device && demo !== undefined) {
     lines.push(
       `the device flow with curl:`,
@@ -301,6 +370,8 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     await api.close();
     await demo?.frontend.close();
+    await demo?.session?.frontend.close();
+    await demo?.session?.api.stop();
     await demo?.oidc.stop();
     await demo?.secrets.stop();
     process.exit(0);

@@ -1,6 +1,7 @@
 // `npm run build` (and `npm pack`, through prepack): the installable package, in dist/.
 //  1. tsc (tsconfig.build.json): the construct (infra/index.ts and what it imports) and the smoke
-//     check, as ES modules with .d.ts files.
+//     check, as ES modules with .d.ts files; tsc (browser/tsconfig.json): the browser module for
+//     SPAs' cookie sessions (browser/session.ts), dependency-free.
 //  2. The functions' code (the broker, its rotation, the cookie keys' rotation), bundled by the
 //     construct itself (NodejsFunction with BUNDLING) in a throwaway synthesis and copied to
 //     dist/assets/<function>/, where the compiled construct picks it up instead of bundling (codeOf
@@ -25,10 +26,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 
 rmSync(DIST, { recursive: true, force: true });
-execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-  cwd: ROOT,
-  stdio: 'inherit',
-});
+// The construct and the smoke check; then the browser module for SPAs (`sso-oidc-token-broker/session`).
+for (const project of ['tsconfig.build.json', 'browser/tsconfig.json']) {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: ROOT, stdio: 'inherit' });
+}
 chmodSync(join(DIST, 'scripts', 'smoke.js'), 0o755);
 
 const outdir = mkdtempSync(join(tmpdir(), 'token-broker-build-'));
@@ -39,11 +40,12 @@ try {
   // exist (cookie sessions need a custom domain, here with a stand-in certificate).
   const broker = new TokenBroker(stack, 'Broker', {
     allowedOrigins: ['https://build.invalid'],
+    redirectUris: ['https://app.build.invalid/'],
     customDomain: {
       domainName: 'auth.build.invalid',
       certificate: Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:111122223333:certificate/build'),
     },
-    cookieSessions: {},
+    cookieSessions: { origins: ['https://app.build.invalid'] },
   });
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Properties: { Code: { S3Key: string } } }>;

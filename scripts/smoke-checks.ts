@@ -4,9 +4,10 @@
 // only upstream call it causes is one refresh with a made-up token, which SSO OIDC refuses.
 
 import { randomUUID } from 'node:crypto';
-import { connect, type TLSSocket } from 'node:tls';
+import { NO_ACCESS_TOKEN_MESSAGE, PORTAL_BEARER_HEADER } from '../lambda/core/portal-config.js';
 import { EXPOSED_HEADERS } from '../lambda/edge/cors.js';
 import { ROUTES } from '../lambda/edge/routes.js';
+import { checkSecurityHeaders, checkTls } from './smoke-transport.js';
 
 export type Verdict = 'pass' | 'fail' | 'warn';
 
@@ -44,18 +45,11 @@ export const CHECKS = {
   corsOnAnswer: 'CORS headers on an answer',
   securityHeaders: 'Security and cache headers',
   frontDoor: 'Front door metadata (RFC 8414)',
+  portal: 'ListAccounts with a made-up token (the portal answers)',
 } as const;
 
 export const DEFAULT_REFUSED_ORIGIN = 'https://smoke-check.invalid';
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
-/** Headers every answer must carry (lambda/http.ts SECURITY_HEADERS): name, test, what it should be. */
-const SECURITY_HEADERS: readonly [string, (value: string) => boolean, string][] = [
-  ['cache-control', (value) => /\bno-store\b/.test(value), 'no-store'],
-  ['x-content-type-options', (value) => value.toLowerCase() === 'nosniff', 'nosniff'],
-  ['strict-transport-security', (value) => /max-age=[1-9]\d*/.test(value), 'max-age > 0'],
-  ['referrer-policy', (value) => value.toLowerCase() === 'no-referrer', 'no-referrer'],
-];
 
 interface Seen {
   readonly label: string;
@@ -71,7 +65,7 @@ export async function runSmokeChecks(options: SmokeOptions): Promise<CheckResult
   const results: CheckResult[] = [];
   const answers: Seen[] = [];
 
-  results.push(await checkTls(base, timeoutMs));
+  results.push({ name: CHECKS.tls, ...(await checkTls(base, timeoutMs)) });
 
   const request = async (label: string, path: string, init: RequestInit, record = true): Promise<Seen | CheckResult> => {
     try {
@@ -129,13 +123,52 @@ export async function runSmokeChecks(options: SmokeOptions): Promise<CheckResult
     results.push(...checkUpstreamAnswer(upstream, options.origin));
   }
 
-  results.push(checkSecurityHeaders(answers));
+  results.push({ name: CHECKS.securityHeaders, ...checkSecurityHeaders(answers) });
 
   // The standard OAuth front door, when enabled: its metadata must name this URL as the issuer.
   // Metadata is public and cacheable, so its headers are not held to the token answers' rules.
   const metadata = await request(CHECKS.frontDoor, pathOf(ROUTES.oauthMetadata), { method: 'GET' }, false);
   results.push(isResult(metadata) ? metadata : checkFrontDoor(metadata, base));
+
+  // The AWS access portal, when enabled: ListAccounts with a made-up token must come back as the
+  // portal's own UnauthorizedException, which proves the token's header got through and the
+  // pass-through reaches the portal. (Not held to the token answers' header rules: off, it is the gateway's 404.)
+  const bearer = { [PORTAL_BEARER_HEADER]: `smoke-check-not-a-real-token-${randomUUID()}` };
+  const portal = await request(CHECKS.portal, pathOf(ROUTES.portalAccounts), { method: 'GET', headers: bearer }, false);
+  results.push(isResult(portal) ? portal : checkPortal(portal));
   return results;
+}
+
+function checkPortal(seen: Seen): CheckResult {
+  const name = CHECKS.portal;
+  if (seen.status === 404) return { name, verdict: 'pass', saw: 'not enabled (404): no access portal routes' };
+  // As the SDKs read it: the header first, then the body's __type.
+  const type = seen.headers.get('x-amzn-errortype')?.split(':')[0] ?? typeOf(seen);
+  const message = typeof seen.body?.message === 'string' ? seen.body.message : undefined;
+  if (seen.status === 401 && type === 'UnauthorizedException' && message === NO_ACCESS_TOKEN_MESSAGE) {
+    return {
+      name,
+      verdict: 'fail',
+      saw: '401 from the broker: the request reached it without the token',
+      advice:
+        `Something in front of the function drops the ${PORTAL_BEARER_HEADER} header. Its name has underscores, which nginx and ` +
+        'other proxies drop by default (nginx: underscores_in_headers on): configure it to pass the header unchanged.',
+    };
+  }
+  if (seen.status === 401 && type === 'UnauthorizedException') {
+    return { name, verdict: 'pass', saw: `401 UnauthorizedException from the portal${message === undefined ? '' : `: ${message}`}` };
+  }
+  if (type === 'BadGatewayException' || type === 'GatewayTimeoutException') {
+    return {
+      name,
+      verdict: 'fail',
+      saw: short(seen),
+      advice:
+        'The broker could not reach the AWS access portal (portal.sso.<oidcRegion>): check oidcRegion, the function\'s network ' +
+        'egress, and the "request failed" lines of the function log.',
+    };
+  }
+  return unexpected(name, seen, '401 UnauthorizedException from the AWS access portal, or 404 when the portal is off');
 }
 
 function checkFrontDoor(seen: Seen, base: URL): CheckResult {
@@ -349,77 +382,6 @@ function checkUpstreamAnswer(seen: Seen, origin: string): CheckResult[] {
         },
   );
   return results;
-}
-
-function checkSecurityHeaders(answers: readonly Seen[]): CheckResult {
-  const problems: string[] = [];
-  for (const answer of answers) {
-    for (const [header, ok, want] of SECURITY_HEADERS) {
-      const value = answer.headers.get(header);
-      if (value === null || !ok(value)) problems.push(`${answer.label}: ${header} ${value === null ? 'missing' : `"${value}"`} (want ${want})`);
-    }
-  }
-  if (problems.length === 0) {
-    return { name: CHECKS.securityHeaders, verdict: 'pass', saw: `${SECURITY_HEADERS.map(([header]) => header).join(', ')} on ${answers.length} answers` };
-  }
-  return {
-    name: CHECKS.securityHeaders,
-    verdict: 'fail',
-    saw: problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : ''),
-    advice:
-      'The function sets these on every answer (token answers must not be cached: Cache-Control: no-store). Something in front ' +
-      '(a CDN or proxy) removes or rewrites them: configure it to pass the function\'s headers unchanged.',
-  };
-}
-
-/**
- * https: the handshake must succeed with a trusted certificate, on TLS 1.2 or later. http on a
- * loopback address is a local run (npm start): a warning, not a failure. http anywhere else fails:
- * tokens and refresh tokens would cross the network in clear (API Gateway itself serves only https).
- */
-async function checkTls(base: URL, timeoutMs: number): Promise<CheckResult> {
-  const name = CHECKS.tls;
-  if (base.protocol === 'http:') {
-    if (LOOPBACK.has(base.hostname)) {
-      return { name, verdict: 'warn', saw: `not applicable: plain http on ${base.hostname} (a local run)`, advice: 'A deployed broker is checked over https.' };
-    }
-    return {
-      name,
-      verdict: 'fail',
-      saw: `plain http to ${base.hostname}`,
-      advice: 'Tokens would cross the network unencrypted. Use the https URL (API Gateway serves only https; the stack output ApiUrl is https).',
-    };
-  }
-  if (base.protocol !== 'https:') return { name, verdict: 'fail', saw: `scheme ${base.protocol}`, advice: 'Give the broker\'s https URL.' };
-  const port = Number(base.port || 443);
-  return new Promise<CheckResult>((resolve) => {
-    const socket: TLSSocket = connect({ host: base.hostname, port, servername: base.hostname, timeout: timeoutMs }, () => {
-      const protocol = socket.getProtocol() ?? 'unknown';
-      const cert = socket.getPeerCertificate();
-      socket.end();
-      const daysLeft = Math.floor((Date.parse(cert.valid_to) - Date.now()) / 86_400_000);
-      const saw = `${protocol}, certificate for ${cert.subject?.CN ?? base.hostname} valid ${daysLeft} more days`;
-      if (protocol !== 'TLSv1.2' && protocol !== 'TLSv1.3') {
-        resolve({ name, verdict: 'fail', saw, advice: 'Only TLS 1.2 or later should be offered: set the custom domain\'s security policy to TLS_1_2.' });
-      } else if (daysLeft < 14) {
-        resolve({ name, verdict: 'warn', saw, advice: 'The certificate expires soon: renew it (ACM renews DNS-validated certificates by itself).' });
-      } else {
-        resolve({ name, verdict: 'pass', saw });
-      }
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve({ name, verdict: 'fail', saw: 'no TLS handshake in time', advice: `Nothing answered TLS on ${base.hostname}:${port}.` });
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      resolve({
-        name,
-        verdict: 'fail',
-        saw: `handshake failed: ${error.code ?? error.message}`,
-        advice: 'The certificate is not trusted for this name, or nothing answers TLS there. For a custom domain: the certificate must cover the name, and DNS must point at CustomDomainTarget.',
-      }),
-    );
-  });
 }
 
 /** The table the command prints, then what to do about each failure and warning. */

@@ -10,8 +10,11 @@ const absent = (): never => {
 export const oauthRoutes = absent;
 export const bffRoutes = absent;
 export const cookiePaths = absent;
-export const redeemAuthorizationCode = absent;
-export const redeemRefreshToken = absent;
+export const createApiClient = absent;
+export const redeemSessionCode = absent;
+export const refreshSession = absent;
+export const upstreamAuthorizeUrl = absent;
+export const isSessionRedirectUri = absent;
 
 export class CookieKeySource {
   constructor() {

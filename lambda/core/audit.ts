@@ -11,6 +11,12 @@ export interface Audit {
   upstreamRequestId?: string;
   registrationRefreshed?: boolean;
   clientSecretExpiresAt?: number;
+  /** The bearer proxy's API (TOKEN_BROKER_APIS name), its answer's status and the call's time. */
+  api?: string;
+  apiStatus?: number;
+  apiLatencyMs?: number;
+  /** The API could not be reached or read: a 502 or 504 that is not SSO OIDC's doing. */
+  apiFailed?: boolean;
 }
 
 export const newAudit = (): Audit => ({ upstreamCalls: 0 });
@@ -39,5 +45,15 @@ export async function timed<T>(audit: Audit, call: () => Promise<UpstreamResult<
     throw error;
   } finally {
     audit.upstreamLatencyMs = Math.round((performance.now() - started) * 10) / 10;
+  }
+}
+
+/** Times one call of the bearer proxy to an API for the audit record (not counted as an SSO OIDC call). */
+export async function timedApiCall<T>(audit: Audit, call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await call();
+  } finally {
+    audit.apiLatencyMs = Math.round((performance.now() - started) * 10) / 10;
   }
 }

@@ -1,6 +1,13 @@
 // The broker's one configuration object, read from environment variables once at cold start.
 // The same names are used by the Lambda function, by `npm start`, and by the CDK construct that
 // sets them, so a misconfiguration fails at start with every problem listed, not on the tenth request.
+// Each feature's own settings are parsed in a module of its own (cookie sessions: session-config.ts).
+
+import { parseCookieSessions, SESSION_DEFAULTS, SESSION_ENV, type CookieSessionConfig } from './session-config.js';
+
+import { PORTAL_ENV, readPortalSettings, type PortalConfig } from './portal-config.js';
+
+export type { ApiMethod, ApiTarget, CookieSessionConfig, PageTokens } from './session-config.js';
 
 export const GRANT_TYPES = {
   authorizationCode: 'authorization_code',
@@ -41,17 +48,10 @@ export interface BrokerConfig {
   readonly startUrl: string | undefined;
   /** Token-handler sessions under /bff; undefined when the mode is off (the default). */
   readonly cookieSessions: CookieSessionConfig | undefined;
-}
-
-/** Cookie mode: the SPA's refresh token lives in an encrypted HttpOnly cookie (lambda/bff/). */
-export interface CookieSessionConfig {
-  /** Name or ARN of the secret holding the cookie keys (AWSCURRENT seals, AWSPREVIOUS still opens). */
-  readonly keysSecretId: string;
-  /**
-   * How long a session cookie lives, from sign-in. SSO OIDC does not say how long a refresh token
-   * lives (it follows the Identity Center session duration, which the deployer knows).
-   */
-  readonly sessionMaxAgeSeconds: number;
+  /** The AWS access portal under /portal, with its role policy; undefined when off (the default). */
+  readonly portal: PortalConfig | undefined;
+  /** The access portal's URL when AWS_ENDPOINT_URL_SSO overrides it (portal-config.ts). */
+  readonly portalEndpoint: string | undefined;
 }
 
 /** Names of every variable the broker reads; the CDK construct sets exactly these. */
@@ -68,9 +68,8 @@ export const ENV = {
   issuer: 'TOKEN_BROKER_ISSUER',
   publicClientId: 'TOKEN_BROKER_PUBLIC_CLIENT_ID',
   startUrl: 'TOKEN_BROKER_START_URL',
-  cookieSessions: 'TOKEN_BROKER_COOKIE_SESSIONS',
-  cookieKeysSecretId: 'TOKEN_BROKER_COOKIE_KEYS_SECRET_ID',
-  sessionMaxAgeSeconds: 'TOKEN_BROKER_SESSION_MAX_AGE_SECONDS',
+  ...SESSION_ENV,
+  ...PORTAL_ENV,
 } as const;
 
 export const DEFAULTS = {
@@ -81,8 +80,7 @@ export const DEFAULTS = {
   secretMaxAgeSeconds: 300,
   expiryWarningDays: 14,
   publicClientId: 'token-broker',
-  // Identity Center's default session duration.
-  sessionMaxAgeSeconds: 8 * 3600,
+  sessionMaxAgeSeconds: SESSION_DEFAULTS.sessionMaxAgeSeconds,
 } as const;
 
 /**
@@ -215,23 +213,23 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     );
   }
 
-  // Cookie sessions.
-  const cookieMode = (env[ENV.cookieSessions] ?? 'off').trim().toLowerCase();
-  if (cookieMode !== 'on' && cookieMode !== 'off' && cookieMode !== '') {
-    problems.push(`${ENV.cookieSessions} must be "on" or "off", got "${env[ENV.cookieSessions]}"`);
-  }
-  // Identity Center sessions last from 15 minutes to 90 days.
-  const sessionMaxAgeSeconds = int(ENV.sessionMaxAgeSeconds, DEFAULTS.sessionMaxAgeSeconds, 300, 90 * 86400);
-  let cookieSessions: CookieSessionConfig | undefined;
-  if (cookieMode === 'on') {
-    const keysSecretId = env[ENV.cookieKeysSecretId]?.trim() ?? '';
-    if (keysSecretId === '') problems.push(`${ENV.cookieKeysSecretId} is required when ${ENV.cookieSessions}=on (the cookie keys secret's name or ARN)`);
-    cookieSessions = { keysSecretId, sessionMaxAgeSeconds };
-  }
+  const cookieSessions = parseCookieSessions(env, {
+    problems,
+    int,
+    list,
+    isOrigin,
+    allowedOrigins,
+    redirectUris,
+    allowedOriginsName: ENV.allowedOrigins,
+    redirectUrisName: ENV.redirectUris,
+  });
   // /bff/login/start sends the browser to the front door: cookie mode needs it.
   if (cookieSessions !== undefined && issuer === undefined) {
-    problems.push(`${ENV.cookieSessions}=on needs ${ENV.issuer}: sign-in goes through the front door's /oauth2/authorize`);
+    problems.push(`${ENV.cookieSessions}=on needs ${ENV.issuer}: sign-in comes back through the front door's callback`);
   }
+
+  // The access portal (portal-config.ts).
+  const { portal, portalEndpoint } = readPortalSettings(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -248,6 +246,8 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     publicClientId,
     startUrl,
     cookieSessions,
+    portal,
+    portalEndpoint,
   };
 }
 

@@ -22,6 +22,21 @@ export const UPSTREAM_ERRORS = {
 
 type UpstreamErrorType = keyof typeof UPSTREAM_ERRORS;
 
+/**
+ * The AWS access portal's error types (service `sso`) besides InvalidRequestException (400, above):
+ * the three more it models and ForbiddenException, which it is seen to send for a role the user
+ * lacks. Their `error` values are what an OAuth 2.0 client would read in them (RFC 6750 section 3.1
+ * for the token).
+ */
+export const PORTAL_ERRORS = {
+  UnauthorizedException: { status: 401, error: 'invalid_token' },
+  ForbiddenException: { status: 403, error: 'access_denied' },
+  ResourceNotFoundException: { status: 404, error: 'invalid_request' },
+  TooManyRequestsException: { status: 429, error: 'temporarily_unavailable' },
+} as const;
+
+type PortalErrorType = keyof typeof PORTAL_ERRORS;
+
 /** Errors only the broker raises. Their `error` values are OAuth 2.0 (RFC 6749) error codes. */
 export const BROKER_ERRORS = {
   ForbiddenOriginException: { status: 403, error: 'access_denied' },
@@ -34,10 +49,23 @@ export const BROKER_ERRORS = {
   // token handler tells its SPA (as Curity's agent does) when the session cookie is gone or unusable.
   SessionExpiredException: { status: 401, error: 'session_expired' },
   CsrfHeaderRequiredException: { status: 403, error: 'access_denied' },
+  // The tokens SSO OIDC issued do not fit in the cookies a browser request may carry.
+  SessionTooLargeException: { status: 500, error: 'server_error' },
+  // The bearer proxy: a method the API's allow list (TOKEN_BROKER_APIS) does not name.
+  MethodNotAllowedException: { status: 405, error: 'invalid_request' },
+  // The access portal routes: a role the deployment's role policy (TOKEN_BROKER_PORTAL_ROLES) leaves out.
+  RoleNotAllowedException: { status: 403, error: 'access_denied' },
 } as const;
 
 type BrokerErrorType = keyof typeof BROKER_ERRORS;
-export type ErrorType = UpstreamErrorType | BrokerErrorType;
+export type ErrorType = UpstreamErrorType | PortalErrorType | BrokerErrorType;
+
+/** Every type the vocabulary knows, with its status and `error`. */
+const KNOWN_ERRORS: Readonly<Record<string, { readonly status: number; readonly error: string }>> = {
+  ...UPSTREAM_ERRORS,
+  ...PORTAL_ERRORS,
+  ...BROKER_ERRORS,
+};
 
 interface WireError {
   readonly __type: string;
@@ -121,7 +149,7 @@ export function brokerError(
   description: string,
   extra: { reason?: string; logDetail?: string; upstream?: UpstreamCall } = {},
 ): BrokerError {
-  const known = type in UPSTREAM_ERRORS ? UPSTREAM_ERRORS[type as UpstreamErrorType] : BROKER_ERRORS[type as BrokerErrorType];
+  const known = KNOWN_ERRORS[type]!;
   return new BrokerError({ status: known.status, type, error: known.error, description, ...extra });
 }
 
@@ -197,4 +225,22 @@ export function toOAuthWire(error: BrokerError): OAuthWireError {
     error: rfcErrorCode(error),
     ...(error.description === undefined ? {} : { error_description: error.description }),
   };
+}
+
+/** The `error` a portal error type stands for: the vocabulary's, or the generic code its status class implies. */
+export const portalErrorCode = (type: string, status: number): string =>
+  KNOWN_ERRORS[type]?.error ?? (status >= 500 ? 'server_error' : 'invalid_request');
+
+/** An answer in the AWS access portal's shape: `message` (rest-json), and `__type` as every AWS-dialect answer of the broker has it. */
+interface PortalWireError {
+  readonly __type: string;
+  readonly message?: string;
+}
+
+/**
+ * The portal's error body for an error: its message (absent when the portal sent none), with the
+ * type in `__type` too (SDKs read x-amzn-ErrorType first, then `__type`), as the AWS dialect does.
+ */
+export function toPortalWire(error: BrokerError): PortalWireError {
+  return { __type: error.type, ...(error.description === undefined ? {} : { message: error.description }) };
 }

@@ -41,24 +41,48 @@ async function open<P extends Purpose>(purpose: P, value: string, deps: GrantDep
   return opened;
 }
 
-/** The code SSO OIDC sent to the callback, sealed for the client with what its token request must match. */
-export const sealCode = (code: string, redirectUri: string, scope: string, registration: Registration): string =>
-  sealFor('code', { code, redirectUri, scope, expiresAt: expiresIn(CODE_LIFETIME_SECONDS) }, registration);
+/**
+ * The code SSO OIDC sent to the callback, sealed for the client with what its token request must
+ * match; a cookie session's code is marked so, and only /bff/login/end redeems it.
+ */
+export const sealCode = (code: string, redirectUri: string, scope: string, registration: Registration, forSession = false): string =>
+  sealFor('code', { code, redirectUri, scope, expiresAt: expiresIn(CODE_LIFETIME_SECONDS), ...(forSession ? { forSession: true } : {}) }, registration);
 
-/** RFC 6749 §4.1.3: redeems a code the front door's callback issued, with the client's PKCE verifier. */
-export async function redeemAuthorizationCode(
-  input: { readonly code: string; readonly redirectUri: string; readonly codeVerifier: string },
-  deps: FrontDoorDeps,
-  audit: Audit,
-): Promise<OAuthTokens> {
+export interface CodeRedemption {
+  readonly code: string;
+  readonly redirectUri: string;
+  readonly codeVerifier: string;
+}
+
+/**
+ * RFC 6749 §4.1.3: the sealed code's CreateToken call (one, with the registration that issued it),
+ * once the code is known to be this door's (`forSession`), unexpired and for this redirect URI.
+ */
+export async function exchangeCode(input: CodeRedemption, forSession: boolean, deps: FrontDoorDeps, audit: Audit) {
   audit.grantType = GRANT_TYPES.authorizationCode;
   const { value, registration } = await open('code', input.code, deps, 'authorization code');
+  // The doors are apart: page script cannot redeem a cookie session's code at the token endpoints,
+  // and /bff/login/end redeems no code of the front door's.
+  if ((value.forSession === true) !== forSession) {
+    throw invalidGrant(
+      forSession
+        ? 'The authorization code was not issued to a cookie-session sign-in.'
+        : 'The authorization code was issued to a cookie-session sign-in: only the broker\u2019s cookie sessions redeem it.',
+    );
+  }
   if (isExpired(value.expiresAt)) throw invalidGrant('The authorization code has expired.');
   // RFC 6749 §4.1.3: redirect_uri must be identical to the one of the authorization request.
   if (value.redirectUri !== input.redirectUri) throw invalidGrant('The redirect_uri is not the one the authorization code was issued for.');
   // SSO OIDC issued its code to the broker's callback: that is the redirect URI it checks.
   const request = { grantType: GRANT_TYPES.authorizationCode, code: value.code, codeVerifier: input.codeVerifier, redirectUri: deps.callbackUrl };
-  return tokensOf(registration, request, value.scope, deps, audit);
+  const { body } = await createToken(registration, request, deps, audit);
+  return { body: usableTokens(body), registration, scope: value.scope };
+}
+
+/** RFC 6749 §4.1.3: redeems a code the front door's callback issued, with the client's PKCE verifier. */
+export async function redeemAuthorizationCode(input: CodeRedemption, deps: FrontDoorDeps, audit: Audit): Promise<OAuthTokens> {
+  const { body, registration, scope } = await exchangeCode(input, false, deps, audit);
+  return toOAuthTokens(body, registration, scope);
 }
 
 /** RFC 6749 §6: refreshes with a refresh token the front door issued, with the registration that issued it. */
@@ -132,10 +156,16 @@ async function tokensOf(
   return toOAuthTokens(body, registration, scope);
 }
 
-function toOAuthTokens(body: TokenResponse, registration: Registration, scope: string): OAuthTokens {
+/** A token answer with what every caller needs: an access token and its lifetime. */
+export function usableTokens(body: TokenResponse): TokenResponse & { readonly accessToken: string; readonly expiresIn: number } {
   if (body.accessToken === undefined || body.expiresIn === undefined) {
     throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
   }
+  return body as TokenResponse & { accessToken: string; expiresIn: number };
+}
+
+function toOAuthTokens(answer: TokenResponse, registration: Registration, scope: string): OAuthTokens {
+  const body = usableTokens(answer);
   return {
     accessToken: body.accessToken,
     tokenType: body.tokenType ?? 'Bearer',

@@ -25,11 +25,16 @@ const aad = (purpose: string, keyId: string): Buffer => Buffer.from(`${purpose}\
 
 /** Encrypts `value` (any JSON) under `key` for one `purpose`. */
 export function seal(value: unknown, key: SealKey, purpose: string): string {
+  return sealBytes(Buffer.from(JSON.stringify(value), 'utf8'), key, purpose);
+}
+
+/** Encrypts bytes under `key` for one `purpose` (the cookie sessions seal their compressed payload). */
+export function sealBytes(plain: Uint8Array, key: SealKey, purpose: string): string {
   if (key.key.byteLength !== KEY_BYTES) throw new Error('a seal key must be 32 bytes');
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.key, iv);
   cipher.setAAD(aad(purpose, key.id));
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
   return `${Buffer.from(key.id, 'utf8').toString('base64url')}.${Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')}`;
 }
 
@@ -49,6 +54,17 @@ export function sealedKeyId(sealed: string): string | undefined {
  * undefined into its own clean 4xx.
  */
 export function unseal(sealed: string, key: SealKey, purpose: string): unknown {
+  const plain = unsealBytes(sealed, key, purpose);
+  if (plain === undefined) return undefined;
+  try {
+    return JSON.parse(plain.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bytes sealed under `key` for `purpose`, or undefined (as unseal). */
+export function unsealBytes(sealed: string, key: SealKey, purpose: string): Buffer | undefined {
   if (sealedKeyId(sealed) !== key.id) return undefined;
   const body = sealed.slice(sealed.indexOf('.') + 1);
   if (!/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
@@ -59,8 +75,7 @@ export function unseal(sealed: string, key: SealKey, purpose: string): unknown {
     const decipher = createDecipheriv('aes-256-gcm', key.key, bytes.subarray(0, IV_BYTES));
     decipher.setAAD(aad(purpose, key.id));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    const plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
-    return JSON.parse(plain.toString('utf8')) as unknown;
+    return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
   } catch {
     return undefined;
   }

@@ -18,6 +18,8 @@ interface SealedState {
   readonly scope: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /** A cookie session's sign-in (/bff/login/start): its code is redeemed by /bff/login/end only. */
+  readonly forSession?: true;
 }
 
 /** SSO OIDC's code, handed to the client sealed, with what the token request must match. */
@@ -26,6 +28,7 @@ interface SealedCode {
   readonly redirectUri: string;
   readonly scope: string;
   readonly expiresAt: number;
+  readonly forSession?: true;
 }
 
 /** SSO OIDC's refresh token and the scope it was granted. */
@@ -50,23 +53,26 @@ interface Payloads {
 export type Purpose = keyof Payloads;
 
 type Wire = Record<string, unknown>;
+/** The session mark on the wire (`b: 1`) and back; values without it are the front door's own. */
+const session = (value: { readonly forSession?: true }): Wire => (value.forSession === true ? { b: 1 } : {});
+const forSession = (wire: Wire): { forSession?: true } => (wire.b === 1 ? { forSession: true } : {});
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isNumber = (value: unknown): value is number => typeof value === 'number';
 
 /** Each payload to its wire members and back; a wire value of the wrong shape opens as nothing. */
 const CODECS: { readonly [P in Purpose]: { encode(value: Payloads[P]): Wire; decode(wire: Wire): Payloads[P] | undefined } } = {
   state: {
-    encode: (v) => ({ r: v.redirectUri, ...(v.clientState === undefined ? {} : { s: v.clientState }), sc: v.scope, e: v.expiresAt }),
+    encode: (v) => ({ r: v.redirectUri, ...(v.clientState === undefined ? {} : { s: v.clientState }), sc: v.scope, e: v.expiresAt, ...session(v) }),
     decode: (w) =>
       isString(w.r) && isString(w.sc) && isNumber(w.e) && (w.s === undefined || isString(w.s))
-        ? { redirectUri: w.r, ...(w.s === undefined ? {} : { clientState: w.s }), scope: w.sc, expiresAt: w.e }
+        ? { redirectUri: w.r, ...(w.s === undefined ? {} : { clientState: w.s }), scope: w.sc, expiresAt: w.e, ...forSession(w) }
         : undefined,
   },
   code: {
-    encode: (v) => ({ c: v.code, r: v.redirectUri, sc: v.scope, e: v.expiresAt }),
+    encode: (v) => ({ c: v.code, r: v.redirectUri, sc: v.scope, e: v.expiresAt, ...session(v) }),
     decode: (w) =>
       isString(w.c) && isString(w.r) && isString(w.sc) && isNumber(w.e)
-        ? { code: w.c, redirectUri: w.r, scope: w.sc, expiresAt: w.e }
+        ? { code: w.c, redirectUri: w.r, scope: w.sc, expiresAt: w.e, ...forSession(w) }
         : undefined,
   },
   refresh_token: {

@@ -88,7 +88,14 @@ export class VersionedSecret<T> {
     if (matches(current)) return current;
     const previous = await this.previous(false);
     if (previous !== undefined && matches(previous)) return previous;
-    if (!this.mayForce()) return undefined;
+    if (!this.mayForce()) {
+      // Another request has just read the secret again (or is doing so): what it found is what is
+      // cached now. Two requests meeting a new version at once must both find it.
+      const latest = await this.shared();
+      if (matches(latest)) return latest;
+      const latestPrevious = await this.previous(false);
+      return latestPrevious !== undefined && matches(latestPrevious) ? latestPrevious : undefined;
+    }
     // Both versions again, at once: one read's time, not two (config.ts worstCaseMs counts it so).
     const [fresh, freshPrevious] = await Promise.allSettled([this.forced(), this.previous(true)]);
     if (fresh.status === 'rejected') throw fresh.reason;

@@ -65,6 +65,9 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   meta('upstreamRequestId', audit.upstreamRequestId);
   meta('registrationRefreshed', audit.registrationRefreshed);
   meta('clientSecretDaysToExpiry', daysToExpiry);
+  meta('api', audit.api);
+  meta('apiStatus', audit.apiStatus);
+  meta('apiLatencyMs', audit.apiLatencyMs);
   if (failed) meta('detail', outcome.error?.logDetail);
   metrics.addDimensions({ GrantType: grantType, Outcome: result });
   metrics.addMetric(METRIC.requests, MetricUnit.Count, 1);
@@ -83,8 +86,12 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   }
   // Alarm metrics carry only the service dimension so one alarm covers every grant type. SSO OIDC
   // failing counts whether it said so (500) or could not be reached or read (502, 504).
+  // A deployer's API failing (the bearer proxy) is not SSO OIDC failing.
   const upstreamFailed =
-    outcome.error !== undefined && outcome.error.status >= 500 && (outcome.error.fromUpstream || UNREACHABLE.has(outcome.error.type));
+    outcome.error !== undefined &&
+    audit.apiFailed !== true &&
+    outcome.error.status >= 500 &&
+    (outcome.error.fromUpstream || UNREACHABLE.has(outcome.error.type));
   if (upstreamFailed) alarmMetrics.addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
   if (reportExpiry) alarmMetrics.addMetric(METRIC.clientSecretDaysToExpiry, MetricUnit.Count, daysToExpiry);
   if (upstreamFailed || reportExpiry) alarmMetrics.publishStoredMetrics();

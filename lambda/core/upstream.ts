@@ -71,7 +71,7 @@ export function createUpstream(config: BrokerConfig, client = createOidcClient(c
     timer.unref();
     try {
       const { $metadata, ...body } = await call(deadline.signal);
-      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId) };
+      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId, registration.clientSecret) };
     } catch (error) {
       throw toUpstreamError(error, deadline.signal.aborted, timeoutMs, registration.clientSecret);
     } finally {
@@ -112,13 +112,16 @@ function usable<T extends object>(body: T | undefined, registration: Registratio
   return quotesSecret ? undefined : body;
 }
 
-/** SSO OIDC's request ids are UUIDs; anything else is not echoed in a header. */
+/**
+ * SSO OIDC's request ids are UUIDs; anything else is not echoed in a header or logged, and neither
+ * is one that quotes the client secret (an answer is the service's to write, not to be trusted).
+ */
 const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
-const plainRequestId = (requestId: string | undefined): string | undefined =>
-  requestId !== undefined && REQUEST_ID.test(requestId) ? requestId : undefined;
+export const plainRequestId = (requestId: string | undefined, secret?: string): string | undefined =>
+  requestId !== undefined && REQUEST_ID.test(requestId) && (secret === undefined || !requestId.includes(secret)) ? requestId : undefined;
 
 /** An SSO OIDC call is not started with less of the request's time left than this. */
-const MIN_CALL_MS = 250;
+export const MIN_CALL_MS = 250;
 
 /**
  * The largest SSO OIDC answer read. A token answer is a few KB (an access token and a refresh token
@@ -144,14 +147,14 @@ export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
 }
 
 /** The JSON type of each modeled member. The SDK does not check them: a 200 may carry anything. */
-type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
+export type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
 
 /**
  * Only the modeled members reach the caller, in a fixed order, undefined ones left out. Undefined
  * when a required member is missing or a member has another type: a 200 the caller could not use
  * (no access token, `"expiresIn": "soon"`) is an unreadable answer, not a success.
  */
-function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
+export function pick<T extends object>(source: T, shape: Shape<T>, required: readonly (keyof T)[]): T | undefined {
   const members = (Object.keys(shape) as (keyof T)[]).filter((m) => source[m] != null);
   if (required.some((m) => !members.includes(m))) return undefined;
   if (members.some((m) => typeof source[m] !== shape[m])) return undefined;
@@ -193,21 +196,21 @@ function unreadable(result: UpstreamResult<unknown>): never {
  * CR/LF or a character outside Latin-1 makes the answer unsendable and a long one an oversized header.
  * SSO OIDC's longest is 29 characters.
  */
-const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** RFC 6749 section 5.2: `error` is printable ASCII without `"` and `\`; short, as every code is. */
 const ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 /** Error answers passed on keep an error status; anything else (status 600, a typed 302) is not SSO OIDC's. */
-const isErrorStatus = (status: number): boolean => Number.isInteger(status) && status >= 400 && status <= 599;
+export const isErrorStatus = (status: number): boolean => Number.isInteger(status) && status >= 400 && status <= 599;
 const REDACTED = '[redacted]';
 const LOGGED_CHARACTERS = 100;
 
 /** Removes the client secret from a text SSO OIDC wrote, before it is passed on or logged. */
-function redact(text: string, secret: string | undefined): string {
+export function redact(text: string, secret: string | undefined): string {
   return secret === undefined || secret === '' ? text : text.split(secret).join(REDACTED);
 }
 
 /** A text for the log: the secret removed, cut to 100 characters, every character outside printable ASCII escaped. */
-function forLog(text: string, secret?: string): string {
+export function forLog(text: string, secret?: string): string {
   const clean = redact(text, secret);
   const cut = clean.length > LOGGED_CHARACTERS ? clean.slice(0, LOGGED_CHARACTERS) : clean;
   const escaped = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -221,7 +224,7 @@ const unusableError = (logDetail: string, status: number | undefined, requestId:
 /** The names the SDK gives an error answer that carried no type (no x-amzn-ErrorType, no code, no __type). */
 const UNTYPED = new Set(['Unknown', 'UnknownError']);
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
+export const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
 /**
  * Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. What SSO
@@ -235,7 +238,7 @@ export function toUpstreamError(
 ): BrokerError {
   const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
   const status = metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } }).$response?.statusCode;
-  const requestId = plainRequestId(metadata?.requestId);
+  const requestId = plainRequestId(metadata?.requestId, clientSecret);
   const name = (error as { name?: unknown }).name;
   const upstream = { status, requestId };
 

@@ -8,7 +8,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { brokerError, invalidRequest } from '../core/errors.js';
 import type { RouteRequest } from '../surfaces/answer.js';
 import type { BrokerContext } from './routing.js';
-import { ROUTE_TABLE } from './routes.js';
+import { pathParameters, ROUTE_TABLE } from './routes.js';
 
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
 
@@ -36,6 +36,8 @@ export function bodies(): MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, 
     before(request) {
       const { event } = request;
       const route = ROUTE_TABLE[request.context.route];
+      // Raw bodies (the bearer proxy) are passed on as they came, as bytes (routeRequestOf).
+      if (route.body === 'raw') return undefined;
       if (route.session && route.method === 'POST') {
         // A cookie-session POST must say it is JSON, which a cross-site HTML form cannot send without a preflight.
         if (!JSON_CONTENT_TYPE.test(event.headers?.['content-type'] ?? '')) {
@@ -54,10 +56,18 @@ export function bodies(): MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, 
   };
 }
 
+/** A raw body's bytes: base64-decoded when API Gateway encoded it, else the text's UTF-8. */
+const rawBody = (event: APIGatewayProxyEventV2): Buffer =>
+  event.body === undefined || event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+
 /** What the route's surface is given: the body as the table says, and nothing of the event it does not need. */
 export function routeRequestOf(event: APIGatewayProxyEventV2, context: BrokerContext): RouteRequest {
+  const route = ROUTE_TABLE[context.route];
   return {
-    body: ROUTE_TABLE[context.route].body === 'none' ? undefined : event.body,
+    body: route.body === 'none' ? undefined : route.body === 'raw' ? rawBody(event) : event.body,
+    method: event.requestContext?.http?.method?.toUpperCase() ?? route.method,
+    // From the raw path, not API Gateway's decoded pathParameters: the proxy passes on what was sent.
+    pathParameters: pathParameters(route.path, event.rawPath ?? '') ?? {},
     rawQuery: event.rawQueryString ?? '',
     headers: event.headers ?? {},
     cookies: event.cookies ?? [],

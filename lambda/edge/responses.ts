@@ -4,9 +4,9 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { BrokerConfig } from '../core/config.js';
-import { toOAuthWire, type BrokerError } from '../core/errors.js';
+import { toOAuthWire, toPortalWire, type BrokerError } from '../core/errors.js';
 import type { Answer } from '../surfaces/answer.js';
-import { corsHeaders, preflightHeaders } from './cors.js';
+import { corsHeaders, preflightHeaders, type PreflightScope } from './cors.js';
 import type { ErrorFormat } from './routes.js';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & {
@@ -82,18 +82,32 @@ function redirectResponse(location: string, context: ReplyContext): HttpResponse
   };
 }
 
+/**
+ * Another service's answer passed on (the bearer proxy): its allow-listed headers and its bytes as
+ * they came (base64, so any body survives API Gateway), under the broker's own security headers.
+ */
+function passThroughResponse(statusCode: number, passed: { readonly headers: Readonly<Record<string, string>>; readonly body: Uint8Array }, context: ReplyContext): HttpResponse {
+  return {
+    statusCode,
+    headers: { ...passed.headers, ...SECURITY_HEADERS, ...corsHeaders(context.origin, context.config, context.credentials), ...requestIdHeader(context) },
+    body: Buffer.from(passed.body).toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
 /** A surface's answer on the wire; Set-Cookie values become payload 2.0 `cookies`. */
 export function answerResponse(answer: Answer, context: ReplyContext): HttpResponse {
   if ('location' in answer) return redirectResponse(answer.location, context);
   if ('page' in answer) return pageResponse(answer.statusCode, answer.page.title, answer.page.message, context);
-  const response = jsonResponse(answer.statusCode, answer.body, context);
+  const response = 'passThrough' in answer ? passThroughResponse(answer.statusCode, answer.passThrough, context) : jsonResponse(answer.statusCode, answer.body, context);
   return answer.cookies === undefined ? response : { ...response, cookies: [...answer.cookies] };
 }
 
 /**
- * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, or a page where a
- * person's browser was sent (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a
- * validated redirect URI, which the route decides itself).
+ * An error in its route's format: the AWS dialect's JSON, RFC 6749 §5.2 JSON, the access portal's
+ * JSON (`message`, which its SDKs and the CLI read), or a page where a person's browser was sent
+ * (never a redirect: RFC 6749 §4.1.2.1 allows redirecting only to a validated redirect URI, which
+ * the route decides itself).
  */
 export function errorResponse(error: BrokerError, format: ErrorFormat, context: ReplyContext, triedHttpAuthentication: boolean): HttpResponse {
   if (format === 'page') {
@@ -107,11 +121,12 @@ export function errorResponse(error: BrokerError, format: ErrorFormat, context: 
       error.status === 401 && triedHttpAuthentication ? { 'www-authenticate': 'Basic realm="token-broker"' } : {};
     return jsonResponse(error.status, toOAuthWire(error), context, { 'x-amzn-ErrorType': error.type, ...challenge });
   }
+  if (format === 'portal') return jsonResponse(error.status, toPortalWire(error), context, { 'x-amzn-ErrorType': error.type });
   const response = jsonResponse(error.status, error.toWire(), context, { 'x-amzn-ErrorType': error.type });
   return error.cookies.length > 0 ? { ...response, cookies: [...error.cookies] } : response;
 }
 
 /** The answer to a CORS preflight from an allowed origin (the origin check has already run). */
-export function preflightResponse(context: ReplyContext): HttpResponse {
-  return { statusCode: 204, headers: { ...SECURITY_HEADERS, ...preflightHeaders(context.origin, context.config, context.credentials) }, body: '' };
+export function preflightResponse(context: ReplyContext, scope: PreflightScope): HttpResponse {
+  return { statusCode: 204, headers: { ...SECURITY_HEADERS, ...preflightHeaders(context.origin, context.config, context.credentials, scope) }, body: '' };
 }

@@ -3,9 +3,10 @@
 // legs through the front door and the SSO OIDC emulator. Also opens the broker's sealed cookies with
 // the keys from the Secrets Manager emulator, so tests can name what must never leak.
 
-import { COOKIE_NAMES, isLoginState, isSessionState, type LoginState, type SessionState } from '../../lambda/surfaces/bff/cookies.js';
-import { parseCookieKey, sealKeyOf } from '../../lambda/core/cookie-keys.js';
-import { deriveKey, sealedKeyId, unseal } from '../../lambda/core/seal.js';
+import { brokerCookies, cookiePaths, COOKIE_NAMES, isLoginState, type LoginState } from '../../lambda/surfaces/bff/cookies.js';
+import { readSession, sessionSetCookies, type SessionState } from '../../lambda/surfaces/bff/session-cookie.js';
+import { parseCookieKey, sealKeyOf, type CookieKey } from '../../lambda/core/cookie-keys.js';
+import { sealedKeyId, unseal } from '../../lambda/core/seal.js';
 import { get, throughSsoOidc } from './front-door.js';
 
 /** What a browser keeps: name -> value (this broker's cookies all share one host). */
@@ -68,13 +69,11 @@ export async function bff(
 }
 
 /**
- * The browser's way from login/start's authorization URL back to the SPA: the broker's authorize
- * redirect, SSO OIDC's page (approved), the broker's callback, and the SPA page URL it lands on.
+ * The browser's way from login/start's authorization URL back to the SPA: SSO OIDC's page
+ * (approved), the broker's callback, and the SPA page URL it lands on.
  */
 export async function pageUrlAfterSignIn(authorizationUrl: string): Promise<string> {
-  const authorize = await get(authorizationUrl);
-  if (authorize.status !== 302) throw new Error(`authorize answered ${authorize.status}: ${authorize.text}`);
-  const callbackUrl = await throughSsoOidc(authorize.location!);
+  const callbackUrl = await throughSsoOidc(authorizationUrl);
   const back = await get(callbackUrl);
   if (back.status !== 302) throw new Error(`callback answered ${back.status}: ${back.text}`);
   return back.location!;
@@ -92,33 +91,32 @@ export async function readSecret(secretsUrl: string, secretId: string, stage = '
   return body.SecretString;
 }
 
+/** The `name=value` pairs of a session sealed under `key`, in its chunks, as a browser would send them. */
+export function sessionCookiePairs(state: SessionState, key: CookieKey): string[] {
+  const set = sessionSetCookies(state, sealKeyOf(key), { paths: cookiePaths(''), nowSeconds: Math.floor(Date.now() / 1000), present: new Map(), clearOther: false });
+  return set.map((cookie) => cookie.split(';')[0]!);
+}
+
 /** Opens the broker's cookies with the keys secret, for tests: what is inside must never leak. */
-export async function openBrokerCookies(secretsUrl: string, keysSecretId: string, registrationSecretId: string) {
+export async function openBrokerCookies(secretsUrl: string, keysSecretId: string) {
   const keys = [parseCookieKey(await readSecret(secretsUrl, keysSecretId))];
   try {
     keys.push(parseCookieKey(await readSecret(secretsUrl, keysSecretId, 'AWSPREVIOUS')));
   } catch {
     // No previous key yet.
   }
-  const registration = JSON.parse(await readSecret(secretsUrl, registrationSecretId)) as { clientId: string; clientSecret: string };
-  const keyFor = (value: string) => keys.map(sealKeyOf).find((key) => key.id === sealedKeyId(value));
+  const sealKeys = keys.map(sealKeyOf);
   return {
     keys,
     login(value: string): LoginState | undefined {
-      const key = keyFor(value);
+      const key = sealKeys.find((k) => k.id === sealedKeyId(value));
       const opened = key && unseal(value, key, COOKIE_NAMES.login);
       return isLoginState(opened) ? opened : undefined;
     },
-    session(name: string, value: string): SessionState | undefined {
-      const key = keyFor(value);
-      const opened = key && unseal(value, key, name);
-      return isSessionState(opened) ? opened : undefined;
-    },
-    /** SSO OIDC's own refresh token inside the front door's sealed one (current registration). */
-    upstreamRefreshToken(sealed: string): string | undefined {
-      const info = 'token-broker front door refresh_token v1';
-      const opened = unseal(sealed, deriveKey(registration.clientSecret, registration.clientId, info), info) as { t?: unknown } | undefined;
-      return typeof opened?.t === 'string' ? opened.t : undefined;
+    /** The session a browser's cookies (`name=value` pairs, chunks and all) hold. */
+    async session(pairs: readonly string[]): Promise<SessionState | undefined> {
+      const read = await readSession(brokerCookies(pairs), async (id) => sealKeys.find((k) => k.id === id), Math.floor(Date.now() / 1000));
+      return read.best?.state;
     },
   };
 }

@@ -12,6 +12,8 @@ export interface BrokerProcess {
   readonly pid: number | undefined;
   /** The demo frontend's URL (the `demo frontend:` banner line); set when started with `{ demo: true }`. */
   readonly demoUrl: string | undefined;
+  /** The cookie-session demo page (the `cookie-session demo:` banner line), on an origin of its own. */
+  readonly sessionDemoUrl: string | undefined;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** JSON log lines written so far (stdout's, then stderr's), parsed. */
@@ -74,6 +76,7 @@ export async function startBroker(env: Record<string, string>, options: StartOpt
     url,
     pid: child.pid,
     demoUrl,
+    sessionDemoUrl: /cookie-session demo: (http:\/\/\S+)/.exec(stderr)?.[1],
     output: () => stdout + stderr,
     logs: () =>
       `${stdout}\n${stderr}`

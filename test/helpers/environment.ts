@@ -55,6 +55,8 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
   secrets.putSecret(secretId, JSON.stringify(registration));
   const brokerEnv = {
     AWS_ENDPOINT_URL_SSO_OIDC: oidc.url,
+    // The emulator serves the access portal (service `sso`) on the same URL.
+    AWS_ENDPOINT_URL_SSO: oidc.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     TOKEN_BROKER_SECRET_ID: secretId,
     TOKEN_BROKER_GRANT_TYPES: ALL_GRANTS.join(','),

@@ -168,7 +168,8 @@ it('narrows both rotations alike: each invoke permission names its own secret (S
       domainName: 'auth.example.com',
       certificate: Certificate.fromCertificateArn(scope, 'Cert', 'arn:aws:acm:eu-west-1:111122223333:certificate/abcd1234'),
     },
-    cookieSessions: {},
+    redirectUris: ['https://app.example.com/'],
+    cookieSessions: { origins: ['https://app.example.com'] },
   }));
   const permissions = Object.values(template().findResources('AWS::Lambda::Permission', { Properties: { Principal: 'secretsmanager.amazonaws.com' } }));
   const byFunction = (fn: { functionArn: string }) =>

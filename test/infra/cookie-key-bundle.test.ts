@@ -27,7 +27,7 @@ const pending = new Map<string, { resolve: (value: unknown) => void; reject: (er
 
 beforeAll(async () => {
   s = synthesize(
-    { cookieSessions: 'on', allowedOrigins: 'https://app.example.com', domainName: 'auth.example.com', certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab' },
+    { cookieSessions: 'on', sessionOrigins: 'https://app.example.com', redirectUris: 'https://app.example.com/', domainName: 'auth.example.com', certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab' },
     { bundle: true },
   );
   const fn = s.json.Resources[s.logicalId(s.stack.broker.cookieKeys!.rotationFunction)]!.Properties!;

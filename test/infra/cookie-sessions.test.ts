@@ -1,6 +1,8 @@
 // The construct in cookie-session mode: the cookie keys secret, its rotation function,
-// role and schedule, the broker's least-privilege read of it, the /bff routes, the required custom
-// domain (certificate ARN or hosted zone), and cdk-nag passing with a reason for every public route.
+// role and schedule, the broker's least-privilege read of it, the /bff routes (the bearer proxy's
+// with an API), the session origins apart from the token-API origins, page tokens none by default,
+// the required custom domain (certificate ARN or hosted zone), and cdk-nag passing with a reason for
+// every public route.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +17,10 @@ import { onlyResource, resourcesOf, synthesize, type Synthesis } from './synth.j
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-central-1:111122223333:certificate/abcd1234-12ab-34cd-56ef-1234567890ab';
 const COOKIE_CONTEXT = {
   cookieSessions: 'on',
-  allowedOrigins: 'https://app.example.com',
-  redirectUris: 'https://app.example.com/callback',
+  sessionOrigins: 'https://app.example.com',
+  allowedOrigins: 'https://tools.example.com',
+  redirectUris: 'https://app.example.com/callback,https://tools.example.com/callback',
+  apis: 'orders=https://api.example.com/v1 GET POST',
   domainName: 'auth.example.com',
   certificateArn: CERTIFICATE_ARN,
 };
@@ -123,6 +127,11 @@ describe('cookie sessions with a certificate ARN', () => {
       [ENV.cookieSessions]: 'on',
       [ENV.cookieKeysSecretId]: { Ref: keysId },
       [ENV.sessionMaxAgeSeconds]: '28800',
+      // Two doors: the SPA's origin for sessions, another for the token routes; no token in page script.
+      [ENV.sessionOrigins]: 'https://app.example.com',
+      [ENV.allowedOrigins]: 'https://tools.example.com',
+      [ENV.pageTokens]: 'none',
+      [ENV.apis]: 'orders=https://api.example.com/v1 GET POST',
     });
     const roleId = fn.Role['Fn::GetAtt'][0] as string;
     const statements = Object.values(resourcesOf(s.json, 'AWS::IAM::Policy'))
@@ -135,9 +144,11 @@ describe('cookie sessions with a certificate ARN', () => {
     expect(onKeys[0]!.Resource).toContainEqual({ Ref: keysId });
   });
 
-  it('routes the five /bff routes to the function, on the custom domain', () => {
+  it('routes the /bff routes to the function, the bearer proxy as ANY /bff/api/{name}/{proxy+}, on the custom domain', () => {
     const routes = Object.values(resourcesOf(s.json, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
-    expect(routes).toEqual(expect.arrayContaining([...BFF_ROUTES, 'GET /oauth2/authorize', 'GET /oauth2/callback', 'POST /oauth2/token']));
+    const sessionRoutes = BFF_ROUTES.filter((route) => !route.includes('/bff/portal/'));
+    expect(routes).toEqual(expect.arrayContaining([...sessionRoutes, 'GET /oauth2/authorize', 'GET /oauth2/callback', 'POST /oauth2/token']));
+    expect(routes).toContain('ANY /bff/api/{name}/{proxy+}');
     expect(onlyResource(s.json, 'AWS::ApiGatewayV2::DomainName').resource.Properties.DomainName).toBe('auth.example.com');
     expect(s.json.Outputs?.CookieKeysSecretArn).toBeDefined();
   });
@@ -152,7 +163,8 @@ describe('cookie sessions with a hosted zone', () => {
   it('makes a DNS-validated certificate and A/AAAA aliases in the zone', () => {
     const s = synthesize({
       cookieSessions: 'on',
-      allowedOrigins: 'https://app.example.com',
+      sessionOrigins: 'https://app.example.com',
+      redirectUris: 'https://app.example.com/',
       domainName: 'auth.example.com',
       hostedZoneId: 'Z0123456789ABCDEFGHIJ',
       hostedZoneName: 'example.com',
@@ -188,7 +200,7 @@ describe('cookie sessions refuse to synthesize without a custom domain', () => {
 
   it('from the construct, saying why', () => {
     const stack = new Stack(new App(), 'NoDomain');
-    expect(() => new TokenBroker(stack, 'Broker', { cookieSessions: {} })).toThrow(/cookie sessions need a custom domain.*execute-api domain \(a public suffix\)/s);
+    expect(() => new TokenBroker(stack, 'Broker', { cookieSessions: { origins: ['https://app.example.com'] } })).toThrow(/cookie sessions need a custom domain.*execute-api domain \(a public suffix\)/s);
   });
 
   it('and a key rotation shorter than the session is refused', () => {
@@ -198,7 +210,7 @@ describe('cookie sessions refuse to synthesize without a custom domain', () => {
       () =>
         new TokenBroker(stack, 'Broker', {
           customDomain: { domainName: 'auth.example.com', certificate },
-          cookieSessions: { sessionMaxAge: Duration.days(10), keyRotationSchedule: Duration.days(7) },
+          cookieSessions: { origins: ['https://app.example.com'], sessionMaxAge: Duration.days(10), keyRotationSchedule: Duration.days(7) },
         }),
     ).toThrow(/keyRotationSchedule must be whole days from 10/);
   });
@@ -207,7 +219,7 @@ describe('cookie sessions refuse to synthesize without a custom domain', () => {
     const stack = new Stack(new App(), 'Many');
     let problems: readonly string[] = [];
     try {
-      new TokenBroker(stack, 'Broker', { cookieSessions: { keyRotationSchedule: Duration.hours(36) }, frontDoor: false, memorySize: 64 });
+      new TokenBroker(stack, 'Broker', { cookieSessions: { origins: ['https://app.example.com'], keyRotationSchedule: Duration.hours(36) }, frontDoor: false, memorySize: 64 });
     } catch (error) {
       if (error instanceof TokenBrokerPropsError) problems = error.problems;
       else throw error;
@@ -218,5 +230,49 @@ describe('cookie sessions refuse to synthesize without a custom domain', () => {
       expect.stringMatching(/^customDomain: cookie sessions need a custom domain/),
       expect.stringMatching(/^cookieSessions\.keyRotationSchedule must be whole days from 1 .* got 1 day 12 hours$/),
     ]);
+  });
+});
+
+describe('the doors and page tokens, as props and context', () => {
+  const certificate = (stack: Stack) => Certificate.fromCertificateArn(stack, 'Cert', CERTIFICATE_ARN);
+
+  it('refuses an origin on both lists, and a session origin without a redirect URI on it, naming the props', () => {
+    const stack = new Stack(new App(), 'Doors');
+    let problems: readonly string[] = [];
+    try {
+      new TokenBroker(stack, 'Broker', {
+        allowedOrigins: ['https://app.example.com'],
+        redirectUris: ['https://tools.example.com/callback'],
+        customDomain: { domainName: 'auth.example.com', certificate: certificate(stack) },
+        cookieSessions: { origins: ['https://app.example.com', 'https://spa.example.com'], pageTokens: 'access', apis: { Bad: { url: 'http://api.example.com' } } },
+      });
+    } catch (error) {
+      if (error instanceof TokenBrokerPropsError) problems = error.problems;
+      else throw error;
+    }
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^cookieSessions\.origins: "https:\/\/app\.example\.com" is also in allowedOrigins/),
+        expect.stringMatching(/^redirectUris must hold at least one redirect URI on a cookie-session origin \(cookieSessions\.origins\)/),
+        expect.stringMatching(/^cookieSessions\.apis: "Bad=http:\/\/api\.example\.com" must be name=url/),
+      ]),
+    );
+  });
+
+  it('page tokens access and an API timeout reach the function', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Access');
+    const broker = new TokenBroker(stack, 'Broker', {
+      redirectUris: ['https://app.example.com/'],
+      customDomain: { domainName: 'auth.example.com', certificate: certificate(stack) },
+      cookieSessions: { origins: ['https://app.example.com'], pageTokens: 'access', apis: { reports: { url: 'https://reports.example.com', methods: ['GET', 'PUT'] } }, apiTimeout: Duration.seconds(3) },
+    });
+    const variables = stack.resolve((broker.function.node.defaultChild as { environment?: unknown }).environment) as { variables: Record<string, string> };
+    expect(variables.variables).toMatchObject({ [ENV.pageTokens]: 'access', [ENV.apis]: 'reports=https://reports.example.com GET PUT', [ENV.apiTimeoutMs]: '3000' });
+  });
+
+  it('from the context: sessionOrigins is required with cookieSessions=on, and the session keys only go with it', () => {
+    expect(() => synthesize({ ...COOKIE_CONTEXT, sessionOrigins: '' })).toThrow(/cookieSessions=on needs sessionOrigins/);
+    expect(() => synthesize({ pageTokens: 'access', apis: 'a=https://a.example.com' })).toThrow(/pageTokens only applies with cookieSessions=on[\s\S]*apis only applies with cookieSessions=on/);
   });
 });

@@ -1,9 +1,10 @@
-// The token handler end to end over HTTP (issue 11): sign-in through the front door and the SSO OIDC
-// emulator, session, refresh and logout, with the emulator ROTATING refresh tokens (each works once):
-// two concurrent refreshes of one session leave it alive and a later refresh works; a registration
-// rotation and a cookie key rotation keep sessions refreshing; nothing secret in answers or logs.
+// The token handler end to end over HTTP: sign-in through SSO OIDC (the emulator) and the front
+// door's callback, session, refresh and logout, with the emulator ROTATING refresh tokens (each works
+// once): page script receives no token at all (page tokens none); two concurrent refreshes of one
+// session leave it alive and a later refresh works; a registration rotation and a cookie key rotation
+// keep sessions refreshing; nothing secret in answers or logs.
 
-import { COOKIE_NAMES } from '../../lambda/surfaces/bff/cookies.js';
+import { COOKIE_NAMES, SESSION_CHUNK_NAMES } from '../../lambda/surfaces/bff/cookies.js';
 import { generateCookieKey } from '../../lambda/core/cookie-keys.js';
 import { ROUTES } from '../../lambda/edge/routes.js';
 import { bff, CookieJar, openBrokerCookies, pageUrlAfterSignIn, type BffAnswer } from '../helpers/bff.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     extraRedirectUris: [LOOPBACK_CALLBACK],
     oidc: { rotateRefreshTokens: true },
     brokerEnv: frontDoorEnv({
-      TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
+      TOKEN_BROKER_SESSION_ORIGINS: ORIGIN,
       TOKEN_BROKER_COOKIE_SESSIONS: 'on',
       TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: KEYS_SECRET,
       // Every request reads the secrets again: rotations in the emulator are seen at once.
@@ -50,12 +51,14 @@ const call = (route: string, jar: CookieJar, options: { body?: unknown; apply?: 
     return answer;
   });
 const upstreamRefreshes = (): number => environment.oidc.calls.filter((c) => c.path === '/token' && c.grantType === 'refresh_token').length;
+const ALL_COOKIES = [COOKIE_NAMES.login, ...SESSION_CHUNK_NAMES[0], ...SESSION_CHUNK_NAMES[1]].length;
+const pairs = (jar: CookieJar): string[] => [...jar.cookies].map(([name, value]) => `${name}=${value}`);
 
 /** login/start, the browser's legs, login/end: a signed-in jar, and what the login cookie held. */
 async function signIn(jar = new CookieJar()) {
   const start = await call(ROUTES.bffLoginStart, jar);
   expect(start.status).toBe(200);
-  const opener = await openBrokerCookies(environment.secrets.url, KEYS_SECRET, environment.secretId);
+  const opener = await openBrokerCookies(environment.secrets.url, KEYS_SECRET);
   const login = opener.login(jar.cookies.get(COOKIE_NAMES.login)!)!;
   remember(login.codeVerifier, login.stateSecret);
   const pageUrl = await pageUrlAfterSignIn(start.body.authorizationUrl as string);
@@ -65,44 +68,48 @@ async function signIn(jar = new CookieJar()) {
 }
 
 describe('sign-in, session, refresh, logout', () => {
-  it('signs in: the SPA sees an authorize URL and an access token, never the verifier, the state secret or a refresh token', async () => {
+  it('signs in: the SPA sees an authorize URL and when its session ends, never a token, the verifier or the state secret', async () => {
     const { start, login, pageUrl, end, jar } = await signIn();
     const authorizationUrl = new URL(start.body.authorizationUrl as string);
-    expect(authorizationUrl.origin + authorizationUrl.pathname).toBe(`${environment.broker.url}/oauth2/authorize`);
-    expect(authorizationUrl.searchParams.get('client_id')).toBe('token-broker');
+    // Straight to SSO OIDC, with the broker's registered client and its callback: never the front door's public endpoint.
+    expect(authorizationUrl.origin).toBe(environment.oidc.url);
+    expect(authorizationUrl.searchParams.get('client_id')).toBe(environment.registration.clientId);
+    expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(`${environment.broker.url}/oauth2/callback`);
     expect(new URL(pageUrl).searchParams.get('iss')).toBe(environment.broker.url);
     expect(end.status).toBe(200);
-    expect(end.body).toEqual({ isLoggedIn: true, accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600, sessionExpiresAt: expect.any(Number), scope: expect.any(String) });
+    expect(end.body).toEqual({ isLoggedIn: true, expiresIn: 3600, sessionExpiresAt: expect.any(Number) });
     expect([...jar.cookies.keys()]).toEqual([COOKIE_NAMES.session[0]]);
+    const opener = await openBrokerCookies(environment.secrets.url, KEYS_SECRET);
+    const session = (await opener.session(pairs(jar)))!;
+    remember(session.rt, session.at);
+    // SSO OIDC's own tokens, sealed once, and the registration that issued them.
+    expect(session).toMatchObject({ v: 2, g: 0, rt: expect.stringMatching(/^aor/), at: expect.stringMatching(/^aoa/), c: environment.registration.clientId });
     const seen = [start.text, pageUrl, end.text].join('\n');
-    for (const secret of [login.codeVerifier, login.stateSecret]) expect(seen).not.toContain(secret);
-    const opener = await openBrokerCookies(environment.secrets.url, KEYS_SECRET, environment.secretId);
-    const session = opener.session(COOKIE_NAMES.session[0], jar.cookies.get(COOKIE_NAMES.session[0])!)!;
-    const upstream = opener.upstreamRefreshToken(session.rt)!;
-    remember(session.rt, upstream);
-    expect(upstream).toMatch(/^aor/);
-    expect(seen).not.toContain(session.rt);
-    expect(seen).not.toContain(upstream);
+    for (const secret of [login.codeVerifier, login.stateSecret, session.rt!, session.at]) expect(seen).not.toContain(secret);
   });
 
   it('GET /bff/session, then refresh: one SSO OIDC call, the rotated refresh token moves to the other slot', async () => {
     const { jar } = await signIn();
-    expect((await call(ROUTES.bffSession, jar)).body).toEqual({ isLoggedIn: true, sessionExpiresAt: expect.any(Number) });
+    expect((await call(ROUTES.bffSession, jar)).body).toEqual({ isLoggedIn: true, sessionExpiresAt: expect.any(Number), accessTokenExpiresAt: expect.any(Number) });
     const before = upstreamRefreshes();
     const refreshed = await call(ROUTES.bffRefresh, jar);
     expect(refreshed.status).toBe(200);
-    expect(Object.keys(refreshed.body).sort()).toEqual(['accessToken', 'expiresIn', 'scope', 'tokenType']);
+    expect(Object.keys(refreshed.body).sort()).toEqual(['expiresIn', 'isLoggedIn', 'sessionExpiresAt']);
     expect(upstreamRefreshes()).toBe(before + 1);
     expect([...jar.cookies.keys()]).toEqual([COOKIE_NAMES.session[1]]);
     expect((await call(ROUTES.bffRefresh, jar)).status).toBe(200);
     expect([...jar.cookies.keys()]).toEqual([COOKIE_NAMES.session[0]]);
   });
 
-  it('logout clears the cookies and says the refresh token is not revoked; the session is gone', async () => {
+  it('logout ends the Identity Center session (the access portal\u2019s Logout) and clears the cookies; even the old cookies no longer refresh', async () => {
     const { jar } = await signIn();
+    const before = jar.copy();
     const out = await call(ROUTES.bffLogout, jar);
-    expect(out.body).toMatchObject({ isLoggedIn: false, refreshTokenRevoked: false });
+    expect(out.body).toMatchObject({ isLoggedIn: false, identityCenterSignedOut: true });
+    expect(environment.oidc.callCount('/logout')).toBeGreaterThan(0);
     expect(jar.cookies.size).toBe(0);
+    const replayed = await call(ROUTES.bffRefresh, before, { apply: false });
+    expect([replayed.status, replayed.body.error]).toEqual([401, 'session_expired']);
     expect((await call(ROUTES.bffSession, jar)).body).toEqual({ isLoggedIn: false });
     const refresh = await call(ROUTES.bffRefresh, jar);
     expect([refresh.status, refresh.body.error]).toEqual([401, 'session_expired']);
@@ -125,7 +132,7 @@ describe('sign-in, session, refresh, logout', () => {
     const before = upstreamRefreshes();
     const answer = await call(ROUTES.bffRefresh, forged, { apply: false });
     expect([answer.status, answer.body.error]).toEqual([401, 'session_expired']);
-    expect(answer.setCookies.filter((c) => c.includes('Max-Age=0'))).toHaveLength(3);
+    expect(answer.setCookies.filter((c) => c.includes('Max-Age=0'))).toHaveLength(ALL_COOKIES);
     expect(upstreamRefreshes()).toBe(before);
   });
 });
@@ -206,7 +213,7 @@ describe('rotations keep sessions refreshing', () => {
     environment.secrets.putSecret(KEYS_SECRET, JSON.stringify(third));
     const retired = await call(ROUTES.bffRefresh, oldKeyJar);
     expect([retired.status, retired.body.error]).toEqual([401, 'session_expired']);
-    expect(retired.setCookies.filter((c) => c.includes('Max-Age=0'))).toHaveLength(3);
+    expect(retired.setCookies.filter((c) => c.includes('Max-Age=0'))).toHaveLength(ALL_COOKIES);
     // The session that refreshed after the first rotation was sealed under the second key: it lives on.
     expect((await call(ROUTES.bffRefresh, jar)).status).toBe(200);
   });

@@ -1,15 +1,20 @@
-// The token handler's HTTP edge (issue 11) through the local API Gateway adapter, as deployed: the
-// CSRF header before anything else, credentialed CORS on /bff only and for allowed origins only, the
-// JSON content type, payload 2.0 cookies in (event.cookies) and out (one Set-Cookie each), clean 401s
-// that clear every broker cookie, cookie key rotation, and logs free of cookies and keys.
+// The token handler's HTTP edge through the local API Gateway adapter, as deployed: the CSRF header
+// before anything else, credentialed CORS on /bff only and for the session origins only, the JSON
+// content type, payload 2.0 cookies in (event.cookies) and out (one Set-Cookie each), clean 401s that
+// clear every broker cookie, cookie key rotation, and logs free of cookies and keys.
 
 import { ROUTES } from '../../lambda/edge/routes.js';
-import { COOKIE_NAMES, sealCookie, type SessionState } from '../../lambda/surfaces/bff/cookies.js';
-import { generateCookieKey, sealKeyOf, type CookieKey } from '../../lambda/core/cookie-keys.js';
+import { COOKIE_NAMES, SESSION_CHUNK_NAMES } from '../../lambda/surfaces/bff/cookies.js';
+import type { SessionState } from '../../lambda/surfaces/bff/session-cookie.js';
+import { generateCookieKey, type CookieKey } from '../../lambda/core/cookie-keys.js';
+import { sessionCookiePairs } from '../helpers/bff.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { frontDoorEnv } from '../helpers/front-door.js';
 
+/** The SPA's origin: a cookie-session origin (TOKEN_BROKER_SESSION_ORIGINS). */
 const ORIGIN = 'https://app.example.com';
+/** A page that may acquire tokens (TOKEN_BROKER_ALLOWED_ORIGINS): the other door. */
+const TOOLS = 'https://tools.example.com';
 const OTHER = 'https://evil.example';
 const REDIRECT = 'https://app.example.com/callback';
 const KEYS_SECRET = 'bff-http/cookie-keys';
@@ -25,7 +30,8 @@ beforeAll(async () => {
     redirectUri: REDIRECT,
     // Sign-in goes through the front door; its issuer is the broker's own URL.
     brokerEnv: frontDoorEnv({
-      TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN,
+      TOKEN_BROKER_ALLOWED_ORIGINS: TOOLS,
+      TOKEN_BROKER_SESSION_ORIGINS: ORIGIN,
       TOKEN_BROKER_COOKIE_SESSIONS: 'on',
       TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: KEYS_SECRET,
       // Every request reads the keys again, so a rotation in the emulator is seen at once.
@@ -55,10 +61,10 @@ async function call(route: string, headers: Record<string, string> = {}, body?: 
 }
 
 function sessionCookie(key: CookieKey, state: Partial<SessionState> = {}): string {
-  const name = COOKIE_NAMES.session[0];
-  const value = sealCookie(name, { v: 1, g: 0, rt: `sealed-rt-${Math.random()}`.padEnd(40, 'r'), exp: Math.floor(Date.now() / 1000) + 600, ...state }, sealKeyOf(key));
-  sensitive.add(value);
-  return `${name}=${value}`;
+  const now = Math.floor(Date.now() / 1000);
+  const [pair] = sessionCookiePairs({ v: 2, g: 0, rt: `rt-${Math.random()}`.padEnd(40, 'r'), c: 'client-x', sc: '', exp: now + 600, at: `at-${Math.random()}`.padEnd(40, 'a'), ate: now + 600, ...state }, key);
+  sensitive.add(pair!.slice(pair!.indexOf('=') + 1));
+  return pair!;
 }
 
 const clearedNames = (headers: Headers): string[] =>
@@ -67,7 +73,7 @@ const clearedNames = (headers: Headers): string[] =>
     .filter((c) => /Max-Age=0;/.test(c))
     .map((c) => c.split('=')[0]!)
     .sort();
-const ALL = [COOKIE_NAMES.login, ...COOKIE_NAMES.session].sort();
+const ALL = [COOKIE_NAMES.login, ...SESSION_CHUNK_NAMES[0], ...SESSION_CHUNK_NAMES[1]].sort();
 
 describe('CSRF header (x-token-broker-csrf: 1)', () => {
   it.each([ROUTES.bffSession, ROUTES.bffRefresh, ROUTES.bffLogout, ROUTES.bffLoginStart, ROUTES.bffLoginEnd])(
@@ -103,10 +109,14 @@ describe('CORS on /bff (Fetch standard: credentialed requests)', () => {
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
   });
 
-  it('routes outside /bff never allow credentials', async () => {
-    const response = await call('POST /token', { origin: ORIGIN }, '{}');
-    expect(response.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  it('routes outside /bff never allow credentials; they answer the token-API origins, never a session origin', async () => {
+    const response = await call('POST /token', { origin: TOOLS }, '{}');
+    expect(response.headers.get('access-control-allow-origin')).toBe(TOOLS);
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+    const fromSession = await call('POST /token', { origin: ORIGIN }, '{}');
+    expect([fromSession.status, fromSession.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+    // And the other way round: a token-API origin has no session door.
+    expect((await call(ROUTES.bffSession, { ...CSRF, origin: TOOLS })).status).toBe(403);
   });
 
   it('the preflight of a /bff route allows the CSRF header and credentials; the one of /token does not', async () => {
@@ -119,7 +129,7 @@ describe('CORS on /bff (Fetch standard: credentialed requests)', () => {
     expect(bff.status).toBe(204);
     expect(bff.headers.get('access-control-allow-headers')).toContain('x-token-broker-csrf');
     expect(bff.headers.get('access-control-allow-credentials')).toBe('true');
-    const token = await preflight('/token', ORIGIN);
+    const token = await preflight('/token', TOOLS);
     expect(token.headers.get('access-control-allow-headers')).not.toContain('x-token-broker-csrf');
     expect(token.headers.get('access-control-allow-credentials')).toBeNull();
     const evil = await preflight('/bff/refresh', OTHER);
@@ -137,15 +147,16 @@ describe('CORS on /bff (Fetch standard: credentialed requests)', () => {
 describe('cookies through API Gateway payload 2.0', () => {
   it('a valid session cookie is read from the Cookie header (event.cookies), among other cookies', async () => {
     const response = await call(ROUTES.bffSession, { ...CSRF, origin: ORIGIN, cookie: `theme=dark; ${sessionCookie(firstKey)}; other=1` });
-    expect(response.body).toEqual({ isLoggedIn: true, sessionExpiresAt: expect.any(Number) });
+    expect(response.body).toEqual({ isLoggedIn: true, sessionExpiresAt: expect.any(Number), accessTokenExpiresAt: expect.any(Number) });
   });
 
   it('logout answers one Set-Cookie per broker cookie, each clearing it', async () => {
     const response = await call(ROUTES.bffLogout, { ...CSRF, origin: ORIGIN });
     expect(response.status).toBe(200);
-    expect(response.headers.getSetCookie()).toHaveLength(3);
+    expect(response.headers.getSetCookie()).toHaveLength(ALL.length);
     expect(clearedNames(response.headers)).toEqual(ALL);
-    expect(response.body).toMatchObject({ isLoggedIn: false, refreshTokenRevoked: false });
+    // No session in this request: nothing for IAM Identity Center to end.
+    expect(response.body).toMatchObject({ isLoggedIn: false, identityCenterSignedOut: false });
   });
 
   it.each([

@@ -97,6 +97,9 @@ describe('metadata (RFC 8414)', () => {
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
       authorization_response_iss_parameter_supported: true,
+      // RFC 7009 revocation, for public clients.
+      revocation_endpoint: `${url}/oauth2/revoke`,
+      revocation_endpoint_auth_methods_supported: ['none'],
     });
   });
 

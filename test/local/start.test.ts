@@ -46,7 +46,8 @@ describe("npm start's banner", () => {
     expect(enabled).toContain('GET /client');
     for (const route of routes) {
       const [method, path] = route.split(' ') as [string, string];
-      const line = new RegExp(`^  ${method} ${broker.url.replace(/[.]/g, '\\.')}${path}( |$)`, 'm');
+      const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const line = new RegExp(`^  ${method} ${escape(broker.url)}${escape(path)}( |$)`, 'm');
       expect([route, line.test(banner)]).toEqual([route, enabled.includes(route)]);
     }
     expect(banner).toMatch(new RegExp(`^  OPTIONS ${broker.url.replace(/[.]/g, '\\.')}/\\* +CORS preflight`, 'm'));
@@ -181,5 +182,28 @@ describe("the demo emulator's token sizes and rotation", () => {
     await expect(startBroker({ TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS: '16' }, { demo: true })).rejects.toThrow(
       'TOKEN_BROKER_DEMO_REFRESH_TOKEN_CHARS must be a whole number from 32 to 1048576, got "16"',
     );
+  });
+});
+
+describe('the access portal in demo mode', () => {
+  it('is on, with a role policy that grants some of the demo user\'s roles and refuses others, and the page is told so', async () => {
+    const broker = await start({});
+    const banner = bannerOf(broker);
+    expect(banner).toContain(`AWS access portal: endpoint ${broker.url}/portal for an SSOClient, boto3 or aws sso --endpoint-url`);
+    expect(banner).toContain('  role policy: 111122223333/PowerUserAccess, */ReadOnlyAccess');
+    expect(banner).toContain(`aws sso list-accounts --endpoint-url ${broker.url}/portal --region us-east-1 --access-token <accessToken>`);
+    const config = (await (await fetch(`${broker.demoUrl}/config.json`)).json()) as { portal: unknown };
+    expect(config.portal).toEqual({
+      endpoint: `${broker.url}/portal`,
+      roles: ['111122223333/PowerUserAccess', '*/ReadOnlyAccess'],
+      refused: { accountId: '111122223333', roleName: 'AdministratorAccess' },
+    });
+  });
+
+  it('TOKEN_BROKER_PORTAL=off turns it off: no route, no banner line, nothing for the page', async () => {
+    const broker = await start({ TOKEN_BROKER_PORTAL: 'off' });
+    expect(await served(broker.url, ROUTES.portalAccounts)).toBe(false);
+    expect(bannerOf(broker)).not.toContain('AWS access portal');
+    expect(((await (await fetch(`${broker.demoUrl}/config.json`)).json()) as { portal: unknown }).portal).toBeNull();
   });
 });

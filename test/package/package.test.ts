@@ -82,8 +82,8 @@ import { TokenBroker, type TokenBrokerProps, type TokenBrokerAlarms } from '${pk
 const app = new App({ outdir: process.argv[2] });
 const stack = new Stack(app, 'ConsumerStack', { env: { account: '111122223333', region: 'eu-west-1' } });
 const props: TokenBrokerProps = {
-  allowedOrigins: ['https://app.example.com'],
-  redirectUris: ['https://app.example.com/callback'],
+  allowedOrigins: ['https://tools.example.com'],
+  redirectUris: ['https://tools.example.com/callback', 'https://app.example.com/'],
   oidcRegion: 'eu-west-1',
   rotationSchedule: Duration.days(30),
   // Cookie sessions bring the third function (the cookie keys' rotation); they need a custom domain.
@@ -91,7 +91,7 @@ const props: TokenBrokerProps = {
     domainName: 'auth.example.com',
     certificate: Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:eu-west-1:111122223333:certificate/abcd1234'),
   },
-  cookieSessions: {},
+  cookieSessions: { origins: ['https://app.example.com'] },
 };
 const broker = new TokenBroker(stack, 'Broker', props);
 const alarms: TokenBrokerAlarms = broker.alarms;
@@ -111,6 +111,8 @@ it('packs dist/ (the construct, its types, the prebuilt bundles, the smoke check
       'dist/assets/rotation/index.mjs',
       'dist/assets/cookie-key-rotation/index.mjs',
       'dist/scripts/smoke.js',
+      'dist/browser/session.js',
+      'dist/browser/session.d.ts',
       'docs/deploy.md',
       'docs/deploy-reference.md',
     ]),
@@ -161,6 +163,14 @@ it("synthesizes the consumer's stack with the package's prebuilt bundles as the 
   expect(types).toEqual(expect.arrayContaining(['AWS::ApiGatewayV2::Api', 'AWS::CloudWatch::Alarm', 'AWS::CloudWatch::Dashboard', 'AWS::SecretsManager::RotationSchedule']));
   expect(existsSync(join(outdir, 'manifest.json'))).toBe(true);
 }, 120_000);
+
+it('exports the browser module for SPAs (sso-oidc-token-broker/session): dependency-free, its client made without a browser in sight', async () => {
+  const script = `import('${pkg.name}/session').then((m) => process.stdout.write(typeof m.createSessionClient + ' ' + Object.keys(m.createSessionClient({ broker: 'https://auth.example.com' })).sort().join(',')))`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: app, env: ENV });
+  expect(stdout).toBe('function call,fetch,handleRedirect,refresh,signIn,signOut,status');
+  const source = readFileSync(join(app, 'node_modules', pkg.name, 'dist', 'browser', 'session.js'), 'utf8');
+  expect(source).not.toMatch(/^import /m);
+}, 60_000);
 
 it('loads from a CommonJS app too (require of an ES module, Node 22.12 and later)', async () => {
   const { stdout } = await run(process.execPath, ['--input-type=commonjs', '-e', `process.stdout.write(typeof require('${pkg.name}').TokenBroker)`], {

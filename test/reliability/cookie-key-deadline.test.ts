@@ -1,11 +1,11 @@
 // The token handler's cookie-key reads draw from the request's one deadline like every other read
-// (lambda/deadline.ts, issue 12): a /bff request whose key reads run out of time ends in the broker's
+// (lambda/core/deadline.ts): a /bff request whose key reads run out of time ends in the broker's
 // own 504, logged, not in Lambda's timeout. As in request-deadline.test.ts, the local adapter
 // reports a function timeout of 3 s, so the request deadline is 2 s.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { COOKIE_NAMES, sealCookie } from '../../lambda/surfaces/bff/cookies.js';
-import { generateCookieKey, sealKeyOf } from '../../lambda/core/cookie-keys.js';
+import { generateCookieKey } from '../../lambda/core/cookie-keys.js';
+import { sessionCookiePairs } from '../helpers/bff.js';
 import { ROUTES } from '../../lambda/edge/routes.js';
 import { startEnvironment, type Environment } from '../helpers/environment.js';
 import { frontDoorEnv } from '../helpers/front-door.js';
@@ -21,6 +21,7 @@ beforeAll(async () => {
     redirectUri: REDIRECT,
     brokerEnv: frontDoorEnv({
       TOKEN_BROKER_COOKIE_SESSIONS: 'on',
+      TOKEN_BROKER_SESSION_ORIGINS: 'https://app.example.com',
       TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: KEYS_SECRET,
       // Every request reads the keys.
       TOKEN_BROKER_SECRET_MAX_AGE_SECONDS: '0',
@@ -38,12 +39,12 @@ it('a session cookie whose key takes slow reads to look for: 504 from the broker
   // A key id the broker does not know: current, then previous (then both again, forced). Reads of
   // 1.2 s each, each within its own 2 s timeout, do not fit in the 2 s deadline together.
   const unknownKey = generateCookieKey();
-  const name = COOKIE_NAMES.session[0];
-  const cookie = `${name}=${sealCookie(name, { v: 1, g: 0, rt: 'r'.repeat(40), exp: Math.floor(Date.now() / 1000) + 600 }, sealKeyOf(unknownKey))}`;
+  const now = Math.floor(Date.now() / 1000);
+  const [cookie] = sessionCookiePairs({ v: 2, g: 0, rt: 'r'.repeat(40), c: 'client-x', sc: '', exp: now + 600, at: 'a'.repeat(40), ate: now + 600 }, unknownKey);
   for (let i = 0; i < 4; i += 1) environment.secrets.injectFault({ kind: 'delay', ms: 1200 });
   const started = performance.now();
   const response = await fetch(`${environment.broker.url}${ROUTES.bffSession.split(' ')[1]}`, {
-    headers: { 'x-token-broker-csrf': '1', cookie },
+    headers: { 'x-token-broker-csrf': '1', cookie: cookie! },
   });
   const elapsed = performance.now() - started;
   const body = (await response.json()) as Record<string, unknown>;

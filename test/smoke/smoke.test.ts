@@ -56,11 +56,13 @@ async function proxy(
   target: string,
   rewrite: Rewrite,
   tls?: { key: Buffer; cert: Buffer },
+  /** What the proxy does to the request's headers on the way in (default: nothing). */
+  forwarded: (headers: http.IncomingHttpHeaders) => http.IncomingHttpHeaders = (headers) => headers,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...forwarded({ ...req.headers }), host: upstream.host } },
       (answer) => {
         const changed = rewrite(answer.statusCode ?? 502, { ...answer.headers }, req.url ?? '/');
         if (changed.body !== undefined) {
@@ -229,6 +231,40 @@ describe('over https (a TLS-terminating proxy on 127.0.0.1 with a certificate ma
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(/FAIL {2}TLS +handshake failed: DEPTH_ZERO_SELF_SIGNED_CERT/);
       expect(run.stdout).toContain('The certificate is not trusted for this name');
+    } finally {
+      await front.close();
+    }
+  }, 60_000);
+});
+
+describe('the access portal (on in npm start\'s demo mode)', () => {
+  it('passes when ListAccounts with a made-up token comes back as the portal\'s own UnauthorizedException', async () => {
+    const run = await smoke('--url', broker.url, '--origin', ORIGIN);
+    expect(run.verdicts[CHECKS.portal]).toBe('PASS');
+    expect(run.stdout).toMatch(/PASS {2}ListAccounts with a made-up token \(the portal answers\) +401 UnauthorizedException from the portal: Session token not found or invalid/);
+  }, 60_000);
+
+  it('fails, naming the header, when a proxy drops x-amz-sso_bearer_token (as nginx does with underscores by default)', async () => {
+    const front = await proxy(broker.url, (status, headers) => ({ status, headers }), undefined, ({ 'x-amz-sso_bearer_token': _token, ...rest }) => rest);
+    try {
+      const run = await smoke('--url', front.url, '--origin', ORIGIN);
+      expect(run.status).toBe(1);
+      expect(run.stdout).toContain(`1 check failed: ${CHECKS.portal}.`);
+      expect(run.stdout).toMatch(/FAIL {2}ListAccounts with a made-up token \(the portal answers\) +401 from the broker: the request reached it without the token/);
+      expect(run.stdout).toContain('Something in front of the function drops the x-amz-sso_bearer_token header');
+    } finally {
+      await front.close();
+    }
+  }, 60_000);
+
+  it('passes, saying so, when the portal is off (the gateway\'s 404 for its path)', async () => {
+    const front = await proxy(broker.url, (status, headers, path) =>
+      path.startsWith('/portal/') ? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' } : { status, headers },
+    );
+    try {
+      const run = await smoke('--url', front.url, '--origin', ORIGIN);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/PASS {2}ListAccounts with a made-up token \(the portal answers\) +not enabled \(404\)/);
     } finally {
       await front.close();
     }

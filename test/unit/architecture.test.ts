@@ -85,7 +85,7 @@ describe('layers', () => {
 describe('the route table writes every route path once', () => {
   // Route paths as string literals anywhere but the table. Docs, tests, the demo and the examples are
   // clients; the emulators serve SSO OIDC's own paths (its POST /token), not the broker's.
-  const ROUTE_LITERAL = /['"`](\/bff\/|\/oauth2\/|POST \/token\b|\/\.well-known\/)/;
+  const ROUTE_LITERAL = /['"`](\/bff\/|\/oauth2\/|\/portal\/|POST \/token\b|\/\.well-known\/)/;
   const servers = [...LAMBDA, ...INFRA, ...sources('local').filter((file) => !file.startsWith('local/emulators/'))];
   it.each(servers.filter((file) => file !== 'lambda/edge/routes.ts'))('%s', (file) => {
     const lines = text(file)

@@ -160,6 +160,20 @@ describe('toUpstreamError', () => {
     expect(toUpstreamError(error, false, 1000).toWire()).toEqual({ __type: 'BrandNewException', error: 'brand_new', error_description: 'd', reason: 'R' });
   });
 
+  it('never keeps a request id that quotes the client secret (it would be echoed in x-amzn-RequestId and logged)', async () => {
+    const quoting = Object.assign(new SSOOIDCServiceException({ name: 'InvalidGrantException', $fault: 'client', $metadata: { httpStatusCode: 400, requestId: 'id-secret-old-1' } }), {
+      error: 'invalid_grant',
+    });
+    expect(toUpstreamError(quoting, false, 1000, 'secret-old').upstream).toEqual({ status: 400, requestId: undefined });
+    expect(toUpstreamError(quoting, false, 1000, 'another-secret').upstream).toEqual({ status: 400, requestId: 'id-secret-old-1' });
+    // The same for an answer that was not an error: a 200 the broker could not use.
+    const { oidc, deps } = setup();
+    oidc.on(CreateTokenCommand).resolves({ $metadata: { httpStatusCode: 200, requestId: 'x-secret-old-y' } });
+    const audit = newAudit();
+    const failure = (await exchangeToken(refreshBody, deps, audit).catch((e: unknown) => e)) as BrokerError;
+    expect([failure.status, failure.upstream?.requestId, audit.upstreamRequestId]).toEqual([502, undefined, undefined]);
+  });
+
   it('answers 504 when the deadline passed and 502 when the connection failed or the answer was unreadable', () => {
     expect(toUpstreamError(new Error('aborted'), true, 8000)).toMatchObject({ status: 504, type: 'GatewayTimeoutException' });
     expect(toUpstreamError(Object.assign(new Error('x'), { name: 'TimeoutError' }), false, 8000).status).toBe(504);

@@ -22,6 +22,8 @@ import { routing, type BrokerContext } from '../../lambda/edge/routing.js';
 import type { Answer, RouteRequest } from '../../lambda/surfaces/answer.js';
 
 const ORIGIN = 'https://app.example.com';
+/** The cookie-session SPA's origin: a door of its own (TOKEN_BROKER_SESSION_ORIGINS). */
+const SESSION_ORIGIN = 'https://spa.example.com';
 const FOREIGN = 'https://evil.example';
 const ISSUER = 'https://auth.example.com';
 const BASE_ENV = { TOKEN_BROKER_SECRET_ID: 'registration', AWS_REGION: 'us-east-1', TOKEN_BROKER_ALLOWED_ORIGINS: ORIGIN };
@@ -29,10 +31,12 @@ const BASE_ENV = { TOKEN_BROKER_SECRET_ID: 'registration', AWS_REGION: 'us-east-
 /** Every surface on: front door and cookie sessions (the default grants: no device routes). */
 const FULL = loadConfig({
   ...BASE_ENV,
-  TOKEN_BROKER_REDIRECT_URIS: `${ORIGIN}/callback`,
+  TOKEN_BROKER_REDIRECT_URIS: `${ORIGIN}/callback,${SESSION_ORIGIN}/`,
   TOKEN_BROKER_ISSUER: ISSUER,
   TOKEN_BROKER_COOKIE_SESSIONS: 'on',
   TOKEN_BROKER_COOKIE_KEYS_SECRET_ID: 'cookie-keys',
+  TOKEN_BROKER_SESSION_ORIGINS: SESSION_ORIGIN,
+  TOKEN_BROKER_APIS: 'orders=https://api.example.com/v1 GET PUT',
 });
 /** The AWS JSON dialect only. */
 const PLAIN = loadConfig(BASE_ENV);
@@ -131,7 +135,7 @@ function edgeOf(config: BrokerConfig) {
 }
 
 const json = (response: HttpResponse): Record<string, unknown> => JSON.parse(String(response.body)) as Record<string, unknown>;
-const sessionHeaders = (extra: Record<string, string> = {}) => ({ origin: ORIGIN, [CSRF_HEADER]: '1', 'content-type': 'application/json', ...extra });
+const sessionHeaders = (extra: Record<string, string> = {}) => ({ origin: SESSION_ORIGIN, [CSRF_HEADER]: '1', 'content-type': 'application/json', ...extra });
 const preflightHeaders = (origin?: string) => ({
   ...(origin === undefined ? {} : { origin }),
   'access-control-request-method': 'POST',
@@ -218,10 +222,10 @@ describe('guards: the CSRF header on session routes first, then the origin, then
       const response = await edge.send('bffRefresh', { headers: sessionHeaders({ [CSRF_HEADER]: value }) });
       expect([value, response.headers['x-amzn-ErrorType']]).toEqual([value, 'CsrfHeaderRequiredException']);
     }
-    const session = await edge.send('bffSession', { headers: { origin: ORIGIN } });
+    const session = await edge.send('bffSession', { headers: { origin: SESSION_ORIGIN } });
     expect(session.headers['x-amzn-ErrorType']).toBe('CsrfHeaderRequiredException');
     expect(edge.calls).toEqual([]);
-    expect((await edge.send('bffSession', { headers: { origin: ORIGIN, [CSRF_HEADER]: '1' } })).statusCode).toBe(200);
+    expect((await edge.send('bffSession', { headers: { origin: SESSION_ORIGIN, [CSRF_HEADER]: '1' } })).statusCode).toBe(200);
   });
 
   it('asks no CSRF header on routes that are not session routes', async () => {
@@ -306,9 +310,9 @@ describe('the CORS preflight, answered by the edge', () => {
   it('answers 204 with credentials and the CSRF header allowed on a session path, which needs no CSRF header itself', async () => {
     const edge = edgeOf(FULL);
     for (const id of ['bffRefresh', 'bffSession', 'bffLoginStart'] as const) {
-      const response = await edge.raw('OPTIONS', ROUTE_TABLE[id].path, { headers: preflightHeaders(ORIGIN) });
+      const response = await edge.raw('OPTIONS', ROUTE_TABLE[id].path, { headers: preflightHeaders(SESSION_ORIGIN) });
       expect([id, response.statusCode]).toEqual([id, 204]);
-      expect(response.headers).toMatchObject({ 'access-control-allow-origin': ORIGIN, 'access-control-allow-credentials': 'true' });
+      expect(response.headers).toMatchObject({ 'access-control-allow-origin': SESSION_ORIGIN, 'access-control-allow-credentials': 'true' });
       expect(response.headers['access-control-allow-headers']!.split(', ')).toContain(CSRF_HEADER);
     }
     expect(edge.calls).toEqual([]);
@@ -366,8 +370,8 @@ describe('bodies: what each route is given', () => {
 
   it('passes the headers and cookies on as API Gateway gave them', async () => {
     const edge = edgeOf(FULL);
-    await edge.send('bffSession', { headers: { origin: ORIGIN, [CSRF_HEADER]: '1' }, cookies: ['a=1', 'b=2'] });
-    expect(edge.calls[0]!.request).toMatchObject({ rawQuery: '', cookies: ['a=1', 'b=2'], headers: { origin: ORIGIN, [CSRF_HEADER]: '1' } });
+    await edge.send('bffSession', { headers: { origin: SESSION_ORIGIN, [CSRF_HEADER]: '1' }, cookies: ['a=1', 'b=2'] });
+    expect(edge.calls[0]!.request).toMatchObject({ rawQuery: '', cookies: ['a=1', 'b=2'], headers: { origin: SESSION_ORIGIN, [CSRF_HEADER]: '1' } });
   });
 
   it('refuses a body a JSON route cannot read: not JSON (400), another media type (415), a forbidden key (400)', async () => {
@@ -403,7 +407,7 @@ describe('bodies: what each route is given', () => {
       const response = await edge.send('bffRefresh', { headers: sessionHeaders({ 'content-type': contentType }), body: '{}' });
       expect([contentType, response.statusCode, response.headers['x-amzn-ErrorType']]).toEqual([contentType, 415, 'UnsupportedMediaTypeException']);
     }
-    const missing = await edge.send('bffLogout', { headers: { origin: ORIGIN, [CSRF_HEADER]: '1' } });
+    const missing = await edge.send('bffLogout', { headers: { origin: SESSION_ORIGIN, [CSRF_HEADER]: '1' } });
     expect(missing.statusCode).toBe(415);
     expect(edge.calls).toEqual([]);
 
@@ -447,7 +451,7 @@ describe('answers: a surface\'s Answer on the wire', () => {
     edge.answerWith(async () => ({ statusCode: 200, body: { signedIn: true }, cookies }));
     const response = await edge.send('bffRefresh', { headers: sessionHeaders() });
     expect(response.cookies).toEqual(cookies);
-    expect(response.headers).toMatchObject({ 'access-control-allow-origin': ORIGIN, 'access-control-allow-credentials': 'true' });
+    expect(response.headers).toMatchObject({ 'access-control-allow-origin': SESSION_ORIGIN, 'access-control-allow-credentials': 'true' });
     // A page from a foreign origin never gets here; one without Origin gets no CORS header at all.
     const noOrigin = await edge.send('bffRefresh', { headers: { [CSRF_HEADER]: '1', 'content-type': 'application/json' } });
     expect(noOrigin.headers['access-control-allow-origin']).toBeUndefined();

@@ -1,4 +1,4 @@
-import { BROKER_ERRORS, BrokerError, brokerError, internalError, UPSTREAM_ERRORS, upstreamError } from '../../lambda/core/errors.js';
+import { BROKER_ERRORS, BrokerError, brokerError, internalError, portalErrorCode, toPortalWire, UPSTREAM_ERRORS, upstreamError } from '../../lambda/core/errors.js';
 
 describe('error vocabulary', () => {
   it('pairs each of the 11 CreateToken error types with its documented status and error code', () => {
@@ -13,7 +13,7 @@ describe('error vocabulary', () => {
     const error = brokerError('PayloadTooLargeException', 'too big');
     expect(error.status).toBe(413);
     expect(error.toWire()).toEqual({ __type: 'PayloadTooLargeException', error: 'invalid_request', error_description: 'too big' });
-    expect(Object.values(BROKER_ERRORS).map((e) => e.status).sort()).toEqual([401, 403, 403, 404, 413, 415, 502, 504]);
+    expect(Object.values(BROKER_ERRORS).map((e) => e.status).sort()).toEqual([401, 403, 403, 403, 404, 405, 413, 415, 500, 502, 504]);
   });
 
   it('passes an upstream error through as it came, reason included, unknown types too', () => {
@@ -27,6 +27,18 @@ describe('error vocabulary', () => {
   it('fills in the modeled error code only when the service sent none', () => {
     expect(upstreamError({ status: 400, type: 'SlowDownException' }).error).toBe('slow_down');
     expect(upstreamError({ status: 400, type: 'SlowDownException', error: 'other' }).error).toBe('other');
+  });
+
+  it('writes the access portal\'s shape: `message` (and `__type`), with the message absent when the portal sent none', () => {
+    const refused = brokerError('RoleNotAllowedException', 'not this role');
+    expect([refused.status, toPortalWire(refused)]).toEqual([403, { __type: 'RoleNotAllowedException', message: 'not this role' }]);
+    expect(toPortalWire(upstreamError({ status: 401, type: 'UnauthorizedException' }))).toEqual({ __type: 'UnauthorizedException' });
+    expect(brokerError('UnauthorizedException', 'no token').status).toBe(401);
+    expect([portalErrorCode('UnauthorizedException', 401), portalErrorCode('SomethingNew', 418), portalErrorCode('SomethingNew', 503)]).toEqual([
+      'invalid_token',
+      'invalid_request',
+      'server_error',
+    ]);
   });
 
   it('keeps internal details out of the wire form', () => {

@@ -27,6 +27,9 @@ describe('RFC 8414 §2 metadata', () => {
       token_endpoint_auth_methods_supported: ['none'],
       // RFC 9207 §3: every authorization response carries iss.
       authorization_response_iss_parameter_supported: true,
+      // RFC 7009 §2 via RFC 8414 §2: the revocation endpoint, for public clients.
+      revocation_endpoint: `${ISSUER}${ROUTE_TABLE.oauthRevoke.path}`,
+      revocation_endpoint_auth_methods_supported: ['none'],
     });
   });
 
@@ -62,7 +65,7 @@ describe('RFC 8414 §2 metadata', () => {
       registrations: { get: never, forClient: never, refresh: never },
       upstream: { createToken: never, startDeviceAuthorization: never },
     };
-    const routes = oauthRoutes(deps);
+    const routes = oauthRoutes(deps, { call: never });
     const request = { body: undefined, rawQuery: '', headers: {}, cookies: [] };
     const expected = { statusCode: 200, body: authorizationServerMetadata(config, ISSUER) };
     expect(await routes.oauthMetadata(request, newAudit())).toEqual(expected);

@@ -198,7 +198,9 @@ function frontDoor(config = WITH_DEVICE) {
     },
     upstream,
   };
-  return { deps, upstream, routes: oauthRoutes(deps) };
+  // No endpoint here calls the access portal (revocation has a file of its own: oauth-revoke.test.ts).
+  const portal = { call: async (): Promise<never> => { throw new Error('the access portal is not called here'); } };
+  return { deps, upstream, routes: oauthRoutes(deps, portal) };
 }
 const post = (body: string, headers: Record<string, string> = { 'content-type': FORM }) => ({ body, rawQuery: '', headers, cookies: [] });
 

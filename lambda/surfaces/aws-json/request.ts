@@ -6,6 +6,7 @@
 
 import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/config.js';
 import { brokerError, invalidRequest } from '../../core/errors.js';
+import { isSessionRedirectUri } from '../../core/sign-in.js';
 import type { TokenRequest } from '../../core/upstream.js';
 import { asObject, MAX_SCOPES, optionalString, PKCE_VALUE, requiredString, type JsonObject } from '../../core/validation.js';
 
@@ -76,6 +77,10 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
       }
       if (config.redirectUris.size > 0 && !config.redirectUris.has(redirectUri)) {
         throw invalidRequest('The member "redirectUri" is not one of the redirect URIs allowed on this broker.');
+      }
+      // Reserved for the broker's cookie sessions: page script there must never redeem a code itself.
+      if (isSessionRedirectUri(redirectUri, config.cookieSessions?.origins)) {
+        throw invalidRequest(`The member "redirectUri" is on a cookie-session origin (${ENV.sessionOrigins}): only the broker's cookie sessions redeem codes sent there.`);
       }
       return { grantType, code, codeVerifier, redirectUri, ...withScope };
     }

@@ -1,15 +1,18 @@
-// The token handler's cookies: their names, attributes and sealed contents. Pure functions.
+// The token handler's cookies: their names, attributes, and the login cookie. Pure functions; the
+// session cookie's sealed, chunked contents are session-cookie.ts's.
 //
 // Attributes (RFC 6265bis §4.1.2, §4.1.3): HttpOnly (page script cannot read them), Secure,
 // SameSite=Strict (never sent on a cross-site request), the narrowest Path that works, Max-Age from
 // configuration. Names carry the `__Secure-` prefix (§4.1.3.1: the browser only accepts them with
 // Secure, from a secure origin). `__Host-` (§4.1.3.2) would also forbid a Domain attribute but
-// requires `Path=/`, which would send the refresh token to every broker route: the narrow Path wins,
-// and a cookie planted by a sibling subdomain could only be one sealed by this broker anyway.
+// requires `Path=/`, which would send the refresh token to every broker route: the narrow Path wins.
+// A sibling subdomain can still plant a cookie of one of these names for the whole domain (cookie
+// tossing); the broker then uses the value that opens and ignores the rest (RFC 6265bis §5.8.3 sends
+// both), so a planted cookie never clears or replaces a valid session.
 //
-// Values are sealed (seal.ts: AES-256-GCM, key id in clear, the cookie's NAME as the purpose in the
-// additional authenticated data), so a login cookie cannot be replayed as a session cookie, nor one
-// session slot as the other.
+// Values are sealed (core/seal.ts: AES-256-GCM, key id in clear, the cookie's NAME as the purpose in
+// the additional authenticated data), so a login cookie cannot be replayed as a session cookie, nor
+// one session slot as the other.
 
 import { internalError } from '../../core/errors.js';
 import { seal, sealedKeyId, unseal, type SealKey } from '../../core/seal.js';
@@ -19,6 +22,11 @@ import { ROUTE_TABLE } from '../../edge/routes.js';
 export const MAX_COOKIE_BYTES = 4096;
 /** How long a sign-in may take between /bff/login/start and /bff/login/end. */
 export const LOGIN_MAX_AGE_SECONDS = 600;
+/** The most chunks one session slot is split into (session-cookie.ts). */
+export const MAX_CHUNKS = 3;
+
+/** A session slot's chunk names: the first is the slot's own name, the others add `.1`, `.2`. */
+const chunkNames = (slotName: string): string[] => Array.from({ length: MAX_CHUNKS }, (_, i) => (i === 0 ? slotName : `${slotName}.${i}`));
 
 export const COOKIE_NAMES = {
   login: '__Secure-token-broker-login',
@@ -28,7 +36,9 @@ export const COOKIE_NAMES = {
 } as const;
 
 export type Slot = 0 | 1;
-const ALL_COOKIE_NAMES: readonly string[] = [COOKIE_NAMES.login, ...COOKIE_NAMES.session];
+/** Every chunk name of each slot. */
+export const SESSION_CHUNK_NAMES: readonly [readonly string[], readonly string[]] = [chunkNames(COOKIE_NAMES.session[0]), chunkNames(COOKIE_NAMES.session[1])];
+const ALL_COOKIE_NAMES: readonly string[] = [COOKIE_NAMES.login, ...SESSION_CHUNK_NAMES[0], ...SESSION_CHUNK_NAMES[1]];
 
 /** What a login cookie keeps between login/start and login/end; never shown to page script. */
 export interface LoginState {
@@ -38,17 +48,6 @@ export interface LoginState {
   readonly codeVerifier: string;
   readonly redirectUri: string;
   /** Epoch seconds. */
-  readonly exp: number;
-}
-
-/** What a session cookie keeps. */
-export interface SessionState {
-  readonly v: 1;
-  /** Increments with every rotation of the refresh token; the slot is `g % 2`. */
-  readonly g: number;
-  /** The refresh token in the front door's sealed form (its registration is named inside). */
-  readonly rt: string;
-  /** Epoch seconds: when the session ends, whatever the browser does with Max-Age. */
   readonly exp: number;
 }
 
@@ -87,10 +86,14 @@ export function clearCookie(name: string, paths: CookiePaths): string {
 /** Set-Cookie values removing every cookie the broker sets. */
 export const clearAllCookies = (paths: CookiePaths): string[] => ALL_COOKIE_NAMES.map((name) => clearCookie(name, paths));
 
+/** The broker's cookies in a request, by name; every value of a name sent more than once. */
+export type RequestCookies = ReadonlyMap<string, readonly string[]>;
+
 /**
  * The broker's cookies in a request, by name: API Gateway (payload 2.0) gives `event.cookies` as
  * `name=value` strings. A name may come more than once (cookies of the same name on other paths or
- * domains): every value is kept, and the caller tries each. Other cookies are ignored, never read.
+ * domains, planted or not): every value is kept, and the caller tries each. Other cookies are
+ * ignored, never read.
  */
 export function brokerCookies(cookies: readonly string[] | undefined): Map<string, string[]> {
   const found = new Map<string, string[]>();
@@ -104,20 +107,15 @@ export function brokerCookies(cookies: readonly string[] | undefined): Map<strin
   return found;
 }
 
-/** Seals a cookie's contents under the current key, the cookie's name as the purpose. */
-export const sealCookie = (name: string, value: LoginState | SessionState, key: SealKey): string => seal(value, key, name);
+/** Seals a login cookie under the current key, the cookie's name as the purpose. */
+export const sealLogin = (login: LoginState, key: SealKey): string => seal(login, key, COOKIE_NAMES.login);
 
-/** Opens a cookie value with the key it names; undefined when no key opens it or its shape is wrong. */
-export async function openCookie<T extends LoginState | SessionState>(
-  name: string,
-  value: string,
-  keyFor: (keyId: string | undefined) => Promise<SealKey | undefined>,
-  isShape: (value: unknown) => value is T,
-): Promise<T | undefined> {
+/** Opens a login cookie value with the key it names; undefined when no key opens it or its shape is wrong. */
+export async function openLogin(value: string, keyFor: (keyId: string | undefined) => Promise<SealKey | undefined>): Promise<LoginState | undefined> {
   const key = await keyFor(sealedKeyId(value));
   if (key === undefined) return undefined;
-  const opened = unseal(value, key, name);
-  return isShape(opened) ? opened : undefined;
+  const opened = unseal(value, key, COOKIE_NAMES.login);
+  return isLoginState(opened) ? opened : undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
@@ -128,12 +126,4 @@ export const isLoginState = (value: unknown): value is LoginState =>
   typeof value.stateSecret === 'string' &&
   typeof value.codeVerifier === 'string' &&
   typeof value.redirectUri === 'string' &&
-  typeof value.exp === 'number';
-
-export const isSessionState = (value: unknown): value is SessionState =>
-  isObject(value) &&
-  value.v === 1 &&
-  Number.isSafeInteger(value.g) &&
-  (value.g as number) >= 0 &&
-  typeof value.rt === 'string' &&
   typeof value.exp === 'number';

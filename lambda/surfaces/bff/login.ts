@@ -1,61 +1,52 @@
-// The token handler's sign-in: POST /bff/login/start makes the PKCE verifier and `state` itself and
-// keeps them in a sealed login cookie; POST /bff/login/end checks the page the front door sent the
-// browser back to against that cookie, exchanges the code, and starts the session. Page script sees
-// neither the verifier nor the state's secret.
+// The token handler's sign-in: POST /bff/login/start makes the PKCE verifier and `state` itself,
+// keeps them in a sealed login cookie, and sends the browser to SSO OIDC with a sign-in marked as a
+// cookie session's (core/sign-in.ts); POST /bff/login/end checks the page the front door's callback
+// sent the browser back to against that cookie, exchanges the code, and starts the session. Page
+// script sees neither the verifier nor the state's secret, and a code marked for a cookie session is
+// redeemed here only (never at the token endpoints).
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Audit } from '../../core/audit.js';
 import { BrokerError, invalidRequest } from '../../core/errors.js';
-import type { OAuthTokens } from '../../core/front-door-grants.js';
-import { asObject, optionalString, parseParameters, scopeTokens } from '../../core/validation.js';
-import { ROUTE_TABLE } from '../../edge/routes.js';
+import type { SessionTokens } from '../../core/session-grants.js';
+import { asObject, MAX_SCOPES, optionalString, parseParameters, scopeTokens } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
-import { clearAllCookies, clearCookie, COOKIE_NAMES, isLoginState, LOGIN_MAX_AGE_SECONDS, openCookie, sealCookie, setCookie, type LoginState } from './cookies.js';
-import { accessTokenBody, keyFor, nowSeconds, sessionExpired, UNUSABLE_COOKIE, writeSession, type RequestCookies, type SessionDeps } from './session.js';
+import { clearCookie, COOKIE_NAMES, LOGIN_MAX_AGE_SECONDS, openLogin, sealLogin, setCookie, type LoginState, type RequestCookies } from './cookies.js';
+import { keyFor, nowSeconds, sessionBody, stateFrom, writeSession, type SessionDeps } from './session.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'ascii').digest('base64url');
 
 /**
- * POST /bff/login/start: the authorize URL for the front door, with a PKCE verifier (RFC 7636 §4.1)
- * and `state` (RFC 6749 §10.12) the broker makes itself and keeps in a sealed login cookie. The URL
- * carries only the S256 challenge and the SHA-256 digest of the state's secret: page script sees
- * neither the verifier nor the secret the login cookie is checked against.
+ * POST /bff/login/start: the authorize URL, with a PKCE verifier (RFC 7636 §4.1) and `state` (RFC
+ * 6749 §10.12) the broker makes itself and keeps in a sealed login cookie. The URL carries only the
+ * S256 challenge and the SHA-256 digest of the state's secret: page script sees neither the verifier
+ * nor the secret the login cookie is checked against.
  */
-export async function loginStart(raw: unknown, deps: SessionDeps): Promise<Answer> {
+export async function loginStart(raw: unknown, deps: SessionDeps, audit: Audit): Promise<Answer> {
   const body = asObject(raw);
   const requested = optionalString(body, 'redirectUri', 2048);
   const scope = optionalString(body, 'scope', 1024);
-  if (scope !== undefined && scopeTokens(scope) === undefined) {
-    throw invalidRequest('The member "scope" must be space-separated scope tokens (RFC 6749 §3.3).');
+  const scopes = scope === undefined ? [] : scopeTokens(scope);
+  if (scopes === undefined || scopes.length > MAX_SCOPES) {
+    throw invalidRequest(`The member "scope" must be at most ${MAX_SCOPES} space-separated scope tokens (RFC 6749 §3.3).`);
   }
-  const [first] = deps.redirectUris;
-  if (first === undefined) {
-    throw invalidRequest('No redirect URI is configured for sign-in: set TOKEN_BROKER_REDIRECT_URIS to the SPA\u2019s callback URL(s).');
+  // Exact string match (RFC 6749 §3.1.2.2) against the redirect URIs on cookie-session origins: never an open redirector.
+  if (requested !== undefined && !deps.redirectUris.includes(requested)) {
+    throw invalidRequest('The member "redirectUri" is not one of the redirect URIs of this broker\u2019s cookie-session origins.');
   }
-  // Exact string match (RFC 6749 §3.1.2.2): never an open redirector.
-  if (requested !== undefined && !deps.redirectUris.has(requested)) {
-    throw invalidRequest('The member "redirectUri" is not one of the redirect URIs allowed on this broker.');
-  }
-  const redirectUri = requested ?? first;
+  const redirectUri = requested ?? deps.redirectUris[0]!;
   const codeVerifier = randomBytes(32).toString('base64url');
   const stateSecret = randomBytes(32).toString('base64url');
   const login: LoginState = { v: 1, stateSecret, codeVerifier, redirectUri, exp: nowSeconds(deps) + LOGIN_MAX_AGE_SECONDS };
-
-  const { frontDoor } = deps;
-  const url = new URL(`${frontDoor.issuer}${ROUTE_TABLE.oauthAuthorize.path}`);
-  url.searchParams.set('response_type', 'code');
-  url.searchParams.set('client_id', frontDoor.publicClientId);
-  url.searchParams.set('redirect_uri', redirectUri);
-  url.searchParams.set('state', sha256(stateSecret));
-  url.searchParams.set('code_challenge', sha256(codeVerifier));
-  url.searchParams.set('code_challenge_method', 'S256');
-  if (scope !== undefined) url.searchParams.set('scope', scope);
-
   const key = await deps.keys.current();
+  const authorizationUrl = await deps.grants.signInUrl(
+    { redirectUri, clientState: sha256(stateSecret), scopes, codeChallenge: sha256(codeVerifier), forSession: true },
+    audit,
+  );
   return {
     statusCode: 200,
-    body: { authorizationUrl: url.href },
-    cookies: [setCookie(COOKIE_NAMES.login, sealCookie(COOKIE_NAMES.login, login, key), deps.paths.login, LOGIN_MAX_AGE_SECONDS)],
+    body: { authorizationUrl },
+    cookies: [setCookie(COOKIE_NAMES.login, sealLogin(login, key), deps.paths.login, LOGIN_MAX_AGE_SECONDS)],
   };
 }
 
@@ -69,10 +60,12 @@ const sameDigest = (a: string, b: string): boolean => {
 const ERROR_CODE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 
 /**
- * POST /bff/login/end with `{ pageUrl }`, the URL the front door redirected the browser back to:
- * checks `iss` (RFC 9207 §2.4) and `state` against the login cookie, exchanges the code with the
- * cookie's verifier, and starts the session. A page URL with neither code nor error answers
- * `{ isLoggedIn: false }`, so an SPA may call this on every page load.
+ * POST /bff/login/end with `{ pageUrl }`, the URL the front door's callback redirected the browser
+ * back to: checks `iss` (RFC 9207 §2.4) and `state` against the login cookie, exchanges the code with
+ * the cookie's verifier, and starts the session. A page URL with neither code nor error answers
+ * `{ isLoggedIn: false }`, so an SPA may call this on every page load. A failure that may pass (a
+ * 5xx: a key or secret read, SSO OIDC unavailable) keeps the login cookie, so the same redirect can
+ * be retried; any other failure clears it.
  */
 export async function loginEnd(raw: unknown, cookies: RequestCookies, deps: SessionDeps, audit: Audit): Promise<Answer> {
   const pageUrl = optionalString(asObject(raw), 'pageUrl', 8192);
@@ -85,13 +78,13 @@ export async function loginEnd(raw: unknown, cookies: RequestCookies, deps: Sess
 
   const clearLogin = [clearCookie(COOKIE_NAMES.login, deps.paths)];
   const fail = (problem: BrokerError): never => {
-    throw problem.withCookies(clearLogin);
+    throw problem.status >= 500 && problem.type !== 'SessionTooLargeException' ? problem : problem.withCookies(clearLogin);
   };
   if (repeated.has('code') || repeated.has('state') || repeated.has('iss')) {
     fail(invalidRequest('The page URL repeats code, state or iss (RFC 6749 §3.1).'));
   }
   // RFC 9207 §2.4: the front door always sends `iss`; an answer from anywhere else is refused.
-  if (values.get('iss') !== deps.frontDoor.issuer) {
+  if (values.get('iss') !== deps.issuer) {
     fail(invalidRequest('The page URL\u2019s "iss" is not this broker\u2019s issuer (RFC 9207 §2.4): the answer comes from another server.'));
   }
   const login = await readLogin(cookies, values.get('state'), deps);
@@ -115,35 +108,31 @@ export async function loginEnd(raw: unknown, cookies: RequestCookies, deps: Sess
     );
   }
 
-  let tokens: OAuthTokens;
   try {
-    tokens = await deps.frontDoor.grants.authorizationCode({ code: code!, redirectUri: login.redirectUri, codeVerifier: login.codeVerifier }, audit);
+    // The key before the code: once SSO OIDC has spent the code, nothing may fail before the session is sealed.
+    const key = await deps.keys.current();
+    const tokens: SessionTokens = await deps.grants.redeemCode({ code: code!, redirectUri: login.redirectUri, codeVerifier: login.codeVerifier }, audit);
+    const state = stateFrom(tokens, undefined, deps);
+    return {
+      statusCode: 200,
+      body: sessionBody(state, deps),
+      cookies: [...writeSession(state, key, cookies, deps), ...clearLogin],
+    };
   } catch (failure) {
     if (failure instanceof BrokerError) fail(failure);
     throw failure;
   }
-  const sessionExpiresAt = nowSeconds(deps) + deps.sessionMaxAgeSeconds;
-  const sessionCookies =
-    tokens.refreshToken === undefined ? [] : await writeSession({ v: 1, g: 0, rt: tokens.refreshToken, exp: sessionExpiresAt }, deps, true);
-  return {
-    statusCode: 200,
-    body: {
-      isLoggedIn: true,
-      ...accessTokenBody(tokens),
-      ...(tokens.refreshToken === undefined ? {} : { sessionExpiresAt }),
-    },
-    cookies: [...sessionCookies, ...clearLogin],
-  };
 }
 
-/** The login cookie whose state secret matches the page's `state`; a cookie that does not open ends it all (401). */
+/**
+ * The login cookie whose state secret matches the page's `state`. Values that do not open, or open
+ * but do not match, are ignored: a cookie planted beside the real one cannot spoil the sign-in.
+ */
 async function readLogin(cookies: RequestCookies, state: string | undefined, deps: SessionDeps): Promise<LoginState | undefined> {
   const now = nowSeconds(deps);
-  let match: LoginState | undefined;
   for (const value of cookies.get(COOKIE_NAMES.login) ?? []) {
-    const login = await openCookie(COOKIE_NAMES.login, value, keyFor(deps), isLoginState);
-    if (login === undefined) throw sessionExpired(UNUSABLE_COOKIE, clearAllCookies(deps.paths));
-    if (login.exp > now && state !== undefined && sameDigest(sha256(login.stateSecret), state)) match = login;
+    const login = await openLogin(value, keyFor(deps));
+    if (login !== undefined && login.exp > now && state !== undefined && sameDigest(sha256(login.stateSecret), state)) return login;
   }
-  return match;
+  return undefined;
 }

@@ -1,62 +1,54 @@
-// The token handler's sessions: the broker keeps a single-page app's refresh token in a sealed
-// HttpOnly cookie (cookies.ts) and hands page script only access tokens. Pure orchestration over
-// the front door's grants, the cookie keys and the clock; the edge has already enforced the CSRF
-// header, the origin allow list and the JSON content type. Nothing here logs or echoes a cookie,
-// token, verifier or state.
+// The token handler's sessions: the broker keeps a single-page app's tokens in a sealed HttpOnly
+// cookie (session-cookie.ts) and, by default (page tokens `none`), hands page script no token at
+// all: the page calls APIs through the broker (api.ts). Pure orchestration over the session grants,
+// the cookie keys and the clock; the edge has already enforced the CSRF header, the session origins
+// and the content type. Nothing here logs or echoes a cookie, token, verifier or state.
 //
-// Concurrency (two tabs refreshing at once while SSO OIDC rotates refresh tokens), without server
-// state: the session lives in one of two cookies, slot `g % 2` for generation g. A refresh that
+// Every key a request needs is read before SSO OIDC is called: once SSO OIDC has rotated a refresh
+// token, nothing may fail before the new one is in a cookie.
+//
+// Concurrency (tabs refreshing at once while SSO OIDC rotates refresh tokens), without server state:
+// the session lives in one of two cookie slots, slot `g % 2` for generation g. A refresh that
 // receives a new refresh token writes generation g+1 into the OTHER slot and clears its own; the
 // broker always uses the highest valid generation it is sent. A concurrent refresh that loses (SSO
 // OIDC answers invalid_grant: its token was just used) answers 401 session_expired but clears only
-// the slot it was given, so the newer cookie the winner just received survives; the SPA then asks
-// GET /bff/session (still logged in) and retries once.
+// the slot it was given, so the newer cookie the winner just received survives. The browser module
+// (browser/session.ts) serialises a browser's refreshes across tabs, so this is the rare case.
 
 import type { Audit } from '../../core/audit.js';
+import type { PageTokens } from '../../core/config.js';
 import type { CookieKeySource } from '../../core/cookie-keys.js';
 import { BrokerError, brokerError } from '../../core/errors.js';
-import type { OAuthTokens } from '../../core/front-door-grants.js';
-import { sealedKeyId, type SealKey } from '../../core/seal.js';
+import type { CodeRedemption } from '../../core/front-door-grants.js';
+import type { SealKey } from '../../core/seal.js';
+import type { SessionTokens } from '../../core/session-grants.js';
+import type { SignInRequest } from '../../core/sign-in.js';
 import type { Answer } from '../answer.js';
-import {
-  clearAllCookies,
-  clearCookie,
-  COOKIE_NAMES,
-  isSessionState,
-  openCookie,
-  sealCookie,
-  setCookie,
-  type CookiePaths,
-  type SessionState,
-  type Slot,
-} from './cookies.js';
+import { clearAllCookies, clearCookie, SESSION_CHUNK_NAMES, type CookiePaths, type RequestCookies } from './cookies.js';
+import { readSession as readSessionCookies, sessionSetCookies, type SessionRead, type SessionState } from './session-cookie.js';
 
-/** The front door's two grants, bound to their dependencies (registrations, upstream). */
-export interface FrontDoorGrants {
-  authorizationCode(input: { code: string; redirectUri: string; codeVerifier: string }, audit: Audit): Promise<OAuthTokens>;
-  refreshToken(input: { refreshToken: string }, audit: Audit): Promise<OAuthTokens>;
-}
-
-export interface FrontDoor {
-  readonly issuer: string;
-  readonly publicClientId: string;
-  readonly grants: FrontDoorGrants;
+/** The session grants, bound to their dependencies (registrations, upstream): core/session-grants.ts, core/sign-in.ts. */
+export interface SessionGrants {
+  signInUrl(request: SignInRequest, audit: Audit): Promise<string>;
+  redeemCode(input: CodeRedemption, audit: Audit): Promise<SessionTokens>;
+  refresh(input: { readonly refreshToken: string; readonly clientId: string; readonly scope: string }, audit: Audit): Promise<SessionTokens>;
 }
 
 export interface SessionDeps {
-  /** The client redirect URIs allowed (TOKEN_BROKER_REDIRECT_URIS); the first is the default. */
-  readonly redirectUris: ReadonlySet<string>;
+  readonly issuer: string;
+  /** The redirect URIs on cookie-session origins (reserved for login/end); the first is the default. */
+  readonly redirectUris: readonly string[];
   readonly sessionMaxAgeSeconds: number;
+  readonly pageTokens: PageTokens;
   readonly keys: Pick<CookieKeySource, 'current' | 'forKeyId'>;
   readonly paths: CookiePaths;
-  /** The front door: sign-in goes through its authorization endpoint, and both grants are its. */
-  readonly frontDoor: FrontDoor;
+  readonly grants: SessionGrants;
   /** Epoch milliseconds. */
   readonly now?: () => number;
 }
 
-/** The broker's cookies in the request, by name (cookies.ts brokerCookies). */
-export type RequestCookies = ReadonlyMap<string, readonly string[]>;
+/** An access token within this many seconds of expiry is refreshed before it is used. */
+export const ACCESS_TOKEN_SKEW_SECONDS = 60;
 
 export const nowSeconds = (deps: SessionDeps): number => Math.floor((deps.now ?? Date.now)() / 1000);
 export const keyFor = (deps: SessionDeps) => (keyId: string | undefined): Promise<SealKey | undefined> => deps.keys.forKeyId(keyId);
@@ -69,99 +61,130 @@ export function sessionExpired(description: string, cookies: readonly string[]):
 export const UNUSABLE_COOKIE =
   'A session cookie could not be read (its key was retired, or it was altered or cut short): the broker cookies are cleared; sign in again.';
 
-interface SessionRead {
-  /** The usable session with the highest generation, and its slot. */
-  readonly best?: { readonly slot: Slot; readonly state: SessionState; readonly keyId: string | undefined };
+/** The request's session; 401 (every broker cookie cleared) when it carries only unusable session cookies. */
+export async function sessionOf(cookies: RequestCookies, deps: SessionDeps): Promise<SessionRead> {
+  const read = await readSessionCookies(cookies, keyFor(deps), nowSeconds(deps));
+  if (read.best === undefined && read.unusable) throw sessionExpired(UNUSABLE_COOKIE, clearAllCookies(deps.paths));
+  return read;
+}
+
+/** A new session (login/end) or the next state of one, from a token answer. */
+export function stateFrom(tokens: SessionTokens, previous: SessionState | undefined, deps: SessionDeps): SessionState {
+  const now = nowSeconds(deps);
+  const rotated = previous !== undefined && tokens.refreshToken !== undefined && tokens.refreshToken !== previous.rt;
+  const refreshToken = tokens.refreshToken ?? previous?.rt;
+  return {
+    v: 2,
+    g: previous === undefined ? 0 : previous.g + (rotated ? 1 : 0),
+    ...(refreshToken === undefined ? {} : { rt: refreshToken }),
+    c: tokens.clientId,
+    sc: tokens.scope,
+    // A session without a refresh token ends with its access token.
+    exp: previous?.exp ?? (refreshToken === undefined ? now + tokens.expiresIn : now + deps.sessionMaxAgeSeconds),
+    at: tokens.accessToken,
+    ate: now + tokens.expiresIn,
+  };
+}
+
+/** The Set-Cookie values storing `state` under `key`; a new generation clears the other slot. */
+export function writeSession(state: SessionState, key: SealKey, present: RequestCookies, deps: SessionDeps, previous?: SessionState): string[] {
+  const clearOther = previous === undefined || previous.g !== state.g;
+  return sessionSetCookies(state, key, { paths: deps.paths, nowSeconds: nowSeconds(deps), present, clearOther });
 }
 
 /**
- * The session the request carries. Any session cookie that does not open (no key for it, tampered,
- * truncated, or sealed for another cookie name) ends the session cleanly: 401 session_expired with
- * every broker cookie cleared, never a 500 or a stuck session. Expired ones are ignored.
+ * The session after a refresh with its refresh token, and its cookies. SSO OIDC refusing the token
+ * (invalid_grant, expired_token) is 401 session_expired that clears only the slot this request used:
+ * a concurrent refresh may have just set the other one.
  */
-async function readSession(cookies: RequestCookies, deps: SessionDeps): Promise<SessionRead> {
-  const now = nowSeconds(deps);
-  let best: SessionRead['best'];
-  for (const slot of [0, 1] as const) {
-    for (const value of cookies.get(COOKIE_NAMES.session[slot]) ?? []) {
-      const state = await openCookie(COOKIE_NAMES.session[slot], value, keyFor(deps), isSessionState);
-      if (state === undefined || state.g % 2 !== slot) throw sessionExpired(UNUSABLE_COOKIE, clearAllCookies(deps.paths));
-      if (state.exp <= now) continue;
-      if (best === undefined || state.g > best.state.g) best = { slot, state, keyId: sealedKeyId(value) };
-    }
-  }
-  return best === undefined ? {} : { best };
-}
-
-/** GET /bff/session: whether this browser has a session, and when it ends. */
-export async function sessionStatus(cookies: RequestCookies, deps: SessionDeps): Promise<Answer> {
-  const { best } = await readSession(cookies, deps);
-  return {
-    statusCode: 200,
-    body: best === undefined ? { isLoggedIn: false } : { isLoggedIn: true, sessionExpiresAt: best.state.exp },
-  };
-}
-
-/** POST /bff/logout: clears every broker cookie. SSO OIDC has no revocation operation. */
-export function logout(deps: SessionDeps): Answer {
-  return {
-    statusCode: 200,
-    body: {
-      isLoggedIn: false,
-      refreshTokenRevoked: false,
-      description:
-        'The broker cookies are cleared. SSO OIDC has no revocation operation: the refresh token is not revoked ' +
-        'and stays valid at IAM Identity Center until that session ends (sign out of the AWS access portal to end it).',
-    },
-    cookies: clearAllCookies(deps.paths),
-  };
-}
-
-/** POST /bff/refresh: a fresh access token from the session's refresh token. */
-export async function refresh(cookies: RequestCookies, deps: SessionDeps, audit: Audit): Promise<Answer> {
-  const { best } = await readSession(cookies, deps);
-  if (best === undefined) throw sessionExpired('There is no session in this browser: sign in.', []);
-  const { slot, state } = best;
-  let tokens: OAuthTokens;
+export async function refreshed(
+  session: NonNullable<SessionRead['best']>,
+  key: SealKey,
+  cookies: RequestCookies,
+  deps: SessionDeps,
+  audit: Audit,
+): Promise<{ readonly state: SessionState; readonly cookies: string[] }> {
+  const { state, slot } = session;
+  const clearSlot = SESSION_CHUNK_NAMES[slot].filter((name) => cookies.has(name)).map((name) => clearCookie(name, deps.paths));
+  if (state.rt === undefined) throw sessionExpired('The session has no refresh token (SSO OIDC issued none): sign in again.', clearSlot);
+  let tokens: SessionTokens;
   try {
-    tokens = await deps.frontDoor.grants.refreshToken({ refreshToken: state.rt }, audit);
+    tokens = await deps.grants.refresh({ refreshToken: state.rt, clientId: state.c, scope: state.sc }, audit);
   } catch (error) {
     if (error instanceof BrokerError && (error.error === 'invalid_grant' || error.error === 'expired_token')) {
-      // Only the slot this request used: a concurrent refresh may have just set the other one.
       throw sessionExpired(
         'SSO OIDC no longer accepts this session\u2019s refresh token. If another tab refreshed at the same moment, ' +
           'GET /bff/session tells whether the session lives on; otherwise sign in again.',
-        [clearCookie(COOKIE_NAMES.session[slot], deps.paths)],
+        clearSlot,
       );
     }
     throw error;
   }
-  let cookiesOut: string[] = [];
-  if (tokens.refreshToken !== undefined && tokens.refreshToken !== state.rt) {
-    cookiesOut = await writeSession({ v: 1, g: state.g + 1, rt: tokens.refreshToken, exp: state.exp }, deps, true);
-  } else if (best.keyId !== (await deps.keys.current()).id) {
-    // Sealed under the previous key: sealed again under the current one, so that a session outlives
-    // the next key rotation. Same generation, same slot, and the other slot is left alone.
-    cookiesOut = await writeSession(state, deps, false);
-  }
-  return { statusCode: 200, body: accessTokenBody(tokens), cookies: cookiesOut };
+  const next = stateFrom(tokens, state, deps);
+  return { state: next, cookies: writeSession(next, key, cookies, deps, state) };
 }
 
-/** Seals a session into its slot (`g % 2`) and, when asked, clears the other slot. */
-export async function writeSession(state: SessionState, deps: SessionDeps, clearOther: boolean): Promise<string[]> {
-  const slot = (state.g % 2) as Slot;
-  const key = await deps.keys.current();
-  const name = COOKIE_NAMES.session[slot];
-  const cookie = setCookie(name, sealCookie(name, state, key), deps.paths.session, state.exp - nowSeconds(deps));
-  return clearOther ? [cookie, clearCookie(COOKIE_NAMES.session[slot === 0 ? 1 : 0], deps.paths)] : [cookie];
+/** What login/end and refresh tell page script: with page tokens `none`, no token at all. */
+export function sessionBody(state: SessionState, deps: SessionDeps): Record<string, unknown> {
+  const expiresIn = Math.max(0, state.ate - nowSeconds(deps));
+  const base = { isLoggedIn: true, expiresIn, sessionExpiresAt: state.exp };
+  return deps.pageTokens === 'access' ? { ...base, accessToken: state.at, tokenType: 'Bearer', scope: state.sc } : base;
 }
 
-/** What page script receives: the access token only (never the refresh token). */
-export function accessTokenBody(tokens: OAuthTokens): Record<string, unknown> {
+/** GET /bff/session: whether this browser has a session, when it ends and when its access token expires. */
+export async function sessionStatus(cookies: RequestCookies, deps: SessionDeps): Promise<Answer> {
+  const { best } = await sessionOf(cookies, deps);
   return {
-    accessToken: tokens.accessToken,
-    tokenType: tokens.tokenType,
-    expiresIn: tokens.expiresIn,
-    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    statusCode: 200,
+    body:
+      best === undefined
+        ? { isLoggedIn: false }
+        : { isLoggedIn: true, sessionExpiresAt: best.state.exp, accessTokenExpiresAt: best.state.ate },
   };
 }
+
+/** POST /bff/refresh: a fresh access token from the session's refresh token (kept in the cookie). */
+export async function refresh(cookies: RequestCookies, deps: SessionDeps, audit: Audit): Promise<Answer> {
+  // The key first: nothing may fail after SSO OIDC has rotated the refresh token.
+  const key = await deps.keys.current();
+  const { best } = await sessionOf(cookies, deps);
+  if (best === undefined) throw sessionExpired('There is no session in this browser: sign in.', []);
+  const next = await refreshed(best, key, cookies, deps, audit);
+  return { statusCode: 200, body: sessionBody(next.state, deps), cookies: next.cookies };
+}
+
+/**
+ * `call` with the session's access token, refreshed first when it is about to expire, and refreshed
+ * once more (then `call` again) when `unauthorized` says the token was refused, unless it was just
+ * refreshed. The answer's Set-Cookie values carry what changed (a new token, a newer key).
+ */
+export async function withAccessToken<T>(
+  cookies: RequestCookies,
+  deps: SessionDeps,
+  audit: Audit,
+  call: (accessToken: string) => Promise<T>,
+  unauthorized: (result: T) => boolean,
+): Promise<{ readonly result: T; readonly cookies: string[] }> {
+  const key = await deps.keys.current();
+  const { best } = await sessionOf(cookies, deps);
+  if (best === undefined) throw sessionExpired('There is no session in this browser: sign in.', []);
+  let session = best;
+  let written: string[] = [];
+  let fresh = false;
+  const renew = async (): Promise<void> => {
+    const next = await refreshed(session, key, cookies, deps, audit);
+    written = next.cookies;
+    session = { slot: (next.state.g % 2) as 0 | 1, state: next.state, keyId: key.id };
+    fresh = true;
+  };
+  if (session.state.ate - nowSeconds(deps) <= ACCESS_TOKEN_SKEW_SECONDS) await renew();
+  let result = await call(session.state.at);
+  if (unauthorized(result) && !fresh) {
+    await renew();
+    result = await call(session.state.at);
+  }
+  // Sealed under the previous key: sealed again under the current one, so that it outlives the next rotation.
+  if (!fresh && best.keyId !== key.id) written = writeSession(best.state, key, cookies, deps, best.state);
+  return { result, cookies: written };
+}
+

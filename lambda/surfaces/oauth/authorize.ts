@@ -8,13 +8,10 @@
 import type { Audit } from '../../core/audit.js';
 import { ENV } from '../../core/config.js';
 import type { FrontDoorDeps } from '../../core/front-door-grants.js';
-import { expiresIn, sealFor } from '../../core/sealed.js';
+import { isSessionRedirectUri, upstreamAuthorizeUrl } from '../../core/sign-in.js';
 import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, scopeTokens } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
-import { grantedScope, redirectTo } from './shared.js';
-
-/** How long a person has to sign in at SSO OIDC before the sealed state expires. */
-const STATE_LIFETIME_SECONDS = 15 * 60;
+import { redirectTo } from './shared.js';
 
 const MAX_STATE_CHARS = 1024;
 
@@ -44,6 +41,13 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
   // Exact string match (RFC 6749 §3.1.2.3): no case folding, no normalisation, no prefixes.
   if (!config.redirectUris.has(redirectUri)) {
     return refused(`The redirect_uri is not one this token broker allows (${ENV.redirectUris}).`);
+  }
+  // A redirect URI on a cookie-session origin is reserved for the broker's own cookie sessions: a
+  // public client's code sent there could be redeemed by page script on that origin.
+  if (isSessionRedirectUri(redirectUri, config.cookieSessions?.origins)) {
+    return refused(
+      `The redirect_uri is on a cookie-session origin (${ENV.sessionOrigins}): sign-ins to it start at the broker's cookie sessions, not at this endpoint.`,
+    );
   }
 
   // From here on the client hears about problems at its redirect URI, with its state and our issuer.
@@ -82,23 +86,6 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
   }
   if (scopes.length > MAX_SCOPES) return fail('invalid_scope', `scope may hold at most ${MAX_SCOPES} scopes.`);
 
-  const sealedState = sealFor(
-    'state',
-    { redirectUri, ...(state === undefined ? {} : { clientState: state }), scope: grantedScope(scopes), expiresAt: expiresIn(STATE_LIFETIME_SECONDS) },
-    registration,
-  );
-  // SSO OIDC's dialect, as the AWS CLI v2 sends it (awscli/botocore/utils.py,
-  // SSOTokenFetcherAuth._get_authorization_uri): `scopes`, plural and space-separated.
-  const upstream = new URLSearchParams({
-    response_type: 'code',
-    client_id: registration.clientId,
-    redirect_uri: deps.callbackUrl,
-    state: sealedState,
-    code_challenge: codeChallenge,
-    code_challenge_method: 'S256',
-    ...(scopes.length > 0 ? { scopes: scopes.join(' ') } : {}),
-  });
-  const endpoint = registration.authorizationEndpoint ?? `https://oidc.${config.oidcRegion}.amazonaws.com/authorize`;
-  // %20 rather than URLSearchParams' `+` for spaces, as the CLI sends them.
-  return { statusCode: 302, location: `${endpoint}?${upstream.toString().replace(/\+/g, '%20')}` };
+  const location = await upstreamAuthorizeUrl({ redirectUri, ...(state === undefined ? {} : { clientState: state }), scopes, codeChallenge, forSession: false }, deps, audit);
+  return { statusCode: 302, location };
 }

@@ -43,5 +43,5 @@ export async function callback(rawQuery: string | undefined, deps: FrontDoorDeps
   if (code === undefined) {
     return back({ error: 'server_error', error_description: 'SSO OIDC answered with neither a code nor an error.' });
   }
-  return back({ code: sealCode(code, redirectUri, scope, opened.registration) });
+  return back({ code: sealCode(code, redirectUri, scope, opened.registration, opened.value.forSession === true) });
 }

@@ -1,7 +1,7 @@
 // The standard OAuth 2.0 front door (present only when TOKEN_BROKER_ISSUER is set): RFC 8414
-// metadata, the authorization endpoint and SSO OIDC's callback (pages and redirects), and the token
-// and device authorization endpoints (forms in, RFC 6749 §5.1 JSON out), for standard client
-// libraries. Each route is handed to its module; the grants are the core's.
+// metadata, the authorization endpoint and SSO OIDC's callback (pages and redirects), and the token,
+// device authorization and revocation endpoints (forms in, RFC 6749 §5.1 JSON out), for standard
+// client libraries. Each route is handed to its module; the grants and the revocation are the core's.
 
 import { GRANT_TYPES } from '../../core/config.js';
 import { brokerError } from '../../core/errors.js';
@@ -14,15 +14,25 @@ import {
   type OAuthTokens,
 } from '../../core/front-door-grants.js';
 import type { Audit } from '../../core/audit.js';
+import type { PortalClient } from '../../core/portal-client.js';
+import { revokeToken } from '../../core/revocation.js';
 import type { RouteHandler, RouteRequest } from '../answer.js';
 import { authorize } from './authorize.js';
 import { callback } from './callback.js';
 import { authorizationServerMetadata } from './metadata.js';
-import { parseDeviceForm, parseTokenForm } from './token-form.js';
+import { parseDeviceForm, parseRevocationForm, parseTokenForm } from './token-form.js';
 
-type FrontDoorRoute = 'oauthMetadata' | 'openidConfiguration' | 'oauthAuthorize' | 'oauthCallback' | 'oauthToken' | 'oauthDeviceAuthorization';
+type FrontDoorRoute =
+  | 'oauthMetadata'
+  | 'openidConfiguration'
+  | 'oauthAuthorize'
+  | 'oauthCallback'
+  | 'oauthToken'
+  | 'oauthDeviceAuthorization'
+  | 'oauthRevoke';
 
-export function oauthRoutes(deps: FrontDoorDeps): Record<FrontDoorRoute, RouteHandler> {
+/** `portal`: the access portal, whose Logout ends the session of a revoked token. */
+export function oauthRoutes(deps: FrontDoorDeps, portal: PortalClient): Record<FrontDoorRoute, RouteHandler> {
   const metadata: RouteHandler = async () => ({ statusCode: 200, body: authorizationServerMetadata(deps.config, deps.issuer) });
   return {
     oauthMetadata: metadata,
@@ -46,6 +56,14 @@ export function oauthRoutes(deps: FrontDoorDeps): Record<FrontDoorRoute, RouteHa
           interval: started.interval,
         },
       };
+    },
+    // RFC 7009 §2.2: 200, with nothing to read, whether the token was revoked now or was already
+    // invalid; an error only when the request is bad or the revocation could not be done.
+    async oauthRevoke(request, audit) {
+      const form = parseRevocationForm(formOf(request));
+      await checkClientId(form.clientId, deps);
+      await revokeToken(form.token, { ...deps, portal }, audit);
+      return { statusCode: 200, body: undefined };
     },
   };
 }

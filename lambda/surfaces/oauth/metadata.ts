@@ -23,5 +23,8 @@ export function authorizationServerMetadata(config: BrokerConfig, issuer: string
     token_endpoint_auth_methods_supported: ['none'],
     // RFC 9207: every authorization response carries `iss`.
     authorization_response_iss_parameter_supported: true,
+    // RFC 7009 revocation (RFC 8414 section 2), for public clients: ends the token's Identity Center session.
+    revocation_endpoint: `${issuer}${ROUTE_TABLE.oauthRevoke.path}`,
+    revocation_endpoint_auth_methods_supported: ['none'],
   };
 }

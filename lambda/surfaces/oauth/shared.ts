@@ -3,13 +3,6 @@
 import type { Answer } from '../answer.js';
 
 /**
- * The scope reported as granted: the requested scopes without `openid`. SSO OIDC documents its
- * idToken as not supported, and a client that sees `openid` granted expects (and validates) an ID
- * token the broker cannot vouch for.
- */
-export const grantedScope = (scopes: readonly string[]): string => scopes.filter((scope) => scope !== 'openid').join(' ');
-
-/**
  * A 302 to a validated redirect URI with `params` added to its query (RFC 6749 §4.1.2: any query it
  * has is kept). Undefined parameters are left out.
  */

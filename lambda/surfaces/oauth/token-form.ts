@@ -1,7 +1,8 @@
-// The token and device authorization requests of standard clients (RFC 6749 §3.2, §4.1.3, §6;
-// RFC 8628 §3.1, §3.4): form-encoded, snake_case, public clients only. Turns a form into a request
-// the front door may act on, or the RFC 6749 §5.2 error that names what is wrong. Nothing that fails
-// here reaches SSO OIDC, and no value from the form is ever quoted back except a short grant type.
+// The token, device authorization and revocation requests of standard clients (RFC 6749 §3.2,
+// §4.1.3, §6; RFC 8628 §3.1, §3.4; RFC 7009 §2.1): form-encoded, snake_case, public clients only.
+// Turns a form into a request the front door may act on, or the RFC 6749 §5.2 error that names what
+// is wrong. Nothing that fails here reaches an upstream service, and no value from the form is ever
+// quoted back except a short grant type.
 
 import { GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/config.js';
 import { brokerError, invalidRequest } from '../../core/errors.js';
@@ -92,4 +93,27 @@ export function parseDeviceForm(request: FormRequest): FrontDoorDeviceRequest {
   const clientId = required(values, 'client_id', 'for a public client (RFC 8628 section 3.1)');
   const scope = values.get('scope');
   return { clientId, ...(scope === undefined ? {} : { scope }) };
+}
+
+/** A revocation request (RFC 7009 §2.1): the token, its optional type hint, and the public client's id. */
+interface RevocationRequest {
+  readonly clientId: string;
+  readonly token: string;
+  readonly tokenTypeHint?: string;
+}
+
+/** More than any token this broker hands out (a sealed refresh token) or passes on (an access token). */
+const MAX_TOKEN_CHARS = 10_240;
+
+export function parseRevocationForm(request: FormRequest): RevocationRequest {
+  const values = publicClientForm(request);
+  // RFC 7009 §2.1 authenticates the client as the token endpoint does: a public client names itself (RFC 6749 §3.2.1).
+  const clientId = required(values, 'client_id', 'for a public client (RFC 7009 section 2.1, RFC 6749 section 3.2.1)');
+  const token = required(values, 'token', 'to revoke a token (RFC 7009 section 2.1)');
+  // It may go on in a header: visible ASCII only.
+  if (token.length > MAX_TOKEN_CHARS || !/^[\x21-\x7e]+$/.test(token)) {
+    throw invalidRequest(`The parameter "token" must be 1 to ${MAX_TOKEN_CHARS} visible ASCII characters.`);
+  }
+  const tokenTypeHint = values.get('token_type_hint');
+  return { clientId, token, ...(tokenTypeHint === undefined ? {} : { tokenTypeHint }) };
 }
