@@ -75,14 +75,18 @@ function nextInvocation(template) {
   return { event, context: lambdaContext(event.requestContext.requestId) };
 }
 
+/** The text of an answer's body (a proxied API's comes base64-encoded, as API Gateway takes bytes). */
+function bodyText(result) {
+  if (typeof result.body !== 'string') return undefined;
+  return result.isBase64Encoded === true ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+}
+
 /** A handler's answer is a success when it has the expected status and its body matches the pattern. */
 function answered(result, expect) {
-  return (
-    result !== null &&
-    typeof result === 'object' &&
-    result.statusCode === expect.status &&
-    (expect.body === undefined || (typeof result.body === 'string' && new RegExp(expect.body).test(result.body)))
-  );
+  if (result === null || typeof result !== 'object' || result.statusCode !== expect.status) return false;
+  if (expect.body === undefined) return true;
+  const text = bodyText(result);
+  return text !== undefined && new RegExp(expect.body).test(text);
 }
 
 /** A direct call's result is a success when it has the expected member (cheap: it is inside the CPU timed). */

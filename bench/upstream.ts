@@ -96,6 +96,10 @@ export interface RequestShape {
   readonly routeKey: string;
   /** The concrete path (a proxy route's template filled in). */
   readonly path: string;
+  /** The method, when the route key's is ANY. */
+  readonly method?: string;
+  /** The query string, without `?`. */
+  readonly rawQuery?: string;
   readonly headers?: Record<string, string>;
   readonly body?: string;
   /** Cookies as API Gateway gives them: `name=value` strings. */
@@ -106,13 +110,14 @@ export interface RequestShape {
 export function apiEvent(shape: RequestShape): Record<string, unknown> {
   const host = 'abc123.execute-api.us-east-1.amazonaws.com';
   const now = Date.now();
-  const method = shape.routeKey.slice(0, shape.routeKey.indexOf(' '));
+  const method = shape.method ?? shape.routeKey.slice(0, shape.routeKey.indexOf(' '));
   const body = shape.body;
   return {
     version: '2.0',
     routeKey: shape.routeKey,
     rawPath: shape.path,
-    rawQueryString: '',
+    rawQueryString: shape.rawQuery ?? '',
+    ...(shape.rawQuery === undefined ? {} : { queryStringParameters: Object.fromEntries(new URLSearchParams(shape.rawQuery)) }),
     ...(shape.cookies === undefined ? {} : { cookies: [...shape.cookies] }),
     headers: {
       host,

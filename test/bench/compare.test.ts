@@ -20,7 +20,13 @@ describe('comparing two revisions (npm run bench:compare)', () => {
     expect(result.paired.coldCpu.n).toBe(2);
     expect(result.paired.firstRequestCpu.n).toBe(2);
     expect(result.paired.instructions).toBeUndefined();
-    expect(result.families.map((family) => family.name)).toEqual(['POST /token', 'POST /oauth2/token', 'POST /bff/refresh']);
+    expect(result.families.map((family) => family.name)).toEqual([
+      'POST /token',
+      'POST /oauth2/token',
+      'POST /bff/refresh',
+      'GET /portal/federation/credentials',
+      'GET /bff/api/orders/items',
+    ]);
     for (const family of result.families) {
       expect(family.headOverBase.n).toBe(2);
       expect(family.headOverDirect.n).toBe(2);
