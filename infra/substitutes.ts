@@ -6,6 +6,7 @@
 // Why each substitute exists and how to remove them: docs/performance.md.
 
 import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,9 +56,25 @@ const EVENT_STREAMS: Substitute = {
   exports: ['EventStreamSerde', 'eventStreamSerdeProvider'],
 };
 
+/** The SDK's hashes: only Sha256 is imported by bundled code, and only Node's crypto is kept of it. */
+const CHECKSUM: Substitute = {
+  replaces: '@smithy/core/checksum',
+  module: './lambda/bundle/sha256.ts',
+  exports: ['Sha256'],
+};
+
+/** The SDK's retry configuration without adaptive retry (its rate limiter): the clients set "standard". */
+const RETRY: Substitute = {
+  replaces: '@smithy/core/retry',
+  module: './lambda/bundle/retry.ts',
+  exports: ['DEFAULT_RETRY_MODE', 'NODE_MAX_ATTEMPT_CONFIG_OPTIONS', 'NODE_RETRY_MODE_CONFIG_OPTIONS', 'RETRY_MODES', 'getRetryPlugin', 'resolveRetryConfig'],
+};
+
 export const SUBSTITUTES: readonly Substitute[] = [
   CREDENTIAL_PROVIDER,
   EVENT_STREAMS,
+  CHECKSUM,
+  RETRY,
   // Both spellings: bundled code imports `node:http` today, and may write `http` tomorrow.
   { replaces: 'node:http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
   { replaces: 'http', module: './lambda/bundle/node-http.ts', exports: HTTP_EXPORTS },
@@ -69,6 +86,15 @@ export const SUBSTITUTES: readonly Substitute[] = [
 const SDK_CLIENTS = ['@aws-sdk/client-sso-oidc', '@aws-sdk/client-secrets-manager'];
 /** The providers the credential substitute imports: pinned direct dependencies of this project. */
 const KEPT_PROVIDERS = ['@aws-sdk/credential-provider-env', '@aws-sdk/credential-provider-http'];
+
+/**
+ * The SDK file whose resolveRetryConfig lambda/bundle/retry.ts copies without adaptive retry, and its
+ * SHA-256: any change to it, at an SDK upgrade, is to be read and carried over (or the substitute dropped).
+ */
+const RETRY_CONFIGURATIONS = {
+  file: 'dist-es/submodules/retry/middleware-retry/configurations.js',
+  sha256: 'd68c25bcd3fae789b5bfad4f719741be92a76e9578fa9e5748a2ef62b9a424e2',
+};
 
 /** esbuild `--alias` values ("from=to"), as NodejsFunction's esbuildArgs takes them. */
 export const ALIASES: readonly string[] = SUBSTITUTES.map((s) => `${s.replaces}=${s.module}`);
@@ -95,7 +121,9 @@ function packageDir(name: string, from: string): string {
  * - @aws-sdk/credential-provider-node's exports differ from the substitute's (a name gone, or a new one);
  * - the providers the substitute bundles are not the versions the SDK's own chain would use;
  * - an SDK client configures event streams (the stub for @smithy/core/event-streams would then be reached);
- * - node:http or node:process lacks a name its substitute re-exports.
+ * - node:http or node:process lacks a name its substitute re-exports;
+ * - an SDK client would use another copy of @smithy/core than the one lambda/bundle/retry.ts
+ *   re-exports by path, or the SDK's resolveRetryConfig it copies has changed.
  */
 export function checkSubstitutes(root: string = PROJECT_ROOT): void {
   const problems: string[] = [];
@@ -117,6 +145,14 @@ export function checkSubstitutes(root: string = PROJECT_ROOT): void {
     const ours = [...CREDENTIAL_PROVIDER.exports].sort();
     if (JSON.stringify(real) !== JSON.stringify(ours)) {
       problems.push(`${CREDENTIAL_PROVIDER.replaces} (for ${client}) exports [${real.join(', ')}], the substitute [${ours.join(', ')}]`);
+    }
+    const smithyCore = packageDir('@smithy/core', clientDir);
+    if (smithyCore !== packageDir('@smithy/core', root)) {
+      problems.push(`${client} uses its own copy of @smithy/core (${smithyCore}): lambda/bundle/retry.ts re-exports the project's`);
+    }
+    const configurations = readFileSync(join(smithyCore, RETRY_CONFIGURATIONS.file));
+    if (createHash('sha256').update(configurations).digest('hex') !== RETRY_CONFIGURATIONS.sha256) {
+      problems.push(`@smithy/core's ${RETRY_CONFIGURATIONS.file} has changed: carry the change over to lambda/bundle/retry.ts and update its hash`);
     }
     for (const provider of KEPT_PROVIDERS) {
       const sdkCopy = packageDir(provider, chainDir);

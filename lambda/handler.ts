@@ -48,6 +48,8 @@ function secretsClientFor(secretId: string): SecretsManagerClient {
       ...(region ? { region } : {}),
       // One attempt: the secret cache bounds each read as a whole, and a failed read is retried by the next request.
       maxAttempts: 1,
+      // Set, not read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
+      retryMode: 'standard',
       requestHandler: createHttpHandler({
         connectionTimeoutMs: config.secretTimeoutMs,
         requestTimeoutMs: config.secretTimeoutMs,

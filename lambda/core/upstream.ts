@@ -137,6 +137,8 @@ export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
     // No SDK retry: a retried CreateToken would replay a code. The handler retries only a request
     // that never reached SSO OIDC (http-handler.ts).
     maxAttempts: 1,
+    // Set, not read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
+    retryMode: 'standard',
     // The abort signal bounds the whole call; these bound its parts.
     requestHandler: createHttpHandler({
       connectionTimeoutMs: Math.min(config.upstreamTimeoutMs, 3000),

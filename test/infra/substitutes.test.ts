@@ -4,7 +4,7 @@
 // shipped bundle signs with environment and container credentials is proven on the artifact itself
 // (test/infra/bundle.test.ts).
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -33,8 +33,12 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
+const RETRY_FILE = 'dist-es/submodules/retry/middleware-retry/configurations.js';
+
 /** A node_modules tree shaped like the SDK's, with the parts the check reads. */
-function fakeSdk(options: { runtimeConfig?: string; runtimeConfigShared?: string; chainExports?: string[]; nestedEnvVersion?: string } = {}): string {
+function fakeSdk(
+  options: { runtimeConfig?: string; runtimeConfigShared?: string; chainExports?: string[]; nestedEnvVersion?: string; retryConfigurations?: string } = {},
+): string {
   const shared = options.runtimeConfigShared ?? 'import { Sha256 } from "@smithy/core/checksum";\n';
   const runtimeConfig =
     options.runtimeConfig ?? 'import { defaultProvider as credentialDefaultProvider } from "@aws-sdk/credential-provider-node";\n';
@@ -51,6 +55,8 @@ function fakeSdk(options: { runtimeConfig?: string; runtimeConfigShared?: string
     'node_modules/@aws-sdk/credential-provider-node/index.js': exportsOf.map((name) => `exports.${name} = () => {};`).join('\n'),
     'node_modules/@aws-sdk/credential-provider-env/package.json': pkg('@aws-sdk/credential-provider-env'),
     'node_modules/@aws-sdk/credential-provider-http/package.json': pkg('@aws-sdk/credential-provider-http'),
+    'node_modules/@smithy/core/package.json': pkg('@smithy/core'),
+    [`node_modules/@smithy/core/${RETRY_FILE}`]: options.retryConfigurations ?? readFileSync(join(ROOT, 'node_modules/@smithy/core', RETRY_FILE), 'utf8'),
     ...(options.nestedEnvVersion === undefined
       ? {}
       : {
@@ -94,6 +100,12 @@ describe('the build-time check (BUNDLING beforeBundling)', () => {
   it('fails when an SDK client configures event streams, which the bundle leaves out', () => {
     const root = fakeSdk({ runtimeConfigShared: 'import { eventStreamSerdeProvider } from "@smithy/core/event-streams";\n' });
     expect(() => checkSubstitutes(root)).toThrow(/@aws-sdk\/client-sso-oidc configures event streams/);
+  });
+
+  it("fails when the SDK's resolveRetryConfig, which the retry substitute copies without adaptive retry, changes", () => {
+    const real = readFileSync(join(ROOT, 'node_modules/@smithy/core', RETRY_FILE), 'utf8');
+    const root = fakeSdk({ retryConfigurations: real.replace('StandardRetryStrategy({', 'StandardRetryStrategy({ jitter: true,') });
+    expect(() => checkSubstitutes(root)).toThrow(/configurations\.js has changed: carry the change over to lambda\/bundle\/retry\.ts/);
   });
 
   it('fails the bench rebuild as it fails the real one', () => {
