@@ -53,6 +53,11 @@ export interface BenchOptions {
   readonly quietArm?: boolean;
   /** Also build, cold-start and measure the CPU per call of the what-if builds (bench/bundle.ts WHAT_IF). */
   readonly whatIfArms?: boolean;
+  /**
+   * CPU per call (bench/warm.ts): the untimed calls every paired process makes before its batches.
+   * Default: 500 (or warmWarmupRounds when more); a test of the machinery asks for a few.
+   */
+  readonly cpuWarmupCalls?: number;
   /** V8 heap flags for a broker process standing for a small function (see DEFAULT_OPTIONS); none when undefined. */
   readonly cappedHeapFlags?: string;
   /** Where to write CPU profiles of the broker (cold starts and warm requests); none when undefined. */
@@ -210,6 +215,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         callsPerBatch: options.callsPerBatch,
         ...(options.quietArm ? { quietArm: true } : {}),
         ...(options.cappedHeapFlags === undefined ? {} : { cappedHeapFlags: options.cappedHeapFlags }),
+        ...(options.cpuWarmupCalls === undefined ? {} : { cpuWarmupCalls: options.cpuWarmupCalls }),
         whatIfBundles: Object.fromEntries((Object.entries(whatIfs) as [WhatIf, Artifact][]).map(([whatIf, artifact]) => [whatIf, artifact.path])),
       },
       (phase) => log(`  ${phase}`),

@@ -45,6 +45,8 @@ export interface WarmOptions {
   /** Paired CPU batches per arm, and calls per batch. */
   readonly cpuBatches: number;
   readonly callsPerBatch: number;
+  /** Untimed calls every paired process makes before its batches (default: 500, or warmupRounds when more). */
+  readonly cpuWarmupCalls?: number;
   /** Also run the broker with Powertools' output switched off (what-if). */
   readonly quietArm?: boolean;
   /** Also measure the broker with V8's heap capped by these flags (CPU per call and peak RSS only). */
@@ -199,7 +201,7 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
     // Then every process the same number of calls (a what-if's has served none yet).
     for (const { arm, twin } of pairs) {
       for (const one of [arm, twin]) {
-        const run = await one.process.calls(Math.max(options.warmupRounds, 500), one.target, one.family);
+        const run = await one.process.calls(options.cpuWarmupCalls ?? Math.max(options.warmupRounds, 500), one.target, one.family);
         if (run.failures > 0) throw failed(run, `warm ${one.id} calls`, one.process);
       }
     }

@@ -24,9 +24,19 @@ function clock(timestamp: unknown): string {
   return at.toLocaleTimeString('en-GB', { hour12: false });
 }
 
+/** `OPTIONS /token` rather than the route's key `OPTIONS /{proxy+}`, when the line names the path. */
+function shownRoute(route: string | undefined, path: string | undefined): string | undefined {
+  if (route === undefined || path === undefined) return route;
+  const space = route.indexOf(' ');
+  return space === -1 ? `${route} ${path}` : `${route.slice(0, space)} ${path}`;
+}
+
 /**
  * One console line for one JSON line the handler wrote: undefined drops it (EMF metric lines).
- * A request's record becomes `12:00:01 POST /token authorization_code -> 200 Success (upstream 200 in 3 ms)`;
+ * A request's record becomes `12:00:01 POST /token authorization_code -> 200 Success (upstream 200 in 3 ms)`,
+ * with the path as sent where the route's key has a pattern, and the log's detail after a colon
+ * (`12:00:01 OPTIONS /token -> 403 ForbiddenOriginException: origin "http://localhost:5173" is not in
+ * TOKEN_BROKER_ALLOWED_ORIGINS`);
  * any other log record becomes `12:00:01 WARN <message>` with its detail; what is not JSON passes unchanged.
  */
 export function humanLine(line: string): string | undefined {
@@ -39,8 +49,8 @@ export function humanLine(line: string): string | undefined {
     return line;
   }
   const time = clock(record['timestamp']);
-  const route = text(record['route']);
   const status = text(record['status']);
+  const route = shownRoute(text(record['route']), text(record['path']));
   // A request's record (also its EMF record: the metrics ride on the log line) becomes the one line.
   if (route !== undefined && status !== undefined) {
     const grant = text(record['grantType']);

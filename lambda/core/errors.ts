@@ -1,9 +1,13 @@
 // The broker's error vocabulary: every error a caller can see, whether SSO OIDC raised it (passed
 // through as it came) or the broker raised it itself, in one wire shape:
-//   status, `x-amzn-ErrorType: <Type>`, `{ "__type", "error", "error_description", "reason"? }`.
+//   status, `x-amzn-ErrorType: <Type>`, `{ "__type", "error", "error_description", "message"?, "reason"? }`.
 // The body carries `__type` because API Gateway may rename `x-amzn-*` headers that an integration
 // returns; AWS SDKs read the type from the header first and fall back to the body's `__type`.
-// What a caller sees is decided here; what the log sees never includes request data.
+// The broker's own errors also carry `message` (the description again): the AWS CLI and SDKs print
+// an error's `message`, and would print nothing for the broker's advice. SSO OIDC's answers have no
+// `message`, and pass through without one.
+// What a caller sees is decided here; what the log sees never includes request data, but for a
+// refused Origin (the setting to fix is then named with it).
 
 /** SSO OIDC CreateToken / StartDeviceAuthorization error types, as the service models them. */
 export const UPSTREAM_ERRORS = {
@@ -71,6 +75,7 @@ interface WireError {
   readonly __type: string;
   readonly error: string;
   readonly error_description?: string;
+  readonly message?: string;
   readonly reason?: string;
 }
 
@@ -82,7 +87,8 @@ export interface UpstreamCall {
 
 /**
  * An error with its wire form. `type` is open (a string) because unknown upstream types pass through.
- * `logDetail` is for the log only and must never hold request data, secrets or tokens. `upstream` is
+ * `logDetail` is for the log only and must never hold secrets, tokens or codes, nor request data but
+ * what an operator needs to fix the configuration (a refused Origin, which a browser sends openly). `upstream` is
  * set when the error ended an upstream call (whoever wrote the answer: the service, or the broker
  * when the service's answer could not be used).
  */
@@ -138,6 +144,7 @@ export class BrokerError extends Error {
       __type: this.type,
       error: this.error,
       ...(this.description === undefined ? {} : { error_description: this.description }),
+      ...(this.fromUpstream ? {} : { message: this.description ?? this.error }),
       ...(this.reason === undefined ? {} : { reason: this.reason }),
     };
   }
@@ -199,6 +206,17 @@ export const RFC_ERRORS = new Set([
   'authorization_pending',
   'slow_down',
   'expired_token',
+]);
+
+/** The error codes of an authorization response (RFC 6749 §4.1.2.1): all a redirect may carry. */
+export const AUTHORIZATION_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
 ]);
 
 /** An answer in the RFC 6749 §5.2 shape, for the front door. */

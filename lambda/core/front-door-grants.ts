@@ -11,6 +11,7 @@ import { createToken, startDeviceAuthorization as startUpstreamDevice, type Gran
 import type { Registration } from './registration.js';
 import { expiresIn, isExpired, openSealed, sealFor, type Purpose } from './sealed.js';
 import type { TokenRequest, TokenResponse } from './upstream.js';
+import { MAX_SCOPES, scopeTokens } from './validation.js';
 
 export interface FrontDoorDeps extends GrantDeps {
   readonly issuer: string;
@@ -24,7 +25,12 @@ export interface OAuthTokens {
   readonly expiresIn: number;
   /** The broker's sealed form of SSO OIDC's refresh token; absent when SSO OIDC sent none. */
   readonly refreshToken?: string;
-  /** Space-separated, never with `openid`. */
+  /**
+   * The scope SSO OIDC was asked for, space-separated, never with `openid`. Absent when none is known
+   * to be granted: none was sent to SSO OIDC (its registration's scopes apply), or only `openid`, or
+   * the device flow (StartDeviceAuthorization takes no scope). RFC 6749 §3.3 allows no empty scope,
+   * and §5.1 says to report one only when it is what was issued.
+   */
   readonly scope?: string;
   /** SSO OIDC's idToken, untouched and unverified, when it sends one (it documents none). */
   readonly idToken?: string;
@@ -96,7 +102,7 @@ export async function redeemRefreshToken(
   // RFC 6749 §6: a refresh may narrow the scope, never widen it. `openid` is allowed and ignored:
   // clients send back what they asked for, and the broker never grants it.
   const granted = new Set(value.scope.split(' '));
-  const asked = (input.scope ?? '').split(' ').filter((scope) => scope !== '' && scope !== 'openid');
+  const asked = scopeParameter(input.scope).filter((scope) => scope !== 'openid');
   if (asked.some((scope) => !granted.has(scope))) {
     throw brokerError('InvalidScopeException', 'The scope asks for more than the refresh token was granted (RFC 6749 section 6).');
   }
@@ -104,11 +110,14 @@ export async function redeemRefreshToken(
   return tokensOf(registration, { grantType: GRANT_TYPES.refreshToken, refreshToken: value.refreshToken }, value.scope, deps, audit);
 }
 
-/** RFC 8628 §3.4: polls with a device code the front door's device authorization issued. */
+/**
+ * RFC 8628 §3.4: polls with a device code the front door's device authorization issued. The tokens
+ * report no scope: none was sent to SSO OIDC (RFC 6749 §5.1).
+ */
 export async function redeemDeviceCode(input: { readonly deviceCode: string }, deps: GrantDeps, audit: Audit): Promise<OAuthTokens> {
   audit.grantType = GRANT_TYPES.deviceCode;
   const { value, registration } = await open('device_code', input.deviceCode, deps, 'device code');
-  return tokensOf(registration, { grantType: GRANT_TYPES.deviceCode, deviceCode: value.deviceCode }, value.scope, deps, audit);
+  return tokensOf(registration, { grantType: GRANT_TYPES.deviceCode, deviceCode: value.deviceCode }, '', deps, audit);
 }
 
 /** What RFC 8628 §3.2 answers, with SSO OIDC's device code sealed. */
@@ -121,27 +130,41 @@ export interface DeviceAuthorization {
   readonly interval: number | undefined;
 }
 
-/** RFC 8628 §3.1–3.2: starts a device authorization with the current registration and the configured start URL. */
+/**
+ * RFC 8628 §3.1–3.2: starts a device authorization with the current registration and the configured
+ * start URL. A `scope` is checked (RFC 6749 §3.3) and otherwise ignored: SSO OIDC's
+ * StartDeviceAuthorization takes none, so its tokens carry the registration's scopes.
+ */
 export async function startDeviceAuthorization(
   input: { readonly scope?: string },
   deps: GrantDeps,
   audit: Audit,
 ): Promise<DeviceAuthorization> {
+  scopeParameter(input.scope);
   audit.grantType = 'device_authorization';
   const { startUrl } = deps.config;
   if (startUrl === undefined) throw brokerError('UnsupportedGrantTypeException', 'Device authorization is not configured on this broker.');
   const registration = await deps.registrations.get();
   const { body } = await startUpstreamDevice(registration, startUrl, deps, audit);
   if (body.deviceCode === undefined || body.userCode === undefined) throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
-  const scope = (input.scope ?? '').split(' ').filter((token) => token !== '' && token !== 'openid').join(' ');
   return {
-    deviceCode: sealFor('device_code', { deviceCode: body.deviceCode, scope }, registration),
+    deviceCode: sealFor('device_code', { deviceCode: body.deviceCode }, registration),
     userCode: body.userCode,
     verificationUri: body.verificationUri,
     verificationUriComplete: body.verificationUriComplete,
     expiresIn: body.expiresIn,
     interval: body.interval,
   };
+}
+
+/** The tokens of a `scope` parameter (RFC 6749 §3.3), none when it is absent; invalid_scope when it is not one. */
+function scopeParameter(scope: string | undefined): string[] {
+  // RFC 6749 §3.1: a parameter sent without a value counts as omitted.
+  if (scope === undefined || scope === '') return [];
+  const tokens = scopeTokens(scope);
+  if (tokens === undefined) throw brokerError('InvalidScopeException', 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).');
+  if (tokens.length > MAX_SCOPES) throw brokerError('InvalidScopeException', `scope may hold at most ${MAX_SCOPES} scopes.`);
+  return tokens;
 }
 
 /** One CreateToken call with the registration that issued the grant: no retry with another. */
@@ -172,7 +195,7 @@ function toOAuthTokens(answer: TokenResponse, registration: Registration, scope:
     expiresIn: body.expiresIn,
     // RFC 6749 §6: when SSO OIDC sends no new refresh token, none is returned; the client keeps its own.
     ...(body.refreshToken === undefined ? {} : { refreshToken: sealFor('refresh_token', { refreshToken: body.refreshToken, scope }, registration) }),
-    scope,
+    ...(scope === '' ? {} : { scope }),
     ...(body.idToken === undefined ? {} : { idToken: body.idToken }),
   };
 }

@@ -3,12 +3,13 @@
 //  - Pooled (keep-alive) connections are checked before reuse: one that the server has closed, or
 //    that sat idle longer than IDLE_LIMIT_MS (servers close idle connections; a Lambda environment
 //    thawed after a pause holds connections the server closed long ago), is not written to.
-//  - One retry, on a new connection, only when a request provably never reached the server: it was
-//    written onto a reused connection, the server's TCP refused it (ECONNRESET/EPIPE reported by the
-//    operating system: a reset, which a server sends for bytes that arrive after it closed, or that
-//    it closed without reading) and not one byte of an answer came back. An orderly close after the
-//    request was sent ("socket hang up"), a new connection, or any byte of an answer: the request may
-//    have been read, and a CreateToken replayed could spend a single-use code twice. Never retried.
+//  - One retry, on a new connection, only when the failure proves the request never left: it was
+//    given a reused connection, not one byte of an answer came back, and either writing it failed
+//    (the operating system refused the write: ECONNRESET/EPIPE from `write`) or the connection was
+//    closed before the request was flushed to it. Any other failure (a reset or close after the
+//    whole request was written, a new connection, any byte of an answer) is answered 502, never
+//    retried: a server may read a request, act on it (spend a single-use code, rotate a refresh
+//    token) and then reset the connection, and a replay would then be refused as invalid_grant.
 //  - Answers are read up to a limit and refused past it without reading the rest.
 
 import http from 'node:http';
@@ -46,11 +47,11 @@ interface BrokerHttpHandlerOptions {
 
 type Handle = NodeHttpHandler['handle'];
 
-/** Errors of requests that never reached the server (see the file comment). */
+/** Errors of requests that provably never left (see the file comment). */
 const unsent = new WeakSet<object>();
 
-/** True when `error` is one of a request that provably never reached the server. */
-const neverReachedServer = (error: unknown): boolean =>
+/** True when `error` is one of a request that provably never left. */
+const neverLeft = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && unsent.has(error);
 
 /** The parts of node:http's Agent this file uses that its types leave out. */
@@ -102,23 +103,29 @@ function dropFreeSockets(agent: http.Agent, matches: (socket: Socket) => boolean
   }
 }
 
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+/** How a closed connection fails a request: a reset (or a write to a reset connection), or Node's "socket hang up". */
+const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
-/** Marks the request's error when the request never reached the server. */
+/** Marks the request's error when the request provably never left (see the file comment). */
 function watch(request: http.ClientRequest): void {
   let reused = false;
   let socket: Socket | undefined;
   let bytesReadBefore = 0;
+  // 'finish': the whole request was handed to the operating system (the write callback of its
+  // last chunk ran). From then on the server may have it, whatever happens to the connection.
+  let flushed = false;
   request.once('socket', (assigned: Socket) => {
     socket = assigned;
     reused = request.reusedSocket;
     bytesReadBefore = assigned.bytesRead;
   });
+  request.once('finish', () => (flushed = true));
   request.once('error', (error: NodeJS.ErrnoException) => {
-    // A reset reported by the operating system carries the failed call (read, write); Node's own
-    // "socket hang up" (the server closed in order, perhaps after reading the request) carries none.
-    const resetByServer = RESET_CODES.has(String(error.code)) && typeof error.syscall === 'string';
-    if (reused && resetByServer && socket !== undefined && socket.bytesRead === bytesReadBefore) unsent.add(error);
+    if (!reused || socket === undefined || socket.bytesRead !== bytesReadBefore || !CLOSED_CODES.has(String(error.code))) return;
+    // The write itself failed: the operating system took none of its last chunk, so the server
+    // cannot hold the whole request.
+    const writeFailed = error.syscall === 'write';
+    if (writeFailed || !flushed) unsent.add(error);
   });
 }
 
@@ -178,7 +185,7 @@ export function createHttpHandler(options: BrokerHttpHandlerOptions): NodeHttpHa
     try {
       result = await send(request, handlerOptions);
     } catch (error) {
-      if (!neverReachedServer(error) || handlerOptions?.abortSignal?.aborted) throw error;
+      if (!neverLeft(error) || handlerOptions?.abortSignal?.aborted) throw error;
       // The other idle connections to that server are as old as the one it reset: none is reused.
       for (const agent of agents) dropFreeSockets(agent);
       result = await send(request, handlerOptions);

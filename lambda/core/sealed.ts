@@ -14,7 +14,7 @@ import { deriveKey, seal, sealedKeyId, unseal, type SealKey } from './seal.js';
 interface SealedState {
   readonly redirectUri: string;
   readonly clientState?: string;
-  /** The scope to report as granted, space-separated. */
+  /** The scope sent to SSO OIDC, to report as granted: space-separated, '' when none was. */
   readonly scope: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
@@ -37,10 +37,12 @@ interface SealedRefreshToken {
   readonly scope: string;
 }
 
-/** SSO OIDC's device code and the scope the client asked for. */
+/**
+ * SSO OIDC's device code. No scope: StartDeviceAuthorization takes none, so none is known to be
+ * granted (values sealed by earlier versions carry one, which is ignored).
+ */
 interface SealedDeviceCode {
   readonly deviceCode: string;
-  readonly scope: string;
 }
 
 interface Payloads {
@@ -80,8 +82,8 @@ const CODECS: { readonly [P in Purpose]: { encode(value: Payloads[P]): Wire; dec
     decode: (w) => (isString(w.t) && isString(w.sc) ? { refreshToken: w.t, scope: w.sc } : undefined),
   },
   device_code: {
-    encode: (v) => ({ d: v.deviceCode, sc: v.scope }),
-    decode: (w) => (isString(w.d) && isString(w.sc) ? { deviceCode: w.d, scope: w.sc } : undefined),
+    encode: (v) => ({ d: v.deviceCode }),
+    decode: (w) => (isString(w.d) ? { deviceCode: w.d } : undefined),
   },
 };
 

@@ -31,6 +31,8 @@ let lastExpiryReportAt = Number.NEGATIVE_INFINITY;
 
 export interface Outcome {
   readonly route: string;
+  /** The path, when the route's key does not say it (the preflight's `/{proxy+}`, a 404). */
+  readonly path?: string;
   readonly status: number;
   readonly error?: BrokerError;
   /** The Lambda request id, logged as function_request_id (as Powertools Logger names it). */
@@ -55,6 +57,7 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   meta('timestamp', new Date(nowMs).toISOString());
   meta('function_request_id', outcome.requestId);
   meta('route', outcome.route);
+  meta('path', outcome.path);
   meta('grantType', grantType);
   meta('outcome', result);
   meta('status', outcome.status);
@@ -68,7 +71,7 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   meta('api', audit.api);
   meta('apiStatus', audit.apiStatus);
   meta('apiLatencyMs', audit.apiLatencyMs);
-  if (failed) meta('detail', outcome.error?.logDetail);
+  meta('detail', outcome.error?.logDetail);
   metrics.addDimensions({ GrantType: grantType, Outcome: result });
   metrics.addMetric(METRIC.requests, MetricUnit.Count, 1);
   if (audit.upstreamLatencyMs !== undefined) {

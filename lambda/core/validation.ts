@@ -43,6 +43,15 @@ export function requiredString(body: JsonObject, member: string, why: string): s
   return value;
 }
 
+/**
+ * Whether a request's Content-Type is JSON: application/json (RFC 8259 §11) or a `+json` structured
+ * syntax suffix (RFC 6839 §3.1), with any parameters after optional whitespace (RFC 9110 §5.6.6:
+ * `application/json ; charset=utf-8` is as valid as `application/json;charset=utf-8`). The one rule
+ * every JSON route is read by.
+ */
+export const isJsonContentType = (contentType: string | undefined): boolean =>
+  /^application\/(?:[\w!#$&^.+-]+\+)?json[ \t]*(?:;|$)/i.test(contentType ?? '');
+
 // ---- PKCE (RFC 7636) and scopes (RFC 6749 §3.3) ----
 
 /**
@@ -134,5 +143,63 @@ export function checkFormContentType(contentType: string | undefined): void {
   }
 }
 
+// ---- error parameters (RFC 6749 §4.1.2.1, §5.2) ----
+
+/** error_description's characters (RFC 6749 §4.1.2.1): printable ASCII but `"` and `\`. */
+const ERROR_DESCRIPTION = /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,512}$/;
+
+/** An `error_description` as RFC 6749 §4.1.2.1 allows it (and no longer than any real one), or undefined. */
+export const errorDescription = (text: string | undefined): string | undefined =>
+  text !== undefined && ERROR_DESCRIPTION.test(text) ? text : undefined;
+
+/**
+ * An `error_uri` as RFC 6749 §4.1.2.1 allows it (`%x21 / %x23-5B / %x5D-7E`) and a browser may be
+ * sent to safely: an absolute https URL. Anything else (javascript:, data:, http:) is undefined.
+ */
+export function errorUri(text: string | undefined): string | undefined {
+  if (text === undefined || !/^[\x21\x23-\x5b\x5d-\x7e]{1,2048}$/.test(text) || !URL.canParse(text)) return undefined;
+  return new URL(text).protocol === 'https:' ? text : undefined;
+}
+
 /** A name or value quoted in an answer, cut short: an answer should not mirror kilobytes of input. */
-export const clip = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);
+export const clip = (text: string, max = 64): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** Longer values are compared by their start only: a refusal's hint is not worth more work. */
+const MAX_COMPARED_CHARS = 512;
+
+/** Single-character insertions, deletions and substitutions that turn `a` into `b` (Levenshtein). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The allowed value nearest to a refused one (fewest single-character edits; the first listed on a
+ * tie), so that a refusal can show what was probably meant: a trailing slash, `http` for `https`,
+ * another port. Undefined when nothing is allowed.
+ */
+export function nearest(value: string, allowed: Iterable<string>): string | undefined {
+  const compared = value.slice(0, MAX_COMPARED_CHARS);
+  let best: { value: string; distance: number } | undefined;
+  for (const candidate of allowed) {
+    const distance = editDistance(compared, candidate.slice(0, MAX_COMPARED_CHARS));
+    if (best === undefined || distance < best.distance) best = { value: candidate, distance };
+  }
+  return best?.value;
+}
+
+/**
+ * The end of a redirect URI's refusal, for the person who must fix it: the refused value (cut short)
+ * and the nearest one the broker allows, which makes a trailing slash or a port visible.
+ */
+export function refusedRedirectUri(refused: string, allowed: ReadonlySet<string>, variable: string): string {
+  const near = nearest(refused, allowed);
+  return `: "${clip(refused, 256)}" (${variable} lists exact strings${near === undefined ? '' : `; the nearest allowed one is "${clip(near, 256)}"`}).`;
+}

@@ -5,7 +5,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { BrokerConfig } from '../core/config.js';
-import { BrokerError, brokerError, internalError, invalidRequest } from '../core/errors.js';
+import { BrokerError, internalError, invalidRequest } from '../core/errors.js';
 import { logger } from '../core/telemetry.js';
 import type { Answer } from '../surfaces/answer.js';
 import { answerResponse, errorResponse, type HttpResponse } from './responses.js';
@@ -33,15 +33,7 @@ function toBrokerError(error: unknown): BrokerError {
   if (error instanceof BrokerError) return error;
   const status = (error as { statusCode?: unknown }).statusCode;
   const message = (error as { message?: unknown }).message;
-  // @middy/http-json-body-parser's errors: 415 for the content type, 422 for the JSON itself.
-  if (status === 415) {
-    // A form body here is usually a standard OAuth 2.0 client at the JSON door: say where its door is.
-    return brokerError(
-      'UnsupportedMediaTypeException',
-      "The request body must be JSON (Content-Type: application/json) with CreateToken's camelCase members. " +
-        'Standard OAuth 2.0 clients send forms to POST /oauth2/token (the front door, when TOKEN_BROKER_ISSUER is set).',
-    );
-  }
+  // @middy/http-json-body-parser's errors (the content type is checked before it, in bodies.ts): 422 for the JSON itself.
   if (status === 422) {
     return message === 'Forbidden key in JSON body'
       ? invalidRequest('The request body contains a forbidden key ("__proto__" or "constructor").')

@@ -6,8 +6,9 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { MAX_API_BODY_BYTES } from '../core/api-proxy.js';
-import type { BrokerConfig } from '../core/config.js';
+import { ENV, type BrokerConfig } from '../core/config.js';
 import { brokerError } from '../core/errors.js';
+import { clip } from '../core/validation.js';
 import { CSRF_HEADER, doorOrigins, type PreflightScope } from './cors.js';
 import { preflightResponse, type HttpResponse } from './responses.js';
 import { replyContext, type BrokerContext } from './routing.js';
@@ -57,7 +58,15 @@ export function guards(config: BrokerConfig): MiddlewareObj<APIGatewayProxyEvent
         );
       }
       if (origin !== undefined && !doorOrigins(context.credentials, config).has(origin)) {
-        throw brokerError('ForbiddenOriginException', 'This origin is not allowed to call the token broker.');
+        // Page script sees only a failed fetch: the answer (in the browser's network panel) and the
+        // log line name the origin and the setting (of this door) that would allow it.
+        const named = JSON.stringify(clip(origin));
+        const setting = context.credentials ? ENV.sessionOrigins : ENV.allowedOrigins;
+        throw brokerError(
+          'ForbiddenOriginException',
+          `The origin ${named} is not allowed to call the token broker: if it is yours, add it to ${setting} (scheme, host and port exactly as the browser sends them).`,
+          { logDetail: `origin ${named} is not in ${setting}` },
+        );
       }
       const limit = route !== 'preflight' && ROUTE_TABLE[route].body === 'raw' ? MAX_API_BODY_BYTES : MAX_BODY_BYTES;
       if (bodyBytes(event) > limit) {

@@ -190,6 +190,9 @@ const SHORT = {
   workRequests: 100,
   cpuBatches: 5,
   callsPerBatch: 20,
+  // The machinery, not the figures: a few untimed calls per paired process before the CPU batches,
+  // where `npm run bench` makes 500 in each of a dozen processes, which on a busy machine alone took minutes.
+  cpuWarmupCalls: 10,
 } as const;
 
 /** Every route family, each against its direct call: the token routes, the access portal, the API proxy. */

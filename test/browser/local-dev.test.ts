@@ -8,9 +8,11 @@ import { launchChromium, openDemo, startDemoBroker, type DemoBroker } from './su
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let problems: string[];
-/** URLs that answered a device poll (a POST of the device_code grant) with 400. */
-let pendingPolls: Set<string>;
+/** Every console error of every page (the demo's and the emulator's), e.g. a missing favicon. */
+let consoleErrors: { readonly text: string; readonly url: string; readonly page: string }[];
+let pageErrors: string[];
+/** Device polls (POSTs of the device_code grant) answered 400: the URL and the answer's `error`. */
+let pollAnswers: Promise<{ readonly url: string; readonly error: unknown }>[];
 const brokers: DemoBroker[] = [];
 
 beforeAll(async () => {
@@ -25,26 +27,42 @@ afterAll(async () => {
 beforeEach(async () => {
   context = await browser.newContext();
   page = await context.newPage();
-  problems = [];
-  pendingPolls = new Set();
-  // Every console error of every page (the demo's and the emulator's), e.g. a missing favicon.
+  consoleErrors = [];
+  pageErrors = [];
+  pollAnswers = [];
   context.on('console', (message: ConsoleMessage) => {
-    if (message.type() !== 'error') return;
-    // A device flow polls until the person approves: RFC 8628 §3.5's authorization_pending and
-    // slow_down are 400s, which Chromium reports as failed resource loads. How fast the person
-    // approves (or how busy the machine is) decides how many there are. Every other failed load, and
-    // every other error, is a problem.
-    if (/status of 400/.test(message.text()) && pendingPolls.has(message.location().url)) return;
-    problems.push(`${message.page()?.url() ?? '?'}: ${message.text()}`);
+    if (message.type() === 'error') consoleErrors.push({ text: message.text(), url: message.location().url, page: message.page()?.url() ?? '?' });
   });
-  // Synchronous, so the poll is known before Chromium's console line for it (which comes when the
-  // load ends, after the response event).
   context.on('response', (response) => {
     const poll = response.request().postData()?.includes('"grantType":"urn:ietf:params:oauth:grant-type:device_code"') ?? false;
-    if (response.status() === 400 && poll) pendingPolls.add(response.url());
+    if (response.status() !== 400 || !poll) return;
+    const url = response.url();
+    pollAnswers.push(response.json().then((body: { error?: unknown }) => ({ url, error: body.error }), () => ({ url, error: undefined })));
   });
-  context.on('weberror', (error) => problems.push(String(error.error())));
+  context.on('weberror', (error) => pageErrors.push(String(error.error())));
 });
+
+/**
+ * The console errors that are problems, judged once the flow is over (whatever order Chromium and
+ * Playwright reported things in). A device flow polls until the person approves: RFC 8628 §3.5's
+ * authorization_pending and slow_down are 400s, which Chromium reports as failed loads, and how many
+ * there are depends on how fast the person approves and how busy the machine is. Each such answer
+ * excuses one "status of 400" line for its URL; every other console error (another 400 on the same
+ * URL included) and every page error is a problem.
+ */
+async function problems(): Promise<string[]> {
+  const excused = new Map<string, number>();
+  for (const { url, error } of await Promise.all(pollAnswers)) {
+    if (error === 'authorization_pending' || error === 'slow_down') excused.set(url, (excused.get(url) ?? 0) + 1);
+  }
+  const found = [...pageErrors];
+  for (const { text, url, page: where } of consoleErrors) {
+    const left = excused.get(url) ?? 0;
+    if (/status of 400/.test(text) && left > 0) excused.set(url, left - 1);
+    else found.push(`${where}: ${text}`);
+  }
+  return found;
+}
 
 afterEach(async () => {
   await context?.close();
@@ -61,6 +79,24 @@ const text = async (selector: string): Promise<string> => (await page.textConten
 let shared: DemoBroker | undefined;
 const sharedDemo = async (): Promise<DemoBroker> => (shared ??= await demo());
 
+/**
+ * Once the person has approved: polls until the page has the tokens. The page's own schedule may be
+ * far off (each slow_down adds 5 s, and a busy machine brings them on), so "Poll now" is clicked and
+ * each poll's line awaited, however long it takes: the first poll sent after the approval gets the
+ * tokens. A click while a poll is under way does nothing; that poll's line comes all the same.
+ */
+async function approved(): Promise<void> {
+  const lines = page.locator('#poll-log li');
+  for (;;) {
+    const before = await lines.count();
+    const last = (await lines.last().textContent()) ?? '';
+    if (last.endsWith('approved: tokens received')) return;
+    if (last.endsWith('stopped polling')) throw new Error(`the device flow ended without tokens: ${last}`);
+    await page.click('#poll-now');
+    await page.waitForFunction((count) => document.querySelectorAll('#poll-log li').length > count, before, { timeout: 0 });
+  }
+}
+
 describe('the demo on a developer machine', () => {
   it('signs in when opened at localhost instead of 127.0.0.1, with no setting, and no console error on any page', async () => {
     const broker = await sharedDemo();
@@ -76,7 +112,7 @@ describe('the demo on a developer machine', () => {
     expect(page.url()).toBe(`${localhost}/`);
     expect(await text('#status')).toBe('Signed in.');
     expect(await page.isVisible('#error')).toBe(false);
-    expect(problems).toEqual([]);
+    expect(await problems()).toEqual([]);
   });
 
   it('no longer says who signed in once an answer carries no idToken (the refresh)', async () => {
@@ -107,16 +143,22 @@ describe('the demo on a developer machine', () => {
     await page.locator('#device-info').waitFor();
     const userCode = await text('#user-code');
     const link = (await page.getAttribute('#verification-link', 'href'))!;
+    // At least one poll answered authorization_pending first (a 400, and Chromium's console line for
+    // it), however long the machine takes to get there.
+    await page.locator('#poll-log li', { hasText: 'authorization_pending' }).first().waitFor({ timeout: 0 });
     // Approve as the user would on the verification page, in a tab of its own.
     const approval = await context.newPage();
     await approval.goto(link);
     expect(await approval.textContent('body')).toContain(userCode);
     expect(await approval.$eval('#approve', (button) => getComputedStyle(button).backgroundColor)).toBe('rgb(11, 92, 173)');
     await approval.click('#approve');
-    await page.locator('#poll-log li', { hasText: 'approved: tokens received' }).waitFor({ timeout: 15_000 });
+    await approved();
     expect(await page.isVisible('#device-info')).toBe(false);
     expect(await page.isVisible('#token-access')).toBe(true);
-    expect(problems).toEqual([]);
+    expect(await problems()).toEqual([]);
+    // The 400s were there, and excused one by one.
+    expect(consoleErrors.filter(({ text }) => /status of 400/.test(text)).length).toBe(pollAnswers.length);
+    expect(pollAnswers.length).toBeGreaterThan(0);
   });
 
   it('names the variable to set when opened at an origin it was not set up for', async () => {

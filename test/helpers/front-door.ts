@@ -85,7 +85,7 @@ export interface SignIn {
 }
 
 /** Begins a sign-in: up to SSO OIDC's redirect to the broker's callback (not yet followed). */
-export async function beginSignIn(environment: Environment, params: Omit<AuthorizeParams, 'challenge'>) {
+export async function beginSignIn(environment: Pick<Environment, 'broker'>, params: Omit<AuthorizeParams, 'challenge'>) {
   const { verifier, challenge } = pkcePair();
   const authorize = await get(authorizeUrl(environment.broker.url, { ...params, challenge }));
   if (authorize.status !== 302) throw new Error(`authorize answered ${authorize.status}: ${authorize.text}`);
@@ -107,5 +107,5 @@ export async function finishSignIn(begun: { verifier: string; callbackUrl: strin
   };
 }
 
-export const signInThroughFrontDoor = async (environment: Environment, params: Omit<AuthorizeParams, 'challenge'>) =>
+export const signInThroughFrontDoor = async (environment: Pick<Environment, 'broker'>, params: Omit<AuthorizeParams, 'challenge'>) =>
   finishSignIn(await beginSignIn(environment, params));

@@ -175,7 +175,7 @@ describe('an API that fails: the broker\u2019s own 502 and 504', () => {
     api.injectFault({ kind: 'delay', ms: 3000 });
     const answer = await proxy('orders/slow');
     expect([answer.status, answer.headers.get('x-amzn-errortype')]).toEqual([504, 'GatewayTimeoutException']);
-    expect(JSON.parse(answer.text)).toEqual({ __type: 'GatewayTimeoutException', error: 'temporarily_unavailable', error_description: 'The API did not answer within 1000 ms.' });
+    expect(JSON.parse(answer.text)).toEqual({ __type: 'GatewayTimeoutException', error: 'temporarily_unavailable', error_description: 'The API did not answer within 1000 ms.', message: 'The API did not answer within 1000 ms.' });
   });
 
   it('no answer at all: 502 BadGatewayException, the API could not be reached', async () => {

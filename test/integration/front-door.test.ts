@@ -505,8 +505,10 @@ describe('device authorization (RFC 8628)', () => {
     const done = await poll();
     remember(done.body.access_token, done.body.refresh_token);
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ token_type: 'Bearer', scope: 'sso:account:access' });
+    expect(done.body).toMatchObject({ token_type: 'Bearer' });
     expect(done.body.access_token).toEqual(expect.any(String));
+    // SSO OIDC's StartDeviceAuthorization took no scope: the answer reports none (RFC 6749 §5.1).
+    expect('scope' in done.body).toBe(false);
   });
 
   it('RFC 8628 §3.1: the device authorization request is form-encoded and refuses a client_secret', async () => {
@@ -514,6 +516,17 @@ describe('device authorization (RFC 8628)', () => {
     expect(secret.status).toBe(401);
     const twice = await postForm(`${url}/oauth2/device_authorization`, 'client_id=token-broker&client_id=token-broker');
     expect(twice.body.error).toBe('invalid_request');
+    const assertion = await postForm(`${url}/oauth2/device_authorization`, { client_id: PUBLIC_CLIENT_ID, client_assertion: 'eyJhbGciOiJub25lIn0.e30.' });
+    expect([assertion.status, assertion.body.error]).toEqual([401, 'invalid_client']);
+  });
+
+  it('RFC 6749 §3.3: a device authorization whose scope is not scope tokens separated by single spaces is invalid_scope, before SSO OIDC', async () => {
+    const calls = environment.oidc.callCount('/device_authorization');
+    for (const scope of ['a  b', '<x> "y"']) {
+      const refused = await postForm(`${url}/oauth2/device_authorization`, { client_id: PUBLIC_CLIENT_ID, scope });
+      expect([scope, refused.status, refused.body.error]).toEqual([scope, 400, 'invalid_scope']);
+    }
+    expect(environment.oidc.callCount('/device_authorization')).toBe(calls);
   });
 });
 

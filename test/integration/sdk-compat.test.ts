@@ -130,6 +130,21 @@ it('scope, client and grant errors arrive as their classes, broker-raised or pas
   expect(grant.error).toBe('unsupported_grant_type');
 });
 
+it('the broker\'s own errors carry a message the SDK shows (error.message), SSO OIDC\'s own arrive as they came', async () => {
+  const client = await rejectionOf(sdk.send(new CreateTokenCommand({ ...codeInput(), clientId: 'someone-else' })));
+  expect(client).toBeInstanceOf(InvalidClientException);
+  expect(client.message).toBe('The clientId does not match the client registered with this broker.');
+  expect(client.message).toBe(client.error_description);
+  const grant = await rejectionOf(sdk.send(new CreateTokenCommand({ clientId, clientSecret: IGNORED_SECRET, grantType: 'password' })));
+  expect(grant.message).toBe('The grant type "password" is not enabled on this broker.');
+  // SSO OIDC's answer has no message member, and none is added: the SDK's own placeholder stays.
+  const input = codeInput();
+  await sdk.send(new CreateTokenCommand(input));
+  const reused = await rejectionOf(sdk.send(new CreateTokenCommand(input)));
+  expect(reused).toBeInstanceOf(InvalidGrantException);
+  expect(reused.message).toBe('UnknownError');
+});
+
 it('a server fault arrives as InternalServerException (the SDK client, not the broker, decides to retry)', async () => {
   const noRetry = new SSOOIDCClient({ region: 'us-east-1', endpoint: broker.url, maxAttempts: 1 });
   oidc.injectFault({ kind: 'error', type: 'InternalServerException', status: 500, error: 'server_error', description: 'boom' });

@@ -29,6 +29,16 @@ describe('humanLine', () => {
     ).toBe(`${time} POST /token refresh_token -> 500 InternalServerException: secret unreadable`);
   });
 
+  it('shows the path as sent where the route key is a pattern, and a refusal\'s detail', () => {
+    const record = {
+      level: 'INFO', timestamp: at, route: 'OPTIONS /{proxy+}', path: '/token', grantType: 'none', outcome: 'ForbiddenOriginException', status: 403,
+      detail: 'origin "http://localhost:5173" is not in TOKEN_BROKER_ALLOWED_ORIGINS',
+    };
+    expect(humanLine(JSON.stringify(record))).toBe(
+      `${time} OPTIONS /token -> 403 ForbiddenOriginException: origin "http://localhost:5173" is not in TOKEN_BROKER_ALLOWED_ORIGINS`,
+    );
+  });
+
   it('drops EMF metric lines, shortens other records and passes text through', () => {
     expect(humanLine(JSON.stringify({ _aws: { Timestamp: 1 }, Requests: 1 }))).toBeUndefined();
     // The request's EMF record is also its log line: shown as the request line.

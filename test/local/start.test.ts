@@ -3,6 +3,9 @@
 // developer's own redirect URIs and origins work next to the demo's; the demo emulator's token
 // sizes and refresh token rotation follow its variables.
 
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { ROUTES } from '../../lambda/edge/routes.js';
 import { post, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { pkcePair } from '../helpers/pkce.js';
@@ -72,6 +75,43 @@ describe("npm start's console", () => {
     expect(broker.logs()).toEqual([]);
   });
 
+  it('names a refused origin and TOKEN_BROKER_ALLOWED_ORIGINS in the answer and the console line, with the path as sent', async () => {
+    const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'human' });
+    const origin = 'http://localhost:5173';
+    const preflight = await fetch(`${broker.url}/token`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    const body = (await preflight.json()) as Record<string, string>;
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([403, null]);
+    expect(body['error_description']).toBe(
+      `The origin "${origin}" is not allowed to call the token broker: if it is yours, add it to TOKEN_BROKER_ALLOWED_ORIGINS (scheme, host and port exactly as the browser sends them).`,
+    );
+    const [line] = await waitForLines(broker, 1);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d OPTIONS \/token -> 403 ForbiddenOriginException: origin "http:\/\/localhost:5173" is not in TOKEN_BROKER_ALLOWED_ORIGINS$/);
+  });
+
+  it('a refused redirect URI: the page shows the refused value (escaped) and the nearest allowed one', async () => {
+    const broker = await start({});
+    const allowed = `${broker.demoUrl}/callback`;
+    const authorize = new URL(`${broker.url}/oauth2/authorize`);
+    // A trailing slash, and markup that must stay text.
+    authorize.search = new URLSearchParams({ response_type: 'code', client_id: 'token-broker', redirect_uri: `${allowed}/?a="<b>"` }).toString();
+    const page = await fetch(authorize, { redirect: 'manual' });
+    const html = await page.text();
+    expect([page.status, page.headers.get('content-type')]).toEqual([400, 'text/html; charset=utf-8']);
+    expect(html).toContain(`: &#34;${allowed}/?a=&#34;&#60;b&#62;&#34;&#34; (TOKEN_BROKER_REDIRECT_URIS lists exact strings; the nearest allowed one is &#34;${allowed}&#34;).`);
+    expect(html).not.toContain('<b>');
+  });
+
+  it('prints the error of a refused authorize on its console line, not "Success"', async () => {
+    const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'human' });
+    const page = await fetch(`${broker.url}/oauth2/authorize?response_type=code&client_id=someone-else`, { redirect: 'manual' });
+    expect(page.status).toBe(400);
+    const [line] = await waitForLines(broker, 1);
+    expect(line).toMatch(/^\d\d:\d\d:\d\d GET \/oauth2\/authorize authorize -> 400 InvalidRequestException$/);
+  });
+
   it('prints the Lambda JSON log lines with TOKEN_BROKER_LOCAL_LOGS=json', async () => {
     const broker = await start({ TOKEN_BROKER_LOCAL_LOGS: 'json' });
     await fetch(`${broker.url}/client`);
@@ -98,6 +138,48 @@ async function waitForLines(broker: BrokerProcess, count: number): Promise<strin
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A base port whose next five ports are free too (each was free a moment ago). */
+async function freePortBlock(): Promise<number> {
+  for (;;) {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const base = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    if (base + 5 > 65_535) continue;
+    const taken: net.Server[] = [];
+    let free = true;
+    for (const port of [0, 1, 2, 3, 4, 5].map((offset) => base + offset)) {
+      const server = net.createServer();
+      free = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (!free) break;
+      taken.push(server);
+    }
+    await Promise.all(taken.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    if (free) return base;
+  }
+}
+
+describe('the ports, as the README\'s quick start names them', () => {
+  it('PORT is the broker\'s, and the demo frontend, the two emulators, the cookie-session demo and its API take the next five', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Try it in the browser'));
+    expect(quickStart).toContain(
+      '`npm start` listens on `PORT` (3000) and the next five ports: the demo frontend (3001), the SSO\nOIDC emulator (3002), the Secrets Manager emulator (3003), the cookie-session demo (3004) and the\ndemo API it calls through the broker (3005).',
+    );
+    const base = await freePortBlock();
+    const broker = await start({ PORT: String(base) });
+    const banner = bannerOf(broker);
+    expect(broker.url).toBe(`http://127.0.0.1:${base}`);
+    expect(broker.demoUrl).toBe(`http://127.0.0.1:${base + 1}`);
+    expect(banner).toContain(`embedded SSO OIDC emulator on http://127.0.0.1:${base + 2}, Secrets Manager emulator on http://127.0.0.1:${base + 3}`);
+    expect(banner).toContain(`cookie-session demo: http://127.0.0.1:${base + 4}/`);
+    expect(banner).toContain(`calls http://127.0.0.1:${base + 5} through the broker`);
+  });
+});
 
 describe('local development that forgives', () => {
   const own = { redirectUri: 'http://127.0.0.1:8765/my-app/callback', origin: 'http://127.0.0.1:8765' };

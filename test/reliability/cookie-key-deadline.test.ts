@@ -3,7 +3,6 @@
 // own 504, logged, not in Lambda's timeout. As in request-deadline.test.ts, the local adapter
 // reports a function timeout of 3 s, so the request deadline is 2 s.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { generateCookieKey } from '../../lambda/core/cookie-keys.js';
 import { sessionCookiePairs } from '../helpers/bff.js';
 import { ROUTES } from '../../lambda/edge/routes.js';
@@ -36,24 +35,22 @@ afterAll(async () => {
 });
 
 it('a session cookie whose key takes slow reads to look for: 504 from the broker at the deadline', async () => {
-  // A key id the broker does not know: current, then previous (then both again, forced). Reads of
-  // 1.2 s each, each within its own 2 s timeout, do not fit in the 2 s deadline together.
+  // A key id the broker does not know: current, then previous (then both again, forced). The first
+  // read takes 1.2 s, within its own 2 s timeout; the second is held for a minute, far longer than
+  // this test may run. The answer can then only come from the deadline, while a read is still held,
+  // however slow the machine: a broker that waited for its reads would not answer in time at all.
   const unknownKey = generateCookieKey();
   const now = Math.floor(Date.now() / 1000);
   const [cookie] = sessionCookiePairs({ v: 2, g: 0, rt: 'r'.repeat(40), c: 'client-x', sc: '', exp: now + 600, at: 'a'.repeat(40), ate: now + 600 }, unknownKey);
-  for (let i = 0; i < 4; i += 1) environment.secrets.injectFault({ kind: 'delay', ms: 1200 });
-  const started = performance.now();
+  environment.secrets.injectFault({ kind: 'delay', ms: 1200 });
+  for (let i = 0; i < 3; i += 1) environment.secrets.injectFault({ kind: 'delay', ms: 60_000 });
   const response = await fetch(`${environment.broker.url}${ROUTES.bffSession.split(' ')[1]}`, {
     headers: { 'x-token-broker-csrf': '1', cookie: cookie! },
   });
-  const elapsed = performance.now() - started;
   const body = (await response.json()) as Record<string, unknown>;
+  // The broker's own answer at its deadline (2 s), not Lambda's at the function's timeout (3 s).
   expect([response.status, response.headers.get('x-amzn-errortype')]).toEqual([504, 'GatewayTimeoutException']);
-  // At the deadline (2 s), not after the reads (2.4 s and more) or at the function's timeout (3 s).
-  expect(elapsed).toBeLessThan(2300);
   expect(body.error).toBe('temporarily_unavailable');
   const line = await logLineFor(environment.broker, { status: response.status, headers: Object.fromEntries(response.headers), body, text: '' });
   expect(line.detail).toBe('request deadline reached while reading the cookie keys');
-  // Let the abandoned reads finish before the emulators stop.
-  await sleep(3000);
 }, 20_000);

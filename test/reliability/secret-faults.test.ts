@@ -20,9 +20,12 @@ import { closedPort, forward, logLineFor, postJson, type LogLine } from './suppo
 const REDIRECT = 'https://app.example.com/callback';
 const GENERIC = 'The token broker could not complete the request.';
 const READ_FAILED = 'client registration secret could not be read: ';
-const SECRET_TIMEOUT_MS = 300;
-/** Forced re-reads of the secret are at most this often (RegistrationSource's interval). */
-const FORCED_READ_INTERVAL_MS = 5000;
+/**
+ * The brokers' secret timeout: the deployed default. A normal read must finish within it on a machine
+ * however busy, and the timeout row needs no short one: its answer comes later than the timeout by
+ * construction (the emulator holds it longer, counted from when the request arrives).
+ */
+const SECRET_TIMEOUT_MS = 2000;
 // Values that only a broken secret holds: they must appear in no answer and no log.
 const CANARY_SECRET = 'canary-broken-secret-0123456789';
 
@@ -88,14 +91,16 @@ async function expectInternal(on: BrokerProcess, answer: Answer): Promise<LogLin
   return line;
 }
 
-/** Repeats `attempt` until it answers 200, for at most `withinMs`; returns every answer it got. */
-async function untilSuccess(attempt: () => Promise<Answer>, withinMs: number): Promise<Answer[]> {
+/**
+ * Repeats `attempt` until it answers 200 (or gives up after `maxAttempts`); returns every answer it
+ * got. How long that takes depends on the machine: tests count what happened meanwhile instead.
+ */
+async function untilSuccess(attempt: () => Promise<Answer>, maxAttempts = 200): Promise<Answer[]> {
   const answers: Answer[] = [];
-  const deadline = performance.now() + withinMs;
   for (;;) {
     const answer = await attempt();
     answers.push(answer);
-    if (answer.status === 200 || performance.now() > deadline) return answers;
+    if (answer.status === 200 || answers.length >= maxAttempts) return answers;
     await sleep(250);
   }
 }
@@ -145,13 +150,12 @@ describe('Secrets Manager failing while the registration must be read (no cache:
     { name: 'the KMS key refusing to decrypt', fault: { kind: 'error', type: 'DecryptionFailure', status: 400, message: 'KMS said no' }, detail: /^DecryptionFailure 400$/ },
   ];
 
-  it.each(rows)('$name: a generic 500 within the secret timeout, the detail in the log, then recovery', async ({ fault, detail }) => {
+  it.each(rows)('$name: a generic 500, the detail in the log, then recovery', async ({ fault, detail }) => {
     secrets.injectFault(fault);
     secrets.injectFault(fault);
-    const started = performance.now();
+    // One bounded read (at most two attempts), not a hang: for the slow answer, the detail says the
+    // broker's own timeout ended the read, before the answer it was waiting for.
     const answer = await exchange(b, registration, 'uncached fault');
-    // One bounded read (at most two attempts), not a hang: the caller is answered promptly.
-    expect(performance.now() - started).toBeLessThan(2 * SECRET_TIMEOUT_MS + 1500);
     const line = await expectInternal(b, answer);
     expect(String(line.detail).startsWith(READ_FAILED)).toBe(true);
     expect(String(line.detail).slice(READ_FAILED.length)).toMatch(detail);
@@ -222,11 +226,13 @@ describe('a malformed secret, with the cache on (default max age)', () => {
 
     // Powertools caches the raw value for the max age; the broker re-reads a malformed one anyway.
     secrets.putSecret(secretId, JSON.stringify(registration));
-    const started = performance.now();
-    const answers = await untilSuccess(() => exchange(b, registration, 'fixed'), FORCED_READ_INTERVAL_MS + 2000);
+    const readsBefore = secrets.callCount('GetSecretValue');
+    const answers = await untilSuccess(() => exchange(b, registration, 'fixed'));
     expect(answers.at(-1)!.status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(FORCED_READ_INTERVAL_MS + 2000);
     for (const answer of answers.slice(0, -1)) await expectInternal(b, answer);
+    // However long it took: the one read that recovered, none for the 500s before it (a malformed
+    // value is read again at most once per forced re-read interval, 5 s).
+    expect(secrets.callCount('GetSecretValue') - readsBefore).toBe(1);
     // Now the good value is cached: the next requests read nothing.
     const reads = secrets.callCount('GetSecretValue');
     for (let i = 0; i < 3; i++) expect((await exchange(b, registration, 'fixed, cached')).status).toBe(200);
@@ -272,10 +278,8 @@ describe('the registration rotated between two requests (the old one now answers
     oidc.expireClient(second.clientId);
 
     const reads = secrets.callCount('GetSecretValue');
-    const started = performance.now();
-    const answers = await untilSuccess(() => exchange(b, third, 'rotated twice'), FORCED_READ_INTERVAL_MS + 2000);
+    const answers = await untilSuccess(() => exchange(b, third, 'rotated twice'));
     expect(answers.at(-1)!.status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(FORCED_READ_INTERVAL_MS + 2000);
     for (const answer of answers.slice(0, -1)) {
       expect([answer.status, answer.body.__type, answer.body.error]).toEqual([401, 'InvalidClientException', 'invalid_client']);
     }

@@ -135,6 +135,17 @@ describe('what SSO OIDC writes is passed on without the client secret', () => {
     });
   });
 
+  it('never echoes (nor logs) a request id that quotes the client secret, on a success or an error', async () => {
+    const quoting: [string, string] = ['x-amzn-RequestId', `req-${CLIENT_SECRET}`];
+    const success = await exchange('request id quoting the secret', { status: 200, headers: [json, quoting], body: '{"accessToken":"aoaRequestId0123456789","tokenType":"Bearer","expiresIn":3600}' });
+    const error = await exchange('error request id quoting the secret', { status: 400, headers: [json, quoting, typed('InvalidGrantException')], body: '{"error":"invalid_grant"}' });
+    for (const result of [success, error]) {
+      expect(result.headers['x-amzn-requestid']).toEqual(expect.any(String));
+      expect(result.headers['x-amzn-requestid']).not.toContain(CLIENT_SECRET);
+      expect((await logLineFor(broker, result)).upstreamRequestId).toBeUndefined();
+    }
+  });
+
   it('answers a token SSO OIDC sent with another 2xx (201, 205) with 200 (RFC 6749 section 5.1)', async () => {
     for (const status of [201, 205]) {
       const result = await exchange(`token with ${status}`, { status, headers: [json], body: '{"accessToken":"aoa2xx0123456789abcdef","tokenType":"Bearer","expiresIn":3600}' });

@@ -19,7 +19,13 @@ import { closedPort, forward, logLineFor, postJson } from './support/net.js';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const REDIRECT = 'https://app.example.com/callback';
 const START_URL = 'https://d-1234567890.awsapps.com/start';
-const TIMEOUT_MS = 600;
+/**
+ * The broker's SSO OIDC timeout here. Every answer but the late ones must come within it on a machine
+ * however busy; the late ones are held far longer than any test runs, so no margin is timed.
+ */
+const TIMEOUT_MS = 3000;
+/** Longer than this file may run: an answer held this long is one the broker never waited for. */
+const HELD_MS = 600_000;
 const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
 const UNREACHABLE = 'SSO OIDC could not be reached.';
 const TOKEN_MEMBERS = ['accessToken', 'expiresIn', 'idToken', 'refreshToken', 'tokenType'];
@@ -114,8 +120,8 @@ const ROWS: Row[] = [
   { name: 'a 503 with no body and no type', path: '/token', fault: { kind: 'raw', status: 503, body: '' }, ...badGateway, description: UNREADABLE, upstreamStatus: 503 },
   { name: 'a 503 with a JSON message but no type', path: '/token', fault: { kind: 'raw', status: 503, headers: json, body: '{"message":"Service Unavailable"}' }, ...badGateway, description: UNREADABLE, upstreamStatus: 503 },
   // Timeouts and connections.
-  { name: 'an answer later than the broker timeout', path: '/token', fault: { kind: 'delay', ms: TIMEOUT_MS + 1400 }, status: 504, type: 'GatewayTimeoutException', error: 'temporarily_unavailable', description: `SSO OIDC did not answer within ${TIMEOUT_MS} ms.`, upstreamStatus: undefined },
-  { name: 'an answer later than the broker timeout, on the device route', path: '/device_authorization', fault: { kind: 'delay', ms: TIMEOUT_MS + 1400 }, status: 504, type: 'GatewayTimeoutException', error: 'temporarily_unavailable', description: `SSO OIDC did not answer within ${TIMEOUT_MS} ms.`, upstreamStatus: undefined },
+  { name: 'an answer later than the broker timeout', path: '/token', fault: { kind: 'delay', ms: HELD_MS }, status: 504, type: 'GatewayTimeoutException', error: 'temporarily_unavailable', description: `SSO OIDC did not answer within ${TIMEOUT_MS} ms.`, upstreamStatus: undefined },
+  { name: 'an answer later than the broker timeout, on the device route', path: '/device_authorization', fault: { kind: 'delay', ms: HELD_MS }, status: 504, type: 'GatewayTimeoutException', error: 'temporarily_unavailable', description: `SSO OIDC did not answer within ${TIMEOUT_MS} ms.`, upstreamStatus: undefined },
   { name: 'a connection dropped before any answer', path: '/token', fault: { kind: 'drop' }, ...badGateway, description: UNREACHABLE, upstreamStatus: undefined },
   { name: 'a connection dropped before any answer, on the device route', path: '/device_authorization', fault: { kind: 'drop' }, ...badGateway, description: UNREACHABLE, upstreamStatus: undefined },
   // Successes the broker cannot use.
@@ -146,9 +152,7 @@ describe.each(ROWS)('$name', (row) => {
   it(`answers ${row.status} ${row.type}, calls SSO OIDC once, logs it, and serves the next request`, async () => {
     oidc.injectFault({ ...row.fault, path: row.path });
     const before = oidc.callCount(row.path);
-    const started = performance.now();
     const answer = await call(broker, row.path, row.name);
-    const elapsed = performance.now() - started;
 
     // Exactly one upstream call: the SDK client makes one attempt, so nothing was replayed.
     expect(oidc.callCount(row.path) - before).toBe(1);
@@ -172,8 +176,8 @@ describe.each(ROWS)('$name', (row) => {
         reason: row.reason,
       });
     }
-    // The broker's deadline holds: a late upstream costs the caller the timeout, not the delay.
-    if (row.fault.kind === 'delay') expect(elapsed).toBeLessThan(row.fault.ms - 500);
+    // The broker's deadline holds: a late upstream costs the caller the timeout, not the delay (the
+    // late answer is still held: that this one came at all proves the broker did not wait for it).
 
     const line = await logLineFor(broker, answer);
     expect({
@@ -203,12 +207,10 @@ describe('an SSO OIDC endpoint that refuses connections', () => {
     const refused = await startBroker({ ...env(), AWS_ENDPOINT_URL_SSO_OIDC: `http://127.0.0.1:${port}` });
     brokers.push(refused);
 
-    const started = performance.now();
     const down = await postJson(`${refused.url}/token`, requestFor('/token'));
     seen(watch, 'refused', down);
+    // Not a timeout (that would be a 504) and not a retry loop (one call): the refusal is answered as such.
     expect([down.status, down.body.__type, down.body.error_description]).toEqual([502, 'BadGatewayException', UNREACHABLE]);
-    // Not a timeout, and not a retry loop: the refusal is answered as such, at once.
-    expect(performance.now() - started).toBeLessThan(2000);
     const line = await logLineFor(refused, down);
     expect([line.outcome, line.status, line.upstreamCalls, line.upstreamStatus]).toEqual(['BadGatewayException', 502, 1, undefined]);
 

@@ -50,6 +50,10 @@ describe('separate doors', () => {
     const headers = { [CSRF_HEADER]: '1', 'content-type': 'application/json' };
     const refused = await edge.raw('POST', ROUTE_TABLE.bffRefresh.path, { headers: { ...headers, origin: TOKENS_ORIGIN }, body: '{}' });
     expect([refused.statusCode, refused.headers['access-control-allow-origin']]).toEqual([403, undefined]);
+    // The refusal names the origin and the setting of this door, not the token-API origins' one.
+    expect(JSON.parse(String(refused.body)).error_description).toBe(
+      `The origin "${TOKENS_ORIGIN}" is not allowed to call the token broker: if it is yours, add it to TOKEN_BROKER_SESSION_ORIGINS (scheme, host and port exactly as the browser sends them).`,
+    );
     const served = await edge.raw('POST', ROUTE_TABLE.bffRefresh.path, { headers: { ...headers, origin: SESSION_ORIGIN }, body: '{}' });
     expect(served.headers).toMatchObject({ 'access-control-allow-origin': SESSION_ORIGIN, 'access-control-allow-credentials': 'true' });
   });

@@ -176,7 +176,12 @@ describe('routing: the request\'s row of the route table, or 404', () => {
       const response = await edge.send(id, { headers: { 'content-type': 'application/json', [CSRF_HEADER]: '1' }, body: '{}' });
       expect([id, response.statusCode, response.headers['x-amzn-ErrorType']]).toEqual([id, 404, 'NotFoundException']);
       // A 404 knows no route: it is written in the AWS dialect, whatever the row would have said.
-      expect(json(response)).toEqual({ __type: 'NotFoundException', error: 'invalid_request', error_description: 'The token broker has no such route.' });
+      expect(json(response)).toEqual({
+        __type: 'NotFoundException',
+        error: 'invalid_request',
+        error_description: 'The token broker has no such route.',
+        message: 'The token broker has no such route.',
+      });
     }
     expect(edge.calls).toEqual([]);
   });
@@ -240,6 +245,9 @@ describe('guards: the CSRF header on session routes first, then the origin, then
     const foreign = await edge.send('token', { headers: { origin: FOREIGN, 'content-type': 'application/json' }, body: '{}' });
     expect([foreign.statusCode, foreign.headers['x-amzn-ErrorType']]).toEqual([403, 'ForbiddenOriginException']);
     expect(json(foreign)).toMatchObject({ error: 'access_denied' });
+    // The answer (and the log line) name the refused origin and the setting that would allow it.
+    expect(String(json(foreign).error_description)).toContain(`"${FOREIGN}" is not allowed to call the token broker: if it is yours, add it to TOKEN_BROKER_ALLOWED_ORIGINS`);
+    expect(requestLines().at(-1)).toMatchObject({ status: 403, outcome: 'ForbiddenOriginException', detail: `origin "${FOREIGN}" is not in TOKEN_BROKER_ALLOWED_ORIGINS` });
     // The foreign page may not read the refusal either.
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
     // "null" (sandboxed frames, file:) is an origin like any other: not on the list.
@@ -341,7 +349,15 @@ describe('the CORS preflight, answered by the edge', () => {
     await edge.raw('OPTIONS', ROUTE_TABLE.token.path, { headers: preflightHeaders(ORIGIN) });
     expect(requestLines()).toEqual([]);
     await edge.raw('OPTIONS', ROUTE_TABLE.token.path, { headers: preflightHeaders(FOREIGN) });
-    expect(requestLines()).toEqual([expect.objectContaining({ route: ROUTES.preflight, status: 403, outcome: 'ForbiddenOriginException' })]);
+    // The route's key is a pattern: the line also names the path as sent.
+    expect(requestLines()).toEqual([expect.objectContaining({ route: ROUTES.preflight, path: ROUTE_TABLE.token.path, status: 403, outcome: 'ForbiddenOriginException' })]);
+  });
+
+  it('names the path only where the route\'s key does not say it', async () => {
+    const edge = edgeOf(FULL);
+    await edge.send('client');
+    expect(requestLines().at(-1)).toMatchObject({ route: ROUTES.client, status: 200 });
+    expect(requestLines().at(-1)).not.toHaveProperty('path');
   });
 });
 
@@ -397,13 +413,41 @@ describe('bodies: what each route is given', () => {
     const aws = await edge.send('token', { headers: { 'content-type': 'application/json' }, body: notUtf8, base64: true });
     expect([aws.statusCode, json(aws).error_description]).toEqual([400, 'The request body is not valid JSON: it is not UTF-8.']);
     const oauth = await edge.send('oauthToken', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: notUtf8, base64: true });
-    expect([oauth.statusCode, json(oauth).error]).toEqual([400, 'invalid_request']);
+    // A form is not JSON: the answer names the real problem (RFC 6749 appendix B: form parameters are UTF-8).
+    expect([oauth.statusCode, json(oauth)]).toEqual([
+      400,
+      { error: 'invalid_request', error_description: 'The request body is not UTF-8: application/x-www-form-urlencoded parameters are UTF-8 (RFC 6749 appendix B).' },
+    ]);
     expect(edge.calls).toHaveLength(2);
+  });
+
+  it('RFC 9110 §5.6.6: a JSON content type with whitespace before its parameters is read as JSON, as the session routes\' own check already accepts it', async () => {
+    const edge = edgeOf(FULL);
+    const contentType = 'application/json ; charset=utf-8';
+    const session = await edge.send('bffLoginStart', { headers: sessionHeaders({ 'content-type': contentType }), body: '{"a":1}' });
+    expect([session.statusCode, session.headers['x-amzn-ErrorType']]).toEqual([200, undefined]);
+    const token = await edge.send('token', { headers: { 'content-type': contentType }, body: '{"a":1}' });
+    expect([token.statusCode, token.headers['x-amzn-ErrorType']]).toEqual([200, undefined]);
+    expect(edge.calls.map((call) => call.request.body)).toEqual([{ a: 1 }, { a: 1 }]);
+  });
+
+  it('one JSON content-type rule for every JSON route (RFC 8259 §11, RFC 6839 §3.1), and each route\'s own advice when it is not met', async () => {
+    const edge = edgeOf(FULL);
+    const accepted = ['application/json', 'Application/JSON;charset=UTF-8', 'application/json\t;charset=utf-8', 'application/vnd.api+json'];
+    const refused = ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'application/json+xml', 'application/json, text/plain', 'application/ json'];
+    for (const route of ['token', 'bffLoginStart'] as const) {
+      const headers = (contentType: string) => (route === 'token' ? { 'content-type': contentType } : sessionHeaders({ 'content-type': contentType }));
+      for (const contentType of accepted) expect([route, contentType, (await edge.send(route, { headers: headers(contentType), body: '{}' })).statusCode]).toEqual([route, contentType, 200]);
+      for (const contentType of refused) expect([route, contentType, (await edge.send(route, { headers: headers(contentType), body: '{}' })).statusCode]).toEqual([route, contentType, 415]);
+    }
+    const session = await edge.send('bffRefresh', { headers: sessionHeaders({ 'content-type': 'text/plain' }), body: '{}' });
+    // The cookie-session routes are not the AWS dialect: no CreateToken advice there.
+    expect(json(session).error_description).toBe('The request body must be JSON (Content-Type: application/json).');
   });
 
   it('on session POSTs: the JSON content type is required (a cross-site form cannot send it), and no body is {}', async () => {
     const edge = edgeOf(FULL);
-    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/vnd.api+json']) {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
       const response = await edge.send('bffRefresh', { headers: sessionHeaders({ 'content-type': contentType }), body: '{}' });
       expect([contentType, response.statusCode, response.headers['x-amzn-ErrorType']]).toEqual([contentType, 415, 'UnsupportedMediaTypeException']);
     }
@@ -495,7 +539,8 @@ describe('errors, in the route\'s format', () => {
     const response = await edge.send('bffRefresh', { headers: sessionHeaders() });
     expect(response.statusCode).toBe(401);
     expect(response.headers).toMatchObject({ ...SECURITY_HEADERS, 'content-type': 'application/json', 'x-amzn-ErrorType': 'SessionExpiredException', 'access-control-allow-credentials': 'true' });
-    expect(json(response)).toEqual({ __type: 'SessionExpiredException', error: 'session_expired', error_description: 'The session has expired.' });
+    // The broker's own error: `message` too, which the AWS CLI and SDKs print.
+    expect(json(response)).toEqual({ __type: 'SessionExpiredException', error: 'session_expired', error_description: 'The session has expired.', message: 'The session has expired.' });
     expect(response.cookies).toEqual(clear);
     // A 401 on the AWS dialect never challenges (a browser would prompt for a password).
     expect(response.headers['www-authenticate']).toBeUndefined();
@@ -507,6 +552,7 @@ describe('errors, in the route\'s format', () => {
       throw upstreamError({ status: 400, type: 'InvalidGrantException', error: 'invalid_grant', description: 'used', requestId: 'up-1' });
     });
     const response = await edge.send('token', { headers: { 'content-type': 'application/json' }, body: '{}' });
+    // SSO OIDC's answer passes through exactly: no `message` added.
     expect([response.statusCode, response.cookies, json(response)]).toEqual([400, undefined, { __type: 'InvalidGrantException', error: 'invalid_grant', error_description: 'used' }]);
   });
 
@@ -524,7 +570,13 @@ describe('errors, in the route\'s format', () => {
   it('oauth (RFC 6749 §5.2): the guards\' own errors are RFC 6749 codes too', async () => {
     const edge = edgeOf(FULL);
     const response = await edge.send('oauthToken', { headers: { origin: FOREIGN, 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
-    expect([response.statusCode, json(response)]).toEqual([403, { error: 'access_denied', error_description: 'This origin is not allowed to call the token broker.' }]);
+    expect([response.statusCode, json(response)]).toEqual([
+      403,
+      {
+        error: 'access_denied',
+        error_description: `The origin "${FOREIGN}" is not allowed to call the token broker: if it is yours, add it to TOKEN_BROKER_ALLOWED_ORIGINS (scheme, host and port exactly as the browser sends them).`,
+      },
+    ]);
   });
 
   it('oauth (RFC 6749 §5.2): 401 invalid_client carries a challenge only when the client tried HTTP authentication', async () => {
@@ -577,7 +629,12 @@ describe('errors, in the route\'s format', () => {
     });
     const response = await edge.send('client');
     expect(response.statusCode).toBe(500);
-    expect(json(response)).toEqual({ __type: 'InternalServerException', error: 'server_error', error_description: 'The token broker could not complete the request.' });
+    expect(json(response)).toEqual({
+      __type: 'InternalServerException',
+      error: 'server_error',
+      error_description: 'The token broker could not complete the request.',
+      message: 'The token broker could not complete the request.',
+    });
     expect(response.headers).toMatchObject(SECURITY_HEADERS);
     expect(records()).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'unexpected error', errorName: 'TypeError' }));
     expect(requestLines()).toEqual([expect.objectContaining({ status: 500, level: 'ERROR', outcome: 'InternalServerException', detail: 'unexpected TypeError' })]);

@@ -9,14 +9,17 @@ describe('error vocabulary', () => {
     for (const [, known] of others) expect(known.status).toBe(400);
   });
 
-  it('gives broker-raised errors the same wire shape, with __type', () => {
+  it('gives broker-raised errors the same wire shape, with __type, and a `message` the AWS CLI and SDKs print', () => {
     const error = brokerError('PayloadTooLargeException', 'too big');
     expect(error.status).toBe(413);
-    expect(error.toWire()).toEqual({ __type: 'PayloadTooLargeException', error: 'invalid_request', error_description: 'too big' });
+    expect(error.toWire()).toEqual({ __type: 'PayloadTooLargeException', error: 'invalid_request', error_description: 'too big', message: 'too big' });
+    // SSO OIDC's own types raised by the broker (a client id that is not the registration's) too.
+    expect(brokerError('InvalidClientException', 'not ours').toWire()).toEqual({ __type: 'InvalidClientException', error: 'invalid_client', error_description: 'not ours', message: 'not ours' });
     expect(Object.values(BROKER_ERRORS).map((e) => e.status).sort()).toEqual([401, 403, 403, 403, 404, 405, 413, 415, 500, 502, 504]);
   });
 
   it('passes an upstream error through as it came, reason included, unknown types too', () => {
+    // Exactly as it came: no `message` is added to SSO OIDC's answers.
     const known = upstreamError({ status: 400, type: 'InvalidRequestException', error: 'invalid_request', description: 'd', reason: 'KMS_NewReason' });
     expect(known.toWire()).toEqual({ __type: 'InvalidRequestException', error: 'invalid_request', error_description: 'd', reason: 'KMS_NewReason' });
     expect(known.fromUpstream).toBe(true);

@@ -174,11 +174,11 @@ describe('redeemAuthorizationCode (RFC 6749 §4.1.3)', () => {
       status: 502,
       type: 'BadGatewayException',
     });
+    // RFC 6749 §3.3: a scope has at least one token; none was asked of SSO OIDC, so none is reported.
     expect(await redeemAuthorizationCode({ code: codeFor(CURRENT, { scope: '' }), redirectUri: REDIRECT, codeVerifier: VERIFIER }, deps, newAudit())).toEqual({
       accessToken: 'at',
       tokenType: 'Bearer',
       expiresIn: 60,
-      scope: '',
       idToken: 'header.payload.signature',
     });
   });
@@ -229,6 +229,21 @@ describe('redeemRefreshToken (RFC 6749 §6)', () => {
     expect(oidc.calls()).toHaveLength(0);
   });
 
+  it('RFC 6749 §3.3: a scope that is not scope tokens separated by single spaces is invalid_scope, before SSO OIDC', async () => {
+    const { oidc, deps } = setup();
+    for (const scope of ['email  sso:account:access', ' email', 'email ', '<x> "y"', 'caf\u00e9']) {
+      await expect(redeemRefreshToken({ refreshToken: refreshTokenFor(CURRENT), scope }, deps, newAudit())).rejects.toMatchObject({ status: 400, error: 'invalid_scope' });
+    }
+    expect(oidc.calls()).toHaveLength(0);
+  });
+
+  it('RFC 6749 §3.3, §5.1: reports no scope for a grant that asked SSO OIDC for none', async () => {
+    const { oidc, deps } = setup();
+    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', expiresIn: 60, refreshToken: 'upstream-rt-2' });
+    const tokens = await redeemRefreshToken({ refreshToken: refreshTokenFor(CURRENT, '') }, deps, newAudit());
+    expect('scope' in tokens).toBe(false);
+  });
+
   it('RFC 6749 §6: returns no refresh token when SSO OIDC sent none (the client keeps its own)', async () => {
     const { oidc, deps } = setup();
     oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', tokenType: 'Bearer', expiresIn: 60 });
@@ -254,12 +269,15 @@ describe('redeemRefreshToken (RFC 6749 §6)', () => {
 });
 
 describe('redeemDeviceCode (RFC 8628 §3.4)', () => {
-  it('polls with SSO OIDC\'s device code and the registration that sealed it, and reports the scope asked for', async () => {
+  it('polls with SSO OIDC\'s device code and the registration that sealed it, and reports no scope: none was sent to SSO OIDC (RFC 6749 §5.1)', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600 });
+    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt' });
     const audit = newAudit();
-    const deviceCode = sealFor('device_code', { deviceCode: 'upstream-dc', scope: 'sso:account:access' }, PREVIOUS);
-    expect(await redeemDeviceCode({ deviceCode }, deps, audit)).toEqual({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, scope: 'sso:account:access' });
+    const deviceCode = sealFor('device_code', { deviceCode: 'upstream-dc' }, PREVIOUS);
+    const tokens = await redeemDeviceCode({ deviceCode }, deps, audit);
+    expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: expect.any(String) });
+    // Nor does the refresh token claim one.
+    expect((await openSealed('refresh_token', tokens.refreshToken!, deps.registrations))?.value).toEqual({ refreshToken: 'upstream-rt', scope: '' });
     expect(oidc.commandCalls(CreateTokenCommand).map((call) => call.args[0].input)).toEqual([
       { grantType: DEVICE, deviceCode: 'upstream-dc', clientId: PREVIOUS.clientId, clientSecret: PREVIOUS.clientSecret },
     ]);
@@ -268,7 +286,7 @@ describe('redeemDeviceCode (RFC 8628 §3.4)', () => {
 
   it('RFC 8628 §3.5: authorization_pending and slow_down reach the client as SSO OIDC sent them', async () => {
     const { oidc, deps } = setup();
-    const deviceCode = sealFor('device_code', { deviceCode: 'upstream-dc', scope: '' }, CURRENT);
+    const deviceCode = sealFor('device_code', { deviceCode: 'upstream-dc' }, CURRENT);
     oidc
       .on(CreateTokenCommand)
       .rejectsOnce(new AuthorizationPendingException({ message: 'x', $metadata: failed(400), error: 'authorization_pending' }))
@@ -287,7 +305,7 @@ describe('redeemDeviceCode (RFC 8628 §3.4)', () => {
 });
 
 describe('startDeviceAuthorization (RFC 8628 §3.1, §3.2)', () => {
-  it('starts with the current registration and the configured start URL, and seals the device code with the scope asked for', async () => {
+  it('starts with the current registration and the configured start URL, and seals the device code without the scope asked for (StartDeviceAuthorization takes none)', async () => {
     const { oidc, deps } = setup();
     oidc.on(StartDeviceAuthorizationCommand).resolves({
       $metadata: ok,
@@ -313,8 +331,16 @@ describe('startDeviceAuthorization (RFC 8628 §3.1, §3.2)', () => {
     });
     expect(started.deviceCode).not.toContain('upstream-dc');
     const opened = await openSealed('device_code', started.deviceCode, deps.registrations);
-    expect([opened?.registration, opened?.value]).toEqual([CURRENT, { deviceCode: 'upstream-dc', scope: 'sso:account:access' }]);
+    expect([opened?.registration, opened?.value]).toEqual([CURRENT, { deviceCode: 'upstream-dc' }]);
     expect(audit).toMatchObject({ grantType: 'device_authorization', upstreamCalls: 1, clientSecretExpiresAt: CURRENT.clientSecretExpiresAt });
+  });
+
+  it('RFC 6749 §3.3: a scope that is not scope tokens separated by single spaces is invalid_scope, before SSO OIDC', async () => {
+    const { oidc, deps } = setup();
+    for (const scope of ['a  b', '<x> "y"', ' a', 'a\\b', Array.from({ length: 51 }, (_, i) => `s${i}`).join(' ')]) {
+      await expect(startDeviceAuthorization({ scope }, deps, newAudit())).rejects.toMatchObject({ status: 400, type: 'InvalidScopeException', error: 'invalid_scope' });
+    }
+    expect(oidc.calls()).toHaveLength(0);
   });
 
   it('is unsupported_grant_type, before SSO OIDC, when no start URL is configured', async () => {

@@ -1,11 +1,13 @@
-// The SDK clients' request handler (lambda/http-handler.ts), against real HTTP servers on 127.0.0.1:
-// pooled connections checked before reuse (idle limit, a close that arrived while the process was
-// not running, as in a thawed Lambda environment), and answers read only up to their limit.
+// The SDK clients' request handler (lambda/core/http-handler.ts), against real HTTP servers on
+// 127.0.0.1: pooled connections checked before reuse (idle limit, a close that arrived while the
+// process was not running, as in a thawed Lambda environment), a request sent again only when it
+// provably never left, and answers read only up to their limit.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { AnswerTooLarge, createHttpHandler } from '../../lambda/core/http-handler.js';
 
@@ -77,6 +79,84 @@ describe('pooled connections', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
     expect(await text(h, url)).toBe('ok');
+  });
+});
+
+describe('a request is sent again only when it provably never left', () => {
+  /** The pooled connection the handler's agent keeps for the next request (http: its httpAgent). */
+  const pooledSocket = (h: Handler): net.Socket => {
+    const agent = h.httpHandlerConfigs().httpAgent as http.Agent;
+    const [socket] = Object.values(agent.freeSockets).flat();
+    if (socket === undefined) throw new Error('no pooled connection');
+    return socket as net.Socket;
+  };
+  /** Whether the kernel still lists the connection (Linux: /proc/net/tcp, until it is reset). */
+  const listed = (socket: net.Socket): (() => boolean) => {
+    const hex = (port: number | undefined) => port!.toString(16).toUpperCase().padStart(4, '0');
+    const pair = `0100007F:${hex(socket.localPort)} 0100007F:${hex(socket.remotePort)}`;
+    return () => readFileSync('/proc/net/tcp', 'utf8').includes(pair);
+  };
+
+  it('sends again, on a new connection, a request whose write the operating system refused (the server had reset the pooled connection): one request reaches the server', async () => {
+    let received = 0;
+    const serverSide: net.Socket[] = [];
+    const server = http.createServer((req, res) => {
+      received += 1;
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    server.on('connection', (socket: net.Socket) => serverSide.push(socket));
+    const url = await listen(server);
+    closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+
+    const h = handler();
+    expect(await text(h, url)).toBe('ok');
+    // The race the pool check cannot close: the server resets the pooled connection after the
+    // check and before the write. Placed deterministically by resetting it from inside the write
+    // and waiting until the kernel has taken the reset, so that the write itself is refused.
+    const socket = pooledSocket(h);
+    const stillListed = listed(socket);
+    const write = socket.write;
+    socket.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+      socket.write = write;
+      serverSide[0]!.resetAndDestroy();
+      while (stillListed()) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      return write.apply(this, args);
+    } as net.Socket['write'];
+
+    expect(await text(h, url)).toBe('ok');
+    expect(received).toBe(2);
+    expect(serverSide.length).toBe(2);
+  });
+
+  it('never sends again a request written whole onto a pooled connection that the server then reset without answering: it fails, and the server received it once', async () => {
+    let received = 0;
+    const server = http.createServer((req, res) => {
+      received += 1;
+      req.resume();
+      // The second request is read whole, acted on (a code spent) and its connection reset.
+      req.on('end', () => (received === 2 ? req.socket.resetAndDestroy() : res.end('ok')));
+    });
+    const url = await listen(server);
+    closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+
+    const h = handler();
+    expect(await text(h, url)).toBe('ok');
+    await expect(text(h, url)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(received).toBe(2);
+  });
+
+  it('never sends again a request on a new connection, even when it was reset before the request was read', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections += 1;
+      socket.on('error', () => undefined);
+      socket.resetAndDestroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    await expect(text(handler(), `http://127.0.0.1:${(server.address() as AddressInfo).port}`)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(connections).toBe(1);
   });
 });
 

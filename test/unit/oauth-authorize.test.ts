@@ -6,6 +6,7 @@
 import { jest } from '@jest/globals';
 import { newAudit } from '../../lambda/core/audit.js';
 import { loadConfig, type BrokerConfig } from '../../lambda/core/config.js';
+import { BrokerError } from '../../lambda/core/errors.js';
 import type { FrontDoorDeps } from '../../lambda/core/front-door-grants.js';
 import type { Registration } from '../../lambda/core/registration.js';
 import { openSealed } from '../../lambda/core/sealed.js';
@@ -78,9 +79,17 @@ function query(changes: Record<string, string | undefined> = {}, extra = ''): st
 const run = async (rawQuery: string, deps = depsOf().deps) => authorize(rawQuery, deps, newAudit());
 
 /** A page for the person, never a redirect. */
-function expectPage(answer: Answer): string {
-  expect(answer).toEqual({ statusCode: 400, page: { title: 'Sign-in request refused', message: expect.any(String) } });
-  return (answer as { page: { message: string } }).page.message;
+async function expectPage(answer: Promise<Answer>): Promise<string> {
+  // Thrown as invalid_request: the route's error format (a page) writes it; never a redirect.
+  const error = await answer.then(
+    (answered) => {
+      throw new Error(`expected a refusal, got ${JSON.stringify(answered)}`);
+    },
+    (refused: unknown) => refused,
+  );
+  expect(error).toBeInstanceOf(BrokerError);
+  expect(error).toMatchObject({ status: 400, type: 'InvalidRequestException', error: 'invalid_request' });
+  return (error as BrokerError).description!;
 }
 
 /** A redirect: its base (before the query) and its query parameters. */
@@ -94,19 +103,19 @@ function redirected(answer: Answer): { base: string; params: Record<string, stri
 describe('before the redirect URI is validated, every problem is a page (RFC 6749 §4.1.2.1)', () => {
   it('refuses everything while no redirect URI is configured', async () => {
     const { deps } = depsOf(loadConfig(ENV));
-    expect(expectPage(await run(query(), deps))).toBe(
+    expect(await expectPage(run(query(), deps))).toBe(
       "This token broker allows no redirect URI yet: list your application's redirect URIs in TOKEN_BROKER_REDIRECT_URIS.",
     );
   });
 
   it('RFC 6749 §3.1: client_id or redirect_uri sent twice (even with the same value)', async () => {
-    expect(expectPage(await run(query({}, `&client_id=${PUBLIC_CLIENT_ID}`)))).toContain('"client_id" is sent more than once');
-    expect(expectPage(await run(query({}, `&redirect_uri=${encodeURIComponent(REDIRECT)}`)))).toContain('"redirect_uri" is sent more than once');
+    expect(await expectPage(run(query({}, `&client_id=${PUBLIC_CLIENT_ID}`)))).toContain('"client_id" is sent more than once');
+    expect(await expectPage(run(query({}, `&redirect_uri=${encodeURIComponent(REDIRECT)}`)))).toContain('"redirect_uri" is sent more than once');
   });
 
   it('RFC 6749 §4.1.1: client_id missing, or not a client of this broker', async () => {
-    expect(expectPage(await run(query({ client_id: undefined })))).toContain('"client_id" is required');
-    expect(expectPage(await run(query({ client_id: 'someone-else' })))).toContain('"someone-else" is not a client');
+    expect(await expectPage(run(query({ client_id: undefined })))).toContain('"client_id" is required');
+    expect(await expectPage(run(query({ client_id: 'someone-else' })))).toContain('"someone-else" is not a client');
   });
 
   it('accepts the public alias and the current registration\'s own client id as clients', async () => {
@@ -115,7 +124,7 @@ describe('before the redirect URI is validated, every problem is a page (RFC 674
   });
 
   it('RFC 6749 §3.1.2.3: redirect_uri missing, or not on the list by exact string comparison', async () => {
-    expect(expectPage(await run(query({ redirect_uri: undefined })))).toContain('"redirect_uri" is required');
+    expect(await expectPage(run(query({ redirect_uri: undefined })))).toContain('"redirect_uri" is required');
     for (const near of [
       `${REDIRECT}/`,
       'https://APP.example.com/callback',
@@ -129,15 +138,16 @@ describe('before the redirect URI is validated, every problem is a page (RFC 674
       'https://app.example.com/cb',
       'https://app.example.com/cb?tenant=8',
     ]) {
-      const answer = await run(query({ redirect_uri: near }));
-      expect([near, 'location' in answer]).toEqual([near, false]);
-      expect(expectPage(answer)).toContain('not one this token broker allows');
+      const message = await expectPage(run(query({ redirect_uri: near })));
+      expect([near, message]).toEqual([near, expect.stringContaining('not one this token broker allows')]);
+      // The refused value, for the person to compare, and the one allowed (RFC 6749 §3.1.2.3: exact strings).
+      const nearest = near === 'https://app.example.com/cb?tenant=8' ? REDIRECT_WITH_QUERY : REDIRECT;
+      expect([near, message]).toEqual([near, expect.stringContaining(`"${near}" (TOKEN_BROKER_REDIRECT_URIS lists exact strings; the nearest allowed one is "${nearest}")`)]);
     }
   });
 
   it('never redirects to an unlisted redirect URI, however many other things are wrong', async () => {
-    const answer = await run(query({ redirect_uri: 'https://evil.example/steal', response_type: 'token', code_challenge: undefined }, '&scope=x'));
-    expectPage(answer);
+    await expectPage(run(query({ redirect_uri: 'https://evil.example/steal', response_type: 'token', code_challenge: undefined }, '&scope=x')));
   });
 
   it('refuses bad percent-encoding by throwing invalid_request, which the route writes as a page', async () => {

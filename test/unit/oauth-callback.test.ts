@@ -7,6 +7,7 @@
 import { jest } from '@jest/globals';
 import { newAudit } from '../../lambda/core/audit.js';
 import { loadConfig, type BrokerConfig } from '../../lambda/core/config.js';
+import { BrokerError } from '../../lambda/core/errors.js';
 import type { FrontDoorDeps } from '../../lambda/core/front-door-grants.js';
 import type { Registration } from '../../lambda/core/registration.js';
 import { openSealed, sealFor } from '../../lambda/core/sealed.js';
@@ -68,9 +69,17 @@ const stateFor = (registration: Registration, value: { redirectUri?: string; cli
   );
 const q = (params: Record<string, string>, extra = '') => `${new URLSearchParams(params).toString()}${extra}`;
 
-function expectPage(answer: Answer): string {
-  expect(answer).toEqual({ statusCode: 400, page: { title: 'Sign-in could not be completed', message: expect.any(String) } });
-  return (answer as { page: { message: string } }).page.message;
+async function expectPage(answer: Promise<Answer>): Promise<string> {
+  // Thrown as invalid_request: the route's error format (a page) writes it; never a redirect.
+  const error = await answer.then(
+    (answered) => {
+      throw new Error(`expected a refusal, got ${JSON.stringify(answered)}`);
+    },
+    (refused: unknown) => refused,
+  );
+  expect(error).toBeInstanceOf(BrokerError);
+  expect(error).toMatchObject({ status: 400, type: 'InvalidRequestException', error: 'invalid_request' });
+  return (error as BrokerError).description!;
 }
 
 function redirected(answer: Answer): { location: string; base: string; params: Record<string, string>; all: [string, string][] } {
@@ -127,6 +136,31 @@ describe('a sign-in SSO OIDC completed goes back to the client (RFC 6749 §4.1.2
     expect(audit).toEqual({ upstreamCalls: 0, grantType: 'callback', clientSecretExpiresAt: PREVIOUS.clientSecretExpiresAt });
   });
 
+  it('RFC 6749 §4.1.2.1: relays only a registered error code, a description in its character set and an https error_uri', async () => {
+    const { deps } = depsOf();
+    const relayed = async (sent: Record<string, string>) =>
+      redirected(await callback(q({ ...sent, state: stateFor(CURRENT, { clientState: CLIENT_STATE }) }), deps, newAudit())).params;
+    // An error code outside §4.1.2.1 (markup, a §5.2-only code, an OIDC one) becomes server_error.
+    for (const error of ['"><script>alert(1)</script>', 'invalid_grant', 'login_required', 'access_denied ']) {
+      expect(await relayed({ error, error_description: 'x' })).toEqual({ error: 'server_error', error_description: expect.stringContaining('RFC 6749'), state: CLIENT_STATE, iss: ISSUER });
+    }
+    // A description with characters outside %x20-21 / %x23-5B / %x5D-7E (or absurdly long) is dropped.
+    for (const description of ['<b>"quoted"</b>', 'back\\slash', 'line\nbreak', 'caf\u00e9', 'x'.repeat(513)]) {
+      expect(await relayed({ error: 'access_denied', error_description: description })).toEqual({ error: 'access_denied', state: CLIENT_STATE, iss: ISSUER });
+    }
+    // An error_uri that is not an absolute https URL is dropped: the client might show it as a link.
+    for (const uri of ['javascript:alert(1)', 'http://docs.example/denied', 'data:text/html,x', '/relative', 'https://docs.example/"x"']) {
+      expect(await relayed({ error: 'access_denied', error_uri: uri })).toEqual({ error: 'access_denied', state: CLIENT_STATE, iss: ISSUER });
+    }
+    expect(await relayed({ error: 'temporarily_unavailable', error_description: 'Try again (in a minute)!', error_uri: 'https://docs.example/e?x=1' })).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'Try again (in a minute)!',
+      error_uri: 'https://docs.example/e?x=1',
+      state: CLIENT_STATE,
+      iss: ISSUER,
+    });
+  });
+
   it('passes SSO OIDC\'s error on as it came, with the client\'s state and the issuer, and no code', async () => {
     const { deps } = depsOf();
     const answer = await callback(
@@ -156,49 +190,49 @@ describe('a state it cannot use is a page, never a redirect (RFC 6749 §4.1.2.1)
   it('RFC 6749 §3.1: a state sent twice, even the same one twice', async () => {
     const { deps } = depsOf();
     const state = stateFor(CURRENT);
-    expect(expectPage(await callback(q({ code: UPSTREAM_CODE, state }, `&state=${state}`), deps, newAudit()))).toContain('"state" is sent more than once');
+    expect(await expectPage(callback(q({ code: UPSTREAM_CODE, state }, `&state=${state}`), deps, newAudit()))).toContain('"state" is sent more than once');
   });
 
   it('no state, or one the broker did not seal', async () => {
     const { deps } = depsOf();
-    expectPage(await callback(q({ code: UPSTREAM_CODE }), deps, newAudit()));
-    expectPage(await callback(q({ code: UPSTREAM_CODE, state: CLIENT_STATE }), deps, newAudit()));
-    expectPage(await callback(q({ code: UPSTREAM_CODE, state: `${Buffer.from(CURRENT.clientId).toString('base64url')}.${'A'.repeat(60)}` }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: CLIENT_STATE }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: `${Buffer.from(CURRENT.clientId).toString('base64url')}.${'A'.repeat(60)}` }), deps, newAudit()));
   });
 
   it('a state altered by one character', async () => {
     const { deps } = depsOf();
     const state = stateFor(CURRENT);
     const altered = `${state.slice(0, -5)}${state.at(-5) === 'A' ? 'B' : 'A'}${state.slice(-4)}`;
-    expectPage(await callback(q({ code: UPSTREAM_CODE, state: altered }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: altered }), deps, newAudit()));
   });
 
   it('a value sealed for another purpose (a sealed code is not a state)', async () => {
     const { deps } = depsOf();
     const code = sealFor('code', { code: 'c', redirectUri: REDIRECT, scope: '', expiresAt: nowSeconds() + 300 }, CURRENT);
-    expectPage(await callback(q({ code: UPSTREAM_CODE, state: code }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: code }), deps, newAudit()));
   });
 
   it('a state sealed under a registration the secret no longer holds', async () => {
     const { deps } = depsOf();
-    expectPage(await callback(q({ code: UPSTREAM_CODE, state: stateFor(GONE) }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: stateFor(GONE) }), deps, newAudit()));
   });
 
   it('an expired state', async () => {
     const { deps } = depsOf();
-    expectPage(await callback(q({ code: UPSTREAM_CODE, state: stateFor(CURRENT, { expiresAt: nowSeconds() - 1 }) }), deps, newAudit()));
-    expectPage(await callback(q({ error: 'access_denied', state: stateFor(CURRENT, { expiresAt: nowSeconds() - 1 }) }), deps, newAudit()));
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: stateFor(CURRENT, { expiresAt: nowSeconds() - 1 }) }), deps, newAudit()));
+    await expectPage(callback(q({ error: 'access_denied', state: stateFor(CURRENT, { expiresAt: nowSeconds() - 1 }) }), deps, newAudit()));
   });
 
   it('a redirect URI taken off the list since the sign-in began', async () => {
     const { deps } = depsOf(loadConfig({ ...ENV, TOKEN_BROKER_REDIRECT_URIS: REDIRECT_WITH_QUERY }));
-    expect(expectPage(await callback(q({ code: UPSTREAM_CODE, state: stateFor(CURRENT) }), deps, newAudit()))).toContain('no longer allowed');
+    expect(await expectPage(callback(q({ code: UPSTREAM_CODE, state: stateFor(CURRENT) }), deps, newAudit()))).toContain('no longer allowed');
   });
 
   it('never calls SSO OIDC, whatever it is sent', async () => {
     const { deps, upstream } = depsOf();
     await callback(q({ code: UPSTREAM_CODE, state: stateFor(CURRENT) }), deps, newAudit());
-    await callback(q({ code: UPSTREAM_CODE, state: CLIENT_STATE }), deps, newAudit());
+    await expectPage(callback(q({ code: UPSTREAM_CODE, state: CLIENT_STATE }), deps, newAudit()));
     expect(upstream.createToken).not.toHaveBeenCalled();
   });
 });

@@ -59,6 +59,19 @@ describe('parseTokenForm', () => {
     expect(error.description).not.toContain('hunter2');
   });
 
+  it('RFC 7521 §4.2, RFC 7523 §2.2: a client assertion is client authentication too: invalid_client, as a client_secret is', () => {
+    const assertion = { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' };
+    const alone: Record<string, string>[] = [{ client_assertion: assertion.client_assertion }, { client_assertion_type: assertion.client_assertion_type }];
+    for (const sent of [assertion, ...alone]) {
+      for (const parse of [() => parseTokenForm(request(form({ ...CODE_FORM, ...sent })), CONFIG), () => parseDeviceForm(request(form({ client_id: 'token-broker', ...sent })))]) {
+        const error = thrown(parse);
+        expect([Object.keys(sent), error.status, error.type, error.error]).toEqual([Object.keys(sent), 401, 'InvalidClientException', 'invalid_client']);
+        expect(error.description).toMatch(/public clients only/);
+        expect(error.description).not.toContain(assertion.client_assertion);
+      }
+    }
+  });
+
   it('RFC 6749 §3.2: the body must be application/x-www-form-urlencoded, in UTF-8', () => {
     for (const contentType of [undefined, 'application/json', 'text/plain', 'multipart/form-data', `${FORM}; charset=iso-8859-1`, `${FORM}x`]) {
       const error = thrown(() => parseTokenForm(request(form(CODE_FORM), { 'content-type': contentType }), CONFIG));
@@ -241,6 +254,13 @@ describe('the token endpoint', () => {
     expect(audit.grantType).toBe('refresh_token');
   });
 
+  it('RFC 6749 §3.3, §5.1: no scope member, never "scope": "", when SSO OIDC was asked for none (or only openid)', async () => {
+    const { routes } = frontDoor();
+    const code = sealCode('upstream-code', REDIRECT, '', CURRENT);
+    const answer = await routes.oauthToken(post(form({ ...CODE_FORM, code })), newAudit());
+    expect(answer).toEqual({ statusCode: 200, body: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: expect.any(String) } });
+  });
+
   it('RFC 6749 §5.1: no refresh_token member when SSO OIDC sent none, and the id token when it sent one', async () => {
     const { routes, upstream } = frontDoor();
     upstream.createToken.mockResolvedValueOnce({ body: { accessToken: 'at', expiresIn: 60, idToken: 'id.token.value' }, status: 200, requestId: undefined });
@@ -266,7 +286,30 @@ describe('the device authorization endpoint (RFC 8628 §3.1, §3.2)', () => {
       },
     });
     const deviceCode = (answer as { body: { device_code: string } }).body.device_code;
-    expect((await openSealed('device_code', deviceCode, deps.registrations))?.value).toEqual({ deviceCode: 'upstream-dc', scope: 'sso:account:access' });
+    // SSO OIDC's StartDeviceAuthorization takes no scope: none is kept to be reported later.
+    expect((await openSealed('device_code', deviceCode, deps.registrations))?.value).toEqual({ deviceCode: 'upstream-dc' });
+  });
+
+  it('RFC 6749 §3.3: a scope that is not scope tokens separated by single spaces is invalid_scope, before SSO OIDC', async () => {
+    const { routes, upstream } = frontDoor();
+    for (const scope of ['a  b', '<x> "y"', 'a ', '\u00e9']) {
+      await expect(routes.oauthDeviceAuthorization(post(form({ client_id: 'token-broker', scope })), newAudit())).rejects.toMatchObject({
+        status: 400,
+        type: 'InvalidScopeException',
+        error: 'invalid_scope',
+      });
+    }
+    expect(upstream.startDeviceAuthorization).not.toHaveBeenCalled();
+  });
+
+  it('RFC 6749 §5.1: the token answer of a device grant reports no scope (none was sent to SSO OIDC), nor does its refresh token seal one', async () => {
+    const { deps, routes } = frontDoor();
+    const started = await routes.oauthDeviceAuthorization(post(form({ client_id: 'token-broker', scope: 'sso:account:access' })), newAudit());
+    const deviceCode = (started as { body: { device_code: string } }).body.device_code;
+    const answer = await routes.oauthToken(post(form({ grant_type: DEVICE, client_id: 'token-broker', device_code: deviceCode })), newAudit());
+    expect(answer).toEqual({ statusCode: 200, body: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: expect.any(String) } });
+    const refreshToken = (answer as { body: { refresh_token: string } }).body.refresh_token;
+    expect((await openSealed('refresh_token', refreshToken, deps.registrations))?.value).toEqual({ refreshToken: 'upstream-rt', scope: '' });
   });
 
   it('refuses an unknown client_id with invalid_client before SSO OIDC', async () => {

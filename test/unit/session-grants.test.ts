@@ -113,8 +113,8 @@ describe('redirect URIs on cookie-session origins are reserved for the broker\u2
   it('the front door\u2019s authorization endpoint refuses them with a page (RFC 6749 §4.1.2.1: no redirect)', async () => {
     const { deps } = depsOf();
     const query = (redirectUri: string) => new URLSearchParams({ response_type: 'code', client_id: 'token-broker', redirect_uri: redirectUri, code_challenge: CHALLENGE, code_challenge_method: 'S256' }).toString();
-    const refused = await authorize(query(SPA), deps, newAudit());
-    expect(refused).toEqual({ statusCode: 400, page: { title: 'Sign-in request refused', message: expect.stringMatching(/cookie-session origin/) } });
+    // An error the edge writes as a page (the route's error format), never a redirect.
+    await expect(authorize(query(SPA), deps, newAudit())).rejects.toMatchObject({ status: 400, error: 'invalid_request', message: expect.stringMatching(/cookie-session origin/) });
     expect(await authorize(query(TOOLS), deps, newAudit())).toMatchObject({ statusCode: 302 });
   });
 

@@ -8,7 +8,7 @@ import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/
 import { brokerError, invalidRequest } from '../../core/errors.js';
 import { isSessionRedirectUri } from '../../core/sign-in.js';
 import type { TokenRequest } from '../../core/upstream.js';
-import { asObject, MAX_SCOPES, optionalString, PKCE_VALUE, requiredString, type JsonObject } from '../../core/validation.js';
+import { asObject, MAX_SCOPES, optionalString, PKCE_VALUE, refusedRedirectUri, requiredString, type JsonObject } from '../../core/validation.js';
 
 type Body = JsonObject;
 
@@ -76,7 +76,7 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
         throw invalidRequest('The member "codeVerifier" must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636).');
       }
       if (config.redirectUris.size > 0 && !config.redirectUris.has(redirectUri)) {
-        throw invalidRequest('The member "redirectUri" is not one of the redirect URIs allowed on this broker.');
+        throw invalidRequest(`The member "redirectUri" is not one of the redirect URIs allowed on this broker${refusedRedirectUri(redirectUri, config.redirectUris, ENV.redirectUris)}`);
       }
       // Reserved for the broker's cookie sessions: page script there must never redeem a code itself.
       if (isSessionRedirectUri(redirectUri, config.cookieSessions?.origins)) {

@@ -7,9 +7,10 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Audit } from '../../core/audit.js';
+import { ENV } from '../../core/config.js';
 import { BrokerError, invalidRequest } from '../../core/errors.js';
 import type { SessionTokens } from '../../core/session-grants.js';
-import { asObject, MAX_SCOPES, optionalString, parseParameters, scopeTokens } from '../../core/validation.js';
+import { asObject, MAX_SCOPES, optionalString, parseParameters, refusedRedirectUri, scopeTokens } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { clearCookie, COOKIE_NAMES, LOGIN_MAX_AGE_SECONDS, openLogin, sealLogin, setCookie, type LoginState, type RequestCookies } from './cookies.js';
 import { keyFor, nowSeconds, sessionBody, stateFrom, writeSession, type SessionDeps } from './session.js';
@@ -32,7 +33,9 @@ export async function loginStart(raw: unknown, deps: SessionDeps, audit: Audit):
   }
   // Exact string match (RFC 6749 §3.1.2.2) against the redirect URIs on cookie-session origins: never an open redirector.
   if (requested !== undefined && !deps.redirectUris.includes(requested)) {
-    throw invalidRequest('The member "redirectUri" is not one of the redirect URIs of this broker\u2019s cookie-session origins.');
+    throw invalidRequest(
+      `The member "redirectUri" is not one of the redirect URIs of this broker\u2019s cookie-session origins${refusedRedirectUri(requested, new Set(deps.redirectUris), ENV.redirectUris)}`,
+    );
   }
   const redirectUri = requested ?? deps.redirectUris[0]!;
   const codeVerifier = randomBytes(32).toString('base64url');

@@ -8,14 +8,18 @@
 import type { Audit } from '../../core/audit.js';
 import { ENV } from '../../core/config.js';
 import type { FrontDoorDeps } from '../../core/front-door-grants.js';
+import { invalidRequest } from '../../core/errors.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from '../../core/sign-in.js';
-import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, scopeTokens } from '../../core/validation.js';
+import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, refusedRedirectUri, scopeTokens } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { redirectTo } from './shared.js';
 
 const MAX_STATE_CHARS = 1024;
 
-const refused = (message: string): Answer => ({ statusCode: 400, page: { title: 'Sign-in request refused', message } });
+/** A refusal before the redirect URI is known good: the edge writes it as a page (the route's error format). */
+const refused = (message: string): never => {
+  throw invalidRequest(message);
+};
 
 export async function authorize(rawQuery: string | undefined, deps: FrontDoorDeps, audit: Audit): Promise<Answer> {
   const { config, issuer } = deps;
@@ -40,7 +44,7 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
   if (redirectUri === undefined) return refused('The parameter "redirect_uri" is required by this token broker.');
   // Exact string match (RFC 6749 §3.1.2.3): no case folding, no normalisation, no prefixes.
   if (!config.redirectUris.has(redirectUri)) {
-    return refused(`The redirect_uri is not one this token broker allows (${ENV.redirectUris}).`);
+    return refused(`The redirect_uri is not one this token broker allows${refusedRedirectUri(redirectUri, config.redirectUris, ENV.redirectUris)}`);
   }
   // A redirect URI on a cookie-session origin is reserved for the broker's own cookie sessions: a
   // public client's code sent there could be redeemed by page script on that origin.

@@ -1,17 +1,22 @@
 // GET /oauth2/callback: where SSO OIDC sends the browser back after sign-in. Opens the sealed state
 // (with the registration that sent the browser to SSO OIDC), checks the client's redirect URI
 // against the allow list again, and sends the browser on to it with a sealed authorization code,
-// the client's state and the issuer (RFC 9207). Errors SSO OIDC sent back reach the client as they
-// came. A state that does not open or has expired is a page: there is nowhere safe to redirect to.
+// the client's state and the issuer (RFC 9207). Errors SSO OIDC sent back reach the client only as
+// RFC 6749 §4.1.2.1 allows them. A state that does not open or has expired is a page: there is
+// nowhere safe to redirect to.
 
 import type { Audit } from '../../core/audit.js';
 import { sealCode, type FrontDoorDeps } from '../../core/front-door-grants.js';
 import { isExpired, openSealed } from '../../core/sealed.js';
-import { parseParameters } from '../../core/validation.js';
+import { AUTHORIZATION_ERRORS, invalidRequest } from '../../core/errors.js';
+import { errorDescription, errorUri, parseParameters } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { redirectTo } from './shared.js';
 
-const refused = (message: string): Answer => ({ statusCode: 400, page: { title: 'Sign-in could not be completed', message } });
+/** A refusal with nowhere safe to redirect to: the edge writes it as a page (the route's error format). */
+const refused = (message: string): never => {
+  throw invalidRequest(message);
+};
 const START_AGAIN = 'This sign-in link is not valid or has expired. Go back to the application and sign in again.';
 
 export async function callback(rawQuery: string | undefined, deps: FrontDoorDeps, audit: Audit): Promise<Answer> {
@@ -37,7 +42,12 @@ export async function callback(rawQuery: string | undefined, deps: FrontDoorDeps
   }
   const error = values.get('error');
   if (error !== undefined) {
-    return back({ error, error_description: values.get('error_description'), error_uri: values.get('error_uri') });
+    // Only what RFC 6749 §4.1.2.1 allows reaches the client, under the broker's `iss`: a registered
+    // code (else server_error), a description in its character set, an https error_uri.
+    if (!AUTHORIZATION_ERRORS.has(error)) {
+      return back({ error: 'server_error', error_description: 'SSO OIDC answered with an error that is not an RFC 6749 authorization error code.' });
+    }
+    return back({ error, error_description: errorDescription(values.get('error_description')), error_uri: errorUri(values.get('error_uri')) });
   }
   const code = values.get('code');
   if (code === undefined) {

@@ -30,6 +30,9 @@ interface FormRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
+/** Parameters by which a client authenticates in the form body. */
+const CLIENT_AUTHENTICATION = ['client_secret', 'client_assertion', 'client_assertion_type'] as const;
+
 /**
  * The form's parameters once the client is known to be a public client: RFC 6749 §2.3 client
  * authentication is refused (the broker holds the only secret), with invalid_client as §5.2 says.
@@ -46,10 +49,13 @@ function publicClientForm(request: FormRequest): ReadonlyMap<string, string> {
   // RFC 6749 §3.2: parameters must not be included more than once.
   refuseRepeated(parameters);
   const { values } = parameters;
-  if (values.has('client_secret')) {
+  // Client authentication in the body: a secret (RFC 6749 §2.3.1) or an assertion (RFC 7521 §4.2,
+  // RFC 7523 §2.2). Either is refused alike, each assertion parameter even without its partner.
+  const authentication = CLIENT_AUTHENTICATION.find((name) => values.has(name));
+  if (authentication !== undefined) {
     throw brokerError(
       'InvalidClientException',
-      'This token endpoint serves public clients only (token_endpoint_auth_method "none"): send no client_secret.',
+      `This token endpoint serves public clients only (token_endpoint_auth_method "none"): send no ${authentication}, only client_id.`,
     );
   }
   return values;

@@ -38,7 +38,7 @@ function isJsonObject(text: string): boolean {
 }
 
 /** The members an error body may have: the vocabulary's, and never `code` (SDKs would read it first). */
-const ERROR_MEMBERS = new Set(['__type', 'error', 'error_description', 'reason']);
+const ERROR_MEMBERS = new Set(['__type', 'error', 'error_description', 'message', 'reason']);
 
 /**
  * Every answer: a JSON object, uncacheable, unsniffable, HSTS. Every error: the vocabulary's shape,
