@@ -1,8 +1,9 @@
 // The substitutes that trim the SDK's own code (lambda/bundle/sha256.ts for @smithy/core/checksum,
-// lambda/bundle/retry.ts for @smithy/core/retry): each does what the SDK's code does on Node, checked
-// against the SDK itself, and esbuild refuses a bundle that needs a name they leave out. The retry
-// substitute re-exports the SDK's dist-es files by path, which only a bundle can load, so it is
-// exercised as bundled (the broker's own esbuild options, its aliases included) in a Node process.
+// retry.ts, serde.ts and config.ts for @smithy/core/retry, /serde and /config): each does what the
+// SDK's code does on Lambda, checked against the SDK itself, and esbuild refuses a bundle that needs a
+// name they leave out. The last three re-export the SDK's dist-es files by path, which only a bundle
+// can load, so they are exercised as bundled (the broker's own esbuild options, its aliases
+// included) in a Node process.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,17 @@ async function bundle(name: string, source: string): Promise<{ file: string; exp
   return { file, exports: result.metafile.outputs[Object.keys(result.metafile.outputs).find((out) => out.endsWith('.out.mjs'))!]!.exports };
 }
 
-const run = (file: string): unknown => JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8', env: { PATH: process.env.PATH } }));
+const run = (file: string, env: Record<string, string> = {}): unknown =>
+  JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } }));
+
+/** The names a module exports, bundled with the broker's aliases or without them (the SDK's own). */
+async function exportsOf(specifier: string, aliased: boolean): Promise<string[]> {
+  const { alias, ...options } = esbuildOptionsOf(BUNDLING);
+  const entry = join(dir, `names-${aliased}-${specifier.replace(/\W/g, '_')}.mjs`);
+  writeFileSync(entry, `export * from '${specifier}';\n`);
+  const result = await build({ ...options, ...(aliased ? { alias } : {}), entryPoints: [entry], outdir: join(dir, `out-${aliased}`), metafile: true, sourcemap: false, write: false, nodePaths: [join(ROOT, 'node_modules')] });
+  return Object.values(result.metafile.outputs).find((out) => out.entryPoint !== undefined)!.exports.sort();
+}
 
 const listed = (replaces: string) => [...SUBSTITUTES.find((s) => s.replaces === replaces)!.exports].sort();
 
@@ -119,5 +130,88 @@ process.stdout.write(JSON.stringify({
     // The SHA-256 round constant 0x428a2f98 (Sha256Js's table); the rate limiter's own fields.
     expect(code).not.toMatch(/1116352408|0x428a2f98/i);
     expect(code).not.toMatch(/measuredTxRate|fillRate/);
+  });
+});
+
+describe('the serde and config substitutes (the SDK entry points whole, but for code no Lambda function runs)', () => {
+  it.each(['@smithy/core/serde', '@smithy/core/config'])('%s: every name of the SDK\'s, and the ones infra/substitutes.ts lists are its own', async (specifier) => {
+    expect(await exportsOf(specifier, true)).toEqual(await exportsOf(specifier, false));
+    const substitute = SUBSTITUTES.find((s) => s.replaces === specifier)!;
+    expect(substitute.reexportsAll).toBe(true);
+    const source = readFileSync(join(ROOT, substitute.module), 'utf8');
+    for (const name of substitute.exports) expect(source).toMatch(new RegExp(`^export const ${name}\\b`, 'm'));
+  });
+
+  it("sdkStreamMixin reads a Node stream as the SDK's does, once, and refuses a web stream with the SDK's message", async () => {
+    const probe = `import { Readable } from 'node:stream';
+import { sdkStreamMixin } from '@smithy/core/serde';
+const text = await sdkStreamMixin(Readable.from([Buffer.from('caf'), Buffer.from('\u00e9 ok')])).transformToString();
+const latin1 = await sdkStreamMixin(Readable.from([Buffer.from([0xe9])])).transformToString('latin1');
+const once = sdkStreamMixin(Readable.from([Buffer.from('x')]));
+const bytes = [...(await once.transformToByteArray())];
+const again = await once.transformToByteArray().then(() => 'read twice', (error) => error.message);
+let web;
+try { sdkStreamMixin(new ReadableStream()); web = 'accepted'; } catch (error) { web = error.message; }
+process.stdout.write(JSON.stringify({ text, latin1, bytes, again, web }));
+`;
+    const answers = run((await bundle('serde-probe', probe)).file) as Record<string, unknown>;
+    const { sdkStreamMixin } = await import('@smithy/core/serde');
+    const { Readable } = await import('node:stream');
+    expect(answers).toEqual({
+      text: await sdkStreamMixin(Readable.from([Buffer.from('caf'), Buffer.from('\u00e9 ok')])).transformToString(),
+      latin1: 'é',
+      bytes: [120],
+      again: 'The stream has already been transformed.',
+      web: 'Unexpected stream implementation, expect Stream.Readable instance, got ReadableStream',
+    });
+  });
+
+  it('takes the region from AWS_REGION, and resolves defaults modes as the SDK does where Lambda names the region', async () => {
+    const probe = `import { loadConfig, NODE_REGION_CONFIG_OPTIONS, resolveDefaultsModeConfig } from '@smithy/core/config';
+const mode = (options) => resolveDefaultsModeConfig(options)().then((value) => value, (error) => 'error: ' + error.message);
+process.stdout.write(JSON.stringify({
+  region: await loadConfig(NODE_REGION_CONFIG_OPTIONS)(),
+  fromFile: NODE_REGION_CONFIG_OPTIONS.configFileSelector({ region: 'ap-south-1' }),
+  missing: await NODE_REGION_CONFIG_OPTIONS.default().then(() => 'found', (error) => error.message),
+  legacy: await mode({ region: 'eu-west-1', defaultsMode: async () => undefined }),
+  standard: await mode({ region: 'eu-west-1', defaultsMode: 'standard' }),
+  inRegion: await mode({ region: 'eu-west-1', defaultsMode: 'auto' }),
+  crossRegion: await mode({ region: 'us-east-1', defaultsMode: 'auto' }),
+  invalid: await mode({ region: 'eu-west-1', defaultsMode: 'fast' }),
+}));
+`;
+    const lambda = { AWS_REGION: 'eu-west-1', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', HOME: dir };
+    const answers = run((await bundle('config-probe', probe)).file, lambda) as Record<string, string>;
+    expect(answers).toEqual({
+      region: 'eu-west-1',
+      fromFile: 'ap-south-1',
+      missing: 'Region is missing',
+      legacy: 'legacy',
+      standard: 'standard',
+      inRegion: 'in-region',
+      crossRegion: 'cross-region',
+      invalid: expect.stringMatching(/^error: Invalid parameter for "defaultsMode", expect in-region, cross-region, mobile, standard, legacy, got fast$/),
+    });
+    // The SDK's own, in the same environment, answers alike.
+    const { resolveDefaultsModeConfig } = await import('@smithy/core/config');
+    const saved = { ...process.env };
+    Object.assign(process.env, lambda);
+    try {
+      expect(await resolveDefaultsModeConfig({ region: 'eu-west-1', defaultsMode: 'auto' })()).toBe(answers.inRegion);
+      expect(await resolveDefaultsModeConfig({ region: 'us-east-1', defaultsMode: 'auto' })()).toBe(answers.crossRegion);
+      expect(await resolveDefaultsModeConfig({ region: 'eu-west-1', defaultsMode: async () => undefined as never })()).toBe(answers.legacy);
+    } finally {
+      for (const name of Object.keys(lambda)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
+  });
+
+  it("asks no instance metadata service outside Lambda: defaults mode auto resolves as the SDK's does when the lookup finds nothing", async () => {
+    const probe = `import { resolveDefaultsModeConfig } from '@smithy/core/config';
+process.stdout.write(JSON.stringify(await resolveDefaultsModeConfig({ region: 'eu-west-1', defaultsMode: 'auto' })()));
+`;
+    // No AWS_EXECUTION_ENV, and an instance metadata endpoint that nothing listens on: the SDK's would
+    // try it (and find nothing); the substitute does not look.
+    expect(run((await bundle('config-auto', probe)).file, { AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' })).toBe('standard');
   });
 });

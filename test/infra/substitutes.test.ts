@@ -34,6 +34,12 @@ function tree(files: Record<string, string>): string {
 }
 
 const RETRY_FILE = 'dist-es/submodules/retry/middleware-retry/configurations.js';
+const COPIED = [
+  RETRY_FILE,
+  'dist-es/submodules/serde/util-stream/sdk-stream-mixin.js',
+  'dist-es/submodules/config/config-resolver/regionConfig/config.js',
+  'dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js',
+];
 
 /** A node_modules tree shaped like the SDK's, with the parts the check reads. */
 function fakeSdk(
@@ -56,7 +62,9 @@ function fakeSdk(
     'node_modules/@aws-sdk/credential-provider-env/package.json': pkg('@aws-sdk/credential-provider-env'),
     'node_modules/@aws-sdk/credential-provider-http/package.json': pkg('@aws-sdk/credential-provider-http'),
     'node_modules/@smithy/core/package.json': pkg('@smithy/core'),
-    [`node_modules/@smithy/core/${RETRY_FILE}`]: options.retryConfigurations ?? readFileSync(join(ROOT, 'node_modules/@smithy/core', RETRY_FILE), 'utf8'),
+    // The SDK files the substitutes copy a function of, as installed (the retry one as the test says).
+    ...Object.fromEntries(COPIED.map((file) => [`node_modules/@smithy/core/${file}`, readFileSync(join(ROOT, 'node_modules/@smithy/core', file), 'utf8')])),
+    ...(options.retryConfigurations === undefined ? {} : { [`node_modules/@smithy/core/${RETRY_FILE}`]: options.retryConfigurations }),
     ...(options.nestedEnvVersion === undefined
       ? {}
       : {
