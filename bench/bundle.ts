@@ -174,7 +174,7 @@ const FRONT_DOOR_MODULES =
   /\/lambda\/(surfaces\/oauth\/index|surfaces\/bff\/index|surfaces\/bff\/cookies|core\/cookie-keys|core\/api-proxy|core\/session-grants|core\/sign-in)\.js$/;
 /** How many of them lambda/handler.ts imports: a change to its imports must not quietly leave the code in. */
 const FRONT_DOOR_MODULE_COUNT = 7;
-const POWERTOOLS = /^@aws-lambda-powertools\/(logger|logger\/middleware|metrics|metrics\/middleware|parameters\/secrets)$/;
+const POWERTOOLS = /^@aws-lambda-powertools\/(logger|logger\/middleware|metrics|metrics\/middleware)$/;
 
 export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Artifact> {
   const { frontDoor, powertools } = WHAT_IF[whatIf];
@@ -206,7 +206,7 @@ export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Arti
     ],
   });
   // Every module each: a change to the handler's imports must not quietly leave the code in.
-  const expected = (frontDoor ? 0 : FRONT_DOOR_MODULE_COUNT) + (powertools ? 0 : 5);
+  const expected = (frontDoor ? 0 : FRONT_DOOR_MODULE_COUNT) + (powertools ? 0 : 4);
   if (replaced.size !== expected) throw new Error(`what-if ${whatIf}: replaced ${[...replaced].join(', ')}; expected ${expected} modules`);
   return artifact(outfile);
 }
@@ -277,7 +277,7 @@ export function packageOf(input: string): string {
 
 export function familyOf(pkg: string): string {
   if (/^@(aws-sdk|smithy|aws)\//.test(pkg)) return 'AWS SDK v3 (@aws-sdk, @smithy)';
-  if (pkg.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, parameters, commons)';
+  if (pkg.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, commons)';
   if (pkg.startsWith('@middy/')) return 'Middy';
   if (pkg.startsWith('lambda/')) return 'broker code (lambda/)';
   return 'other';
