@@ -186,7 +186,8 @@ const pickTokenMembers = (body: TokenResponse): TokenResponse | undefined =>
 const pickDeviceMembers = (body: DeviceAuthorizationResponse): DeviceAuthorizationResponse | undefined =>
   pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
 
-const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
+/** What the caller is told of an SSO OIDC answer the broker could not read (one string for every such refusal). */
+export const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
 
 /** A 200 whose body is not a usable answer: the same 502 as any other unreadable answer. */
 function unreadable(result: UpstreamResult<unknown>): never {
