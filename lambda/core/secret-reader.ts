@@ -2,8 +2,8 @@
 // already has, the answer kept for the max age it is asked with, re-read when forced. This is what
 // the broker used Powertools Parameters' SecretsProvider for, and all of it: one SDK call, a cache by
 // secret name, forceFetch, the version stage as an SDK option. Written here because the bundle has a
-// size budget (300,000 B with every surface) and Parameters with its share of Powertools' commons
-// weighed about 6.6 KB of it for these few lines (docs/performance.md, "The bundle's budget"). The
+// size budget (300,000 B with every surface) and Parameters, with what only it used of Powertools'
+// commons, weighed about 5 KB of it for these few lines (docs/performance.md, "The bundle's budget"). The
 // caching above it (both versions, forced re-reads, deadlines) is core/secrets.ts's, as before.
 
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
