@@ -18,6 +18,8 @@ import { synthesize } from '../test/infra/synth.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKER_ENTRY = join(ROOT, 'lambda/handler.ts');
 const BASELINE_ENTRY = fileURLToPath(new URL('./baseline/handler.ts', import.meta.url));
+const DIRECT_ENTRY = fileURLToPath(new URL('./baseline/direct.ts', import.meta.url));
+const SLOWED_ENTRY = fileURLToPath(new URL('./what-if/slowed.ts', import.meta.url));
 
 /**
  * The esbuild options NodejsFunction derives from infra/bundling.ts's BUNDLING (it turns them into
@@ -107,7 +109,7 @@ function artifact(path: string): Artifact {
   return { path, bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path), { level: 9 }).length, sourceMapBytes };
 }
 
-/** Synthesizes the app with bundling, as `cdk synth` does, and finds the broker function's index.mjs (as test/infra/bundle.test.ts does). */
+/** Synthesizes the app with bundling, as `cdk synth` does, and finds the broker function's index.mjs (as test/infra/support/bundle.ts does). */
 export function shippedBundle(): ShippedBundle {
   const synthesis = synthesize({}, { bundle: true });
   // The broker's function (the stack has others, e.g. the rotation function).
@@ -131,13 +133,25 @@ export function shippedBundle(): ShippedBundle {
   };
 }
 
-/** The baseline function (bench/baseline/handler.ts) bundled with the shipped options into `outdir`. */
-export async function baselineBundle(outdir: string): Promise<Artifact> {
+/** An entry point bundled with the shipped options (substitutes included) into `outdir`/index.mjs. */
+async function shippedOptionsBundle(entry: string, outdir: string): Promise<Artifact> {
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, 'index.mjs');
-  await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [BASELINE_ENTRY], outfile });
+  await build({ ...SHIPPED_ESBUILD_OPTIONS, entryPoints: [entry], outfile });
   return artifact(outfile);
 }
+
+/** The baseline function (bench/baseline/handler.ts), bundled as the broker is. */
+export const baselineBundle = (outdir: string): Promise<Artifact> => shippedOptionsBundle(BASELINE_ENTRY, outdir);
+
+/** The direct calls every route family is compared with (bench/baseline/direct.ts), bundled as the broker is. */
+export const directBundle = (outdir: string): Promise<Artifact> => shippedOptionsBundle(DIRECT_ENTRY, outdir);
+
+/**
+ * The broker made deliberately slower (bench/what-if/slowed.ts, never shipped): what test/bench runs
+ * in the broker's place to show that the targets read a slower broker as missed.
+ */
+export const slowedBundle = (outdir: string): Promise<Artifact> => shippedOptionsBundle(SLOWED_ENTRY, outdir);
 
 /**
  * What-if builds of the broker (never shipped): lambda/handler.ts bundled with the shipped options,
@@ -160,7 +174,7 @@ const FRONT_DOOR_MODULES =
   /\/lambda\/(surfaces\/oauth\/index|surfaces\/bff\/index|surfaces\/bff\/cookies|core\/cookie-keys|core\/api-proxy|core\/session-grants|core\/sign-in)\.js$/;
 /** How many of them lambda/handler.ts imports: a change to its imports must not quietly leave the code in. */
 const FRONT_DOOR_MODULE_COUNT = 7;
-const POWERTOOLS = /^@aws-lambda-powertools\/(logger|logger\/middleware|metrics|metrics\/middleware|parameters\/secrets)$/;
+const POWERTOOLS = /^@aws-lambda-powertools\/(logger|logger\/middleware|metrics|metrics\/middleware)$/;
 
 export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Artifact> {
   const { frontDoor, powertools } = WHAT_IF[whatIf];
@@ -192,7 +206,7 @@ export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Arti
     ],
   });
   // Every module each: a change to the handler's imports must not quietly leave the code in.
-  const expected = (frontDoor ? 0 : FRONT_DOOR_MODULE_COUNT) + (powertools ? 0 : 5);
+  const expected = (frontDoor ? 0 : FRONT_DOOR_MODULE_COUNT) + (powertools ? 0 : 4);
   if (replaced.size !== expected) throw new Error(`what-if ${whatIf}: replaced ${[...replaced].join(', ')}; expected ${expected} modules`);
   return artifact(outfile);
 }
@@ -263,7 +277,7 @@ export function packageOf(input: string): string {
 
 export function familyOf(pkg: string): string {
   if (/^@(aws-sdk|smithy|aws)\//.test(pkg)) return 'AWS SDK v3 (@aws-sdk, @smithy)';
-  if (pkg.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, parameters, commons)';
+  if (pkg.startsWith('@aws-lambda-powertools/')) return 'Powertools (logger, metrics, commons)';
   if (pkg.startsWith('@middy/')) return 'Middy';
   if (pkg.startsWith('lambda/')) return 'broker code (lambda/)';
   return 'other';

@@ -3,13 +3,14 @@
 // is compiled or transformed, and the broker and the baseline run in processes of the same shape.
 //
 //   node child.mjs cold <index.mjs|index.js> <input.json>   load the bundle, invoke `handler` once, report, exit
-//   node child.mjs warm <index.mjs|index.js> <input.json>   load the bundle, then serve timed calls over IPC
+//   node child.mjs warm <index.mjs|index.js> <input.json>   load the bundle, then serve calls over IPC
 //
 // Times are read with performance.now(), which counts from the process's time origin (its start).
 // Upstream calls are observed through Node's built-in http diagnostics channels, without touching
 // the bundle: when each request started, when its response arrived, and whether it opened a new
-// connection. input.json holds { event, frontDoorEvent, direct }: the API Gateway v2 events (POST
-// /token, and POST /oauth2/token for the front door), and the CreateToken input of the warm "direct" arm.
+// connection. input.json (bench/families.ts writes it) holds the cold start's event, and per route
+// family the API Gateway v2 event of one request, the direct call it is compared with (an export of
+// the direct bundle's `direct` table and its argument), and what a successful answer looks like.
 
 const scriptStart = performance.now();
 
@@ -24,7 +25,7 @@ const input = JSON.parse(readFileSync(inputFile, 'utf8'));
 /** Every upstream request: what it was, when it started and got its answer, and whether it reused a connection. */
 const requests = [];
 const byRequest = new WeakMap();
-/** New connections by kind of request ("secret" or "oidc"). */
+/** New connections by kind of request ("secret", "oidc" or "other": the access portal, an API). */
 const newConnections = { secret: 0, oidc: 0, other: 0 };
 
 function kindOf(request) {
@@ -66,23 +67,72 @@ function lambdaContext(requestId) {
 }
 
 let invocations = 0;
-/**
- * A fresh event and context per invocation, as the runtime makes them, built before the clock starts:
- * the POST /token event, or for the `frontDoor` arm the POST /oauth2/token one.
- */
-function nextInvocation(arm) {
+/** A fresh event and context per invocation, as the runtime makes them, built before the clock starts. */
+function nextInvocation(template) {
   invocations += 1;
-  const event = JSON.parse(JSON.stringify(arm === 'frontDoor' ? input.frontDoorEvent : input.event));
+  const event = JSON.parse(JSON.stringify(template));
   event.requestContext.requestId = `bench-${process.pid}-${invocations}`;
   return { event, context: lambdaContext(event.requestContext.requestId) };
 }
 
-/** True when the answer is a token response (the handler's 200 with an access token, or the SDK's output). */
-function isToken(result) {
-  if (result && typeof result.statusCode === 'number') {
-    return result.statusCode === 200 && typeof result.body === 'string' && /"access_?[tT]oken"/.test(result.body);
+/** The text of an answer's body (a proxied API's comes base64-encoded, as API Gateway takes bytes). */
+function bodyText(result) {
+  if (typeof result.body !== 'string') return undefined;
+  return result.isBase64Encoded === true ? Buffer.from(result.body, 'base64').toString('utf8') : result.body;
+}
+
+/** A handler's answer is a success when it has the expected status and its body matches the pattern. */
+function answered(result, expect) {
+  if (result === null || typeof result !== 'object' || result.statusCode !== expect.status) return false;
+  if (expect.body === undefined) return true;
+  const text = bodyText(result);
+  return text !== undefined && new RegExp(expect.body).test(text);
+}
+
+/** A direct call's result is a success when it has the expected member (cheap: it is inside the CPU timed). */
+function returned(result, expect) {
+  return result !== null && typeof result === 'object' && result[expect.direct] !== undefined;
+}
+
+/** One call of a family, through the bundle's handler or its direct call; true when it succeeded. */
+async function callOnce(target, familyName) {
+  const family = input.families[familyName];
+  if (family === undefined) throw new Error(`no route family ${familyName} in the input`);
+  if (target === 'direct') {
+    const { call, input: args } = family.direct;
+    if (typeof direct?.[call] !== 'function') throw new Error(`the bundle has no direct call ${call}`);
+    const started = performance.now();
+    const result = await direct[call](args);
+    return { ms: performance.now() - started, ok: returned(result, family.expect) };
   }
-  return typeof result?.accessToken === 'string';
+  const { event, context } = nextInvocation(family.event);
+  const started = performance.now();
+  const result = await handler(event, context);
+  return { ms: performance.now() - started, ok: answered(result, family.expect) };
+}
+
+/** What went wrong, without the error's message (it could quote a request): its name, code and status. */
+function describe(error) {
+  const status = error?.$metadata?.httpStatusCode;
+  return [error?.name ?? typeof error, error?.code, status === undefined ? undefined : `status ${status}`].filter(Boolean).join(' ');
+}
+
+/** `n` calls back to back; the number that did not succeed, and what the first failure was. */
+async function callsBackToBack(n, target, family) {
+  let failures = 0;
+  let firstError;
+  for (let i = 0; i < n; i += 1) {
+    try {
+      if (!(await callOnce(target, family)).ok) {
+        failures += 1;
+        firstError ??= 'an answer that is not a success';
+      }
+    } catch (error) {
+      failures += 1;
+      firstError ??= describe(error);
+    }
+  }
+  return { failures, firstError };
 }
 
 /**
@@ -90,20 +140,6 @@ function isToken(result) {
  * carries over the parent's RSS through fork and exec, so a child of a 100 MB parent never reports
  * less than 100 MB; /proc's VmHWM belongs to this process's own address space.
  */
-/** `n` calls of one arm back to back; the number that did not answer with tokens. */
-async function callsBackToBack(n, arm) {
-  let failures = 0;
-  for (let i = 0; i < n; i += 1) {
-    const { event, context } = nextInvocation(arm);
-    try {
-      if (!isToken(arm === 'direct' ? await createToken(input.direct) : await handler(event, context))) failures += 1;
-    } catch {
-      failures += 1;
-    }
-  }
-  return failures;
-}
-
 function peakRssKb() {
   try {
     const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -122,14 +158,14 @@ function cpuMs() {
 const importStart = performance.now();
 // index.mjs is imported; a CommonJS index.js (the NodejsFunction-defaults baseline) is required, as
 // Lambda's runtime loads a .js handler.
-const { handler, createToken } = bundle.endsWith('.mjs')
+const { handler, direct } = bundle.endsWith('.mjs')
   ? await import(pathToFileURL(bundle).href)
   : createRequire(import.meta.url)(bundle);
 const imported = performance.now();
 const cpuAtImport = cpuMs();
 
 if (mode === 'cold') {
-  const { event, context } = nextInvocation();
+  const { event, context } = nextInvocation(input.cold.event);
   let result;
   let error;
   try {
@@ -139,10 +175,11 @@ if (mode === 'cold') {
   }
   const responded = performance.now();
   const cpuAtResponse = cpuMs();
+  const ok = error === undefined && answered(result, input.cold.expect);
   process.send(
     {
-      ok: error === undefined && isToken(result),
-      error: error ?? (isToken(result) ? undefined : JSON.stringify(result)?.slice(0, 500)),
+      ok,
+      error: error ?? (ok ? undefined : JSON.stringify(result)?.slice(0, 500)),
       scriptStart,
       importStart,
       imported,
@@ -160,23 +197,21 @@ if (mode === 'cold') {
   process.on('message', async (message) => {
     switch (message.op) {
       case 'call': {
-        // One timed call: the bundle's handler, or a bare SDK CreateToken on the bundle's warm client.
-        const { event, context } = nextInvocation(message.arm);
-        let ok = false;
-        const started = performance.now();
+        // One timed call, timed around the awaited call only (event building is outside the clock).
+        let reply;
         try {
-          ok = isToken(message.arm === 'direct' ? await createToken(input.direct) : await handler(event, context));
+          reply = await callOnce(message.target, message.family);
         } catch {
-          ok = false;
+          reply = { ms: Number.NaN, ok: false };
         }
-        process.send({ ms: performance.now() - started, ok });
+        process.send(reply);
         break;
       }
       case 'calls': {
-        // `n` calls back to back (the work-per-request run); only failures and CPU are reported.
+        // `n` calls back to back (CPU per call, work per request); only failures and CPU are reported.
         const cpuBefore = cpuMs();
-        const failures = await callsBackToBack(message.n, message.arm);
-        process.send({ failures, cpuMs: cpuMs() - cpuBefore });
+        const { failures, firstError } = await callsBackToBack(message.n, message.target, message.family);
+        process.send({ failures, cpuMs: cpuMs() - cpuBefore, firstError });
         break;
       }
       case 'stats': {
@@ -199,7 +234,7 @@ if (mode === 'cold') {
         await session.post('Profiler.enable');
         await session.post('Profiler.setSamplingInterval', { interval: message.intervalUs });
         await session.post('Profiler.start');
-        const failures = await callsBackToBack(message.n, message.arm);
+        const { failures } = await callsBackToBack(message.n, message.target, message.family);
         const { profile } = await session.post('Profiler.stop');
         session.disconnect();
         writeFileSync(message.file, JSON.stringify(profile));
@@ -215,5 +250,12 @@ if (mode === 'cold') {
         process.send({ error: `unknown op ${message.op}` });
     }
   });
-  process.send({ ready: true, node: process.version, imported, cpuAtImport, hasHandler: typeof handler === 'function', hasCreateToken: typeof createToken === 'function' });
+  process.send({
+    ready: true,
+    node: process.version,
+    imported,
+    cpuAtImport,
+    hasHandler: typeof handler === 'function',
+    directCalls: Object.keys(direct ?? {}).filter((name) => typeof direct[name] === 'function'),
+  });
 }

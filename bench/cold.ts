@@ -18,6 +18,10 @@ export const ARM = {
   brokerWithSourceMaps: 'broker, --enable-source-maps',
 } as const;
 
+/** Each arm's samples of one figure, by round: `values[arm][i]` was measured in round i. */
+export const byRound = (results: readonly ColdArmResult[], arm: string, key: keyof ColdBreakdown): number[] =>
+  (results.find((result) => result.name === arm)?.samples ?? []).map((sample) => sample[key]);
+
 /** The cold-start arm of a what-if build (bench/bundle.ts WHAT_IF). */
 export const whatIfArm = (whatIf: string): string => `what-if: ${whatIf}`;
 
@@ -47,6 +51,10 @@ export interface ColdBreakdown {
   readonly afterUpstream: number;
   /** Process start to the response being ready: the cold start. */
   readonly total: number;
+  /** Module loaded to the response: the first request after init (waits included). */
+  readonly firstRequest: number;
+  /** CPU time (all threads) from module loaded to the response: the first request's own work. */
+  readonly firstRequestCpu: number;
   /** CPU time (user + system, all threads) at module loaded and at response. */
   readonly cpuInit: number;
   readonly cpuTotal: number;
@@ -70,6 +78,8 @@ export function breakdown(sample: ColdSample): ColdBreakdown {
     firstUpstreamCall: oidc.end - oidc.start,
     afterUpstream: sample.responded - oidc.end,
     total: sample.responded,
+    firstRequest: sample.responded - sample.imported,
+    firstRequestCpu: sample.cpuAtResponse - sample.cpuAtImport,
     cpuInit: sample.cpuAtImport,
     cpuTotal: sample.cpuAtResponse,
     maxRssMb: sample.maxRssKb / 1024,

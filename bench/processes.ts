@@ -48,6 +48,8 @@ export function lambdaEnvironment(
     TOKEN_BROKER_SECRET_ID: upstream.secretId,
     TOKEN_BROKER_OIDC_REGION: upstream.region,
     AWS_ENDPOINT_URL_SSO_OIDC: upstream.oidcUrl,
+    // The access portal API (service `sso`) is served by the same emulator.
+    AWS_ENDPOINT_URL_SSO: upstream.oidcUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: upstream.secretsUrl,
   };
 }
@@ -77,8 +79,13 @@ export interface ColdSample {
   readonly node: string;
 }
 
-function spawnChild(mode: 'cold' | 'warm', bundle: string, inputFile: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [CHILD, mode, bundle, inputFile], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+/**
+ * A child on this Node, or under `wrap` (a command and its arguments that run the rest: valgrind).
+ * Node passes the IPC channel's descriptor in NODE_CHANNEL_FD, which survives a wrapper that execs it.
+ */
+function spawnChild(mode: 'cold' | 'warm', bundle: string, inputFile: string, env: Record<string, string>, wrap: readonly string[] = []) {
+  const [command, ...args] = [...wrap, process.execPath, CHILD, mode, bundle, inputFile];
+  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   // The function's output (its log lines and EMF metrics) is drained as Lambda's log capture would;
   // only a tail is kept, to explain a failure.
   let tail = '';
@@ -90,9 +97,16 @@ function spawnChild(mode: 'cold' | 'warm', bundle: string, inputFile: string, en
   return { child, output: () => tail };
 }
 
+export interface ColdRunOptions {
+  readonly timeoutMs?: number;
+  /** A command the child runs under (bench/instructions.ts: valgrind's callgrind). */
+  readonly wrap?: readonly string[];
+}
+
 /** One fresh process: imports the bundle, serves one request, reports and exits. */
-export function runCold(bundle: string, inputFile: string, env: Record<string, string>, timeoutMs = 30_000): Promise<ColdSample> {
-  const { child, output } = spawnChild('cold', bundle, inputFile, env);
+export function runCold(bundle: string, inputFile: string, env: Record<string, string>, options: ColdRunOptions = {}): Promise<ColdSample> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const { child, output } = spawnChild('cold', bundle, inputFile, env, options.wrap);
   return new Promise((resolve, reject) => {
     let sample: ColdSample | undefined;
     const timer = setTimeout(() => {
@@ -120,26 +134,27 @@ export interface WarmStats {
   readonly invocations: number;
 }
 
-export type CallKind = 'handler' | 'frontDoor' | 'direct';
+/** Who serves a call: the bundle's Lambda handler, or its direct call (the direct bundle's `direct` table). */
+export type CallTarget = 'handler' | 'direct';
 
 export interface WarmProcess {
-  /**
-   * One timed call; `handler` invokes the bundle's handler with the POST /token event, `frontDoor`
-   * with the POST /oauth2/token one, `direct` the baseline's bare SDK call.
-   */
-  call(arm: CallKind): Promise<{ ms: number; ok: boolean }>;
-  /** `n` calls back to back: failures and the CPU time they took. */
-  calls(n: number, arm: CallKind): Promise<{ failures: number; cpuMs: number }>;
+  /** One timed call of a route family (bench/families.ts) through `target`. */
+  call(target: CallTarget, family: string): Promise<{ ms: number; ok: boolean }>;
+  /** `n` calls back to back: failures (and what the first was: an error's name and code) and the CPU time they took. */
+  calls(n: number, target: CallTarget, family: string): Promise<{ failures: number; cpuMs: number; firstError?: string }>;
   /** With `gc`, after a full garbage collection. */
   stats(gc?: boolean): Promise<WarmStats>;
   /** `n` calls under the V8 sampling profiler, the .cpuprofile written to `file`. */
-  profile(n: number, arm: CallKind, file: string, intervalUs: number): Promise<{ failures: number }>;
+  profile(n: number, target: CallTarget, family: string, file: string, intervalUs: number): Promise<{ failures: number }>;
   output(): string;
   stop(): Promise<void>;
 }
 
-/** A long-lived process that has imported the bundle; answers one message at a time. */
-export async function startWarm(bundle: string, inputFile: string, env: Record<string, string>): Promise<WarmProcess> {
+/**
+ * A long-lived process that has imported the bundle; answers one message at a time. `serves` says
+ * what the bundle must export: a handler, or a direct call table.
+ */
+export async function startWarm(bundle: string, inputFile: string, env: Record<string, string>, serves: CallTarget = 'handler'): Promise<WarmProcess> {
   const { child, output } = spawnChild('warm', bundle, inputFile, env);
   let pending: { resolve: (value: any) => void; reject: (error: Error) => void } | undefined;
   let exited = false;
@@ -162,13 +177,17 @@ export async function startWarm(bundle: string, inputFile: string, env: Record<s
       if (message !== undefined) child.send(message);
     });
 
-  const hello = await ask<{ ready: boolean; hasHandler: boolean }>(undefined);
-  if (!hello.ready || !hello.hasHandler) throw new Error(`the bundle exports no handler:\n${output()}`);
+  const hello = await ask<{ ready: boolean; hasHandler: boolean; directCalls: string[] }>(undefined);
+  const servesIt = serves === 'handler' ? hello.hasHandler : hello.directCalls.length > 0;
+  if (!hello.ready || !servesIt) {
+    await stopChild(child);
+    throw new Error(`the bundle exports no ${serves === 'handler' ? 'handler' : 'direct calls'}:\n${output()}`);
+  }
   return {
-    call: (arm) => ask({ op: 'call', arm }),
-    calls: (n, arm) => ask({ op: 'calls', n, arm }),
+    call: (target, family) => ask({ op: 'call', target, family }),
+    calls: (n, target, family) => ask({ op: 'calls', n, target, family }),
     stats: (gc = false) => ask({ op: 'stats', gc }),
-    profile: (n, arm, file, intervalUs) => ask({ op: 'profile', n, arm, file, intervalUs }),
+    profile: (n, target, family, file, intervalUs) => ask({ op: 'profile', n, target, family, file, intervalUs }),
     output,
     stop: () => stopChild(child),
   };

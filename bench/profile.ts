@@ -97,7 +97,8 @@ function causeOf(
     const entry = map?.findEntry(bundleFrame.lineNumber, bundleFrame.columnNumber) as { originalSource?: string } | undefined;
     const source = entry?.originalSource;
     if (source === undefined) return 'bundle top-level code (unmapped)';
-    return packageOf(source.includes('node_modules/') ? source : source.replace(/^.*?(?=(lambda|bench)\/)/, ''));
+    // The last lambda/ or bench/ of the path: the checkout's own folder may be called either.
+    return packageOf(source.includes('node_modules/') ? source : source.replace(/^.*\/(?=(lambda|bench)\/)/, ''));
   }
   if (leaf.functionName === '(garbage collector)') return 'garbage collection';
   if (leaf.functionName === '(program)' || leaf.functionName === '(root)') return 'V8 / native (unattributed)';
@@ -128,6 +129,8 @@ export interface ProfileOptions {
   readonly directory: string;
   readonly coldRuns: number;
   readonly warmRequests: number;
+  /** The route family the warm requests are (bench/families.ts familyName). */
+  readonly family: string;
 }
 
 export async function profileBroker(options: ProfileOptions): Promise<ProfileSummary> {
@@ -146,8 +149,8 @@ export async function profileBroker(options: ProfileOptions): Promise<ProfileSum
   }
   const warm = await startWarm(options.bundle, options.inputFile, options.env);
   try {
-    await warm.calls(300, 'handler');
-    const { failures } = await warm.profile(options.warmRequests, 'handler', join(warmDirectory, 'warm.cpuprofile'), 100);
+    await warm.calls(300, 'handler', options.family);
+    const { failures } = await warm.profile(options.warmRequests, 'handler', options.family, join(warmDirectory, 'warm.cpuprofile'), 100);
     if (failures > 0) throw new Error(`${failures} profiled warm requests failed:\n${warm.output()}`);
   } finally {
     await warm.stop();

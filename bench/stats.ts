@@ -55,3 +55,26 @@ export function round(value: number): number {
   return Math.round(value * factor) / factor;
 }
 
+
+/**
+ * Paired ratios: subject[i] / reference[i] for each pair measured side by side (one round of cold
+ * starts, one batch of warm calls taking turns). A pair whose reference is not a positive number is
+ * left out. Drift on a shared machine moves both members of a pair alike, so the ratios are far
+ * steadier than a ratio of two medians measured apart.
+ */
+export function pairedRatios(subject: readonly number[], reference: readonly number[]): number[] {
+  if (subject.length !== reference.length) throw new RangeError(`pairs need equal counts, got ${subject.length} and ${reference.length}`);
+  return subject.map((value, i) => ratio(value, reference[i]!)).filter((value) => Number.isFinite(value));
+}
+
+/** The median and the interquartile range (25th to 75th percentile) of some values. */
+export interface Spread {
+  readonly n: number;
+  readonly median: number;
+  readonly p25: number;
+  readonly p75: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  return { n: values.length, median: percentile(values, 50), p25: percentile(values, 25), p75: percentile(values, 75) };
+}

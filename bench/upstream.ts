@@ -16,6 +16,8 @@ export interface Upstreams {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly refreshToken: string;
+  /** An access token from the same sign-in, for the access portal API (it lasts an hour). */
+  readonly accessToken: string;
   /** The counters a warm request must not move. */
   counters(): Counters;
   stop(): Promise<void>;
@@ -62,11 +64,11 @@ export async function startUpstreams(): Promise<Upstreams> {
       redirectUri: REDIRECT,
     }),
   });
-  const tokens = (await answer.json()) as { refreshToken?: string };
-  if (!answer.ok || typeof tokens.refreshToken !== 'string') {
+  const tokens = (await answer.json()) as { refreshToken?: string; accessToken?: string };
+  if (!answer.ok || typeof tokens.refreshToken !== 'string' || typeof tokens.accessToken !== 'string') {
     throw new Error(`the SSO OIDC emulator gave no refresh token (${answer.status})`);
   }
-  const refreshToken = tokens.refreshToken;
+  const { refreshToken, accessToken } = tokens;
 
   return {
     oidc,
@@ -74,6 +76,7 @@ export async function startUpstreams(): Promise<Upstreams> {
     clientId: registration.clientId,
     clientSecret: registration.clientSecret,
     refreshToken,
+    accessToken,
     counters: () => ({
       getSecretValue: secrets.callCount('GetSecretValue'),
       secretsConnections: secrets.connections,
@@ -87,52 +90,56 @@ export async function startUpstreams(): Promise<Upstreams> {
   };
 }
 
-/** The issuer the front door arm runs with (TOKEN_BROKER_ISSUER); nothing is fetched from it. */
-export const FRONT_DOOR_ISSUER = 'https://broker.example.com';
-
-/**
- * The front door's refresh (RFC 6749 §6): POST /oauth2/token, form-encoded, a public client naming
- * itself with client_id, and the refresh token the front door hands out (the upstream one, sealed).
- */
-export function frontDoorRefreshEvent(sealedRefreshToken: string, clientId: string): Record<string, unknown> {
-  const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: sealedRefreshToken, client_id: clientId }).toString();
-  return apiEvent('POST /oauth2/token', '/oauth2/token', 'application/x-www-form-urlencoded', body);
+/** What one request of the API Gateway HTTP API (payload 2.0) carries, beyond what every request has. */
+export interface RequestShape {
+  /** The route key as API Gateway writes it: the table's method and path ("POST /token"). */
+  readonly routeKey: string;
+  /** The concrete path (a proxy route's template filled in). */
+  readonly path: string;
+  /** The method, when the route key's is ANY. */
+  readonly method?: string;
+  /** The query string, without `?`. */
+  readonly rawQuery?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  /** Cookies as API Gateway gives them: `name=value` strings. */
+  readonly cookies?: readonly string[];
 }
 
-/** The API Gateway HTTP API (payload 2.0) event of a refresh-token exchange, as a browser's fetch would arrive. */
-export function refreshEvent(refreshToken: string): Record<string, unknown> {
-  return apiEvent('POST /token', '/token', 'application/json', JSON.stringify({ grantType: 'refresh_token', refreshToken }));
-}
-
-function apiEvent(routeKey: string, path: string, contentType: string, body: string): Record<string, unknown> {
+/** The API Gateway v2 event of one request, as a browser's or a server's call would arrive. */
+export function apiEvent(shape: RequestShape): Record<string, unknown> {
   const host = 'abc123.execute-api.us-east-1.amazonaws.com';
   const now = Date.now();
+  const method = shape.method ?? shape.routeKey.slice(0, shape.routeKey.indexOf(' '));
+  const body = shape.body;
   return {
     version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
+    routeKey: shape.routeKey,
+    rawPath: shape.path,
+    rawQueryString: shape.rawQuery ?? '',
+    ...(shape.rawQuery === undefined ? {} : { queryStringParameters: Object.fromEntries(new URLSearchParams(shape.rawQuery)) }),
+    ...(shape.cookies === undefined ? {} : { cookies: [...shape.cookies] }),
     headers: {
       host,
-      'content-type': contentType,
-      'content-length': String(Buffer.byteLength(body)),
+      ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
       'user-agent': 'token-broker-bench',
       'x-forwarded-for': '203.0.113.7',
       'x-forwarded-proto': 'https',
+      ...shape.headers,
     },
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123',
       domainName: host,
       domainPrefix: 'abc123',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'token-broker-bench' },
+      http: { method, path: shape.path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'token-broker-bench' },
       requestId: randomUUID(),
-      routeKey,
+      routeKey: shape.routeKey,
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
     },
-    body,
+    ...(body === undefined ? {} : { body }),
     isBase64Encoded: false,
   };
 }

@@ -1,202 +1,278 @@
-// Warm requests. Long-lived processes of the same shape (bench/child.mjs): one has imported the
-// broker's bundle, one the baseline's, and optionally a third the broker's with its log and metric
-// output switched off by Powertools' own variables. Each call is timed inside its process, around
-// the awaited call only (IPC and event building are outside the clock), and the arms take turns
-// call by call, the order rotating, so that they share the machine's state and noise:
-//   broker    the shipped handler, an API Gateway v2 refresh-token event in, the HTTP answer out
-//   baseline  the minimal handler (bench/baseline/handler.ts): parse, CreateToken, stringify
-//   direct    a bare SDK CreateToken on the baseline's warm client: the physical limit
-//   quiet     (what-if) the shipped handler with POWERTOOLS_LOG_LEVEL=SILENT, POWERTOOLS_METRICS_DISABLED=true
-//   frontDoor the shipped handler with the front door on (TOKEN_BROKER_ISSUER): POST /oauth2/token,
-//             a form-encoded refresh with a sealed refresh token
-// Work per request: a run of broker-only requests while the emulators count Secrets Manager calls
-// and accepted TCP connections; then, for CPU time per call, batches of calls, the arms taking turns.
+// Warm requests. Long-lived processes of the same shape (bench/child.mjs): a broker process per route
+// family (bench/families.ts), configured as that family needs; one that has imported the baseline
+// handler (it serves the cold start's family, POST /token); one that has imported the direct calls
+// (bench/baseline/direct.ts), the physical limit of each family's upstream call; and optionally the
+// broker with its log and metric output off, with V8's heap capped, and the what-if builds.
+//
+// CPU per call (the target's figure): batches of back-to-back calls; each arm's batch is run right
+// beside a batch of a direct-call process of its own, with the same history (which goes first every
+// other round), the pairs taking turns, and the report reads the ratios of those pairs. Latency: single calls timed inside their
+// process around the awaited call only (IPC and event building are outside the clock), the arms taking
+// turns call by call. Work per request: a run of each family's requests while the emulators count
+// Secrets Manager calls and accepted TCP connections.
 
 import type { WhatIf } from './bundle.js';
-import { startWarm, type CallKind, type WarmProcess, type WarmStats } from './processes.js';
+import { startWarm, type CallTarget, type WarmProcess, type WarmStats } from './processes.js';
 import { median, summarize, type Summary } from './stats.js';
 import { difference, type Counters } from './upstream.js';
+
+/** A family as the warm run needs it: its name (bench/families.ts familyName), its broker's variables, its direct call's identity. */
+export interface WarmFamily {
+  readonly name: string;
+  readonly env: Record<string, string>;
+  /** Families whose direct calls are the same (same call, same input) share one direct arm. */
+  readonly directKey: string;
+  /** Connections the family's own upstream accepted so far, when the bench started one for it. */
+  readonly connections?: () => number;
+}
 
 export interface WarmOptions {
   readonly brokerBundle: string;
   readonly baselineBundle: string;
+  readonly directBundle: string;
   readonly inputFile: string;
   readonly env: Record<string, string>;
+  readonly families: readonly WarmFamily[];
+  /** The family the baseline handler, the quiet and capped brokers and the what-if builds serve (POST /token). */
+  readonly baselineFamily: string;
   readonly counters: () => Counters;
   /** Untimed rounds first (JIT, connection pools). */
   readonly warmupRounds: number;
-  /** Timed rounds, each one call per arm. */
+  /** Timed latency rounds, each one call per arm. */
   readonly rounds: number;
-  /** Broker-only requests counted for work per request. */
+  /** Requests counted per family for work per request. */
   readonly workRequests: number;
-  /** Also run the "quiet" what-if arm. */
-  readonly quietArm: boolean;
-  /**
-   * Also time the front door's POST /oauth2/token (a refresh with a sealed refresh token), in a
-   * broker process of its own with these extra variables (TOKEN_BROKER_ISSUER).
-   */
-  readonly frontDoorEnv?: Record<string, string>;
+  /** Paired CPU batches per arm, and calls per batch. */
+  readonly cpuBatches: number;
+  readonly callsPerBatch: number;
+  /** Untimed calls every paired process makes before its batches (default: 500, or warmupRounds when more). */
+  readonly cpuWarmupCalls?: number;
+  /** Also run the broker with Powertools' output switched off (what-if). */
+  readonly quietArm?: boolean;
   /** Also measure the broker with V8's heap capped by these flags (CPU per call and peak RSS only). */
   readonly cappedHeapFlags?: string;
-  /** CPU per call: batches per arm, calls per batch, warm-up calls per arm (defaults below). */
-  readonly cpuPerCall?: { readonly batches: number; readonly callsPerBatch: number; readonly warmupCalls: number };
   /** What-if builds of the broker (bench/bundle.ts), measured for CPU per call only. */
   readonly whatIfBundles?: Partial<Record<WhatIf, string>>;
 }
 
-export type WarmArm = 'broker' | 'baseline' | 'direct' | 'quiet' | 'frontDoor';
-/** Arms measured for CPU per call only: the latency arms and, optionally, the heap-capped broker and the what-if builds. */
-export type CpuArm = WarmArm | 'capped' | WhatIf;
-
 /** Powertools' own switches: no log lines below SILENT, no EMF output. */
 export const QUIET_ENV = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } as const;
 
-export interface WorkPerRequest {
+/** Arm ids: `family:<name>`, `direct:<key>`, and these. */
+export const WARM_ARM = { baseline: 'baseline', quiet: 'quiet', capped: 'capped' } as const;
+export const familyArm = (name: string): string => `family:${name}`;
+export const directArm = (key: string): string => `direct:${key}`;
+export const whatIfWarmArm = (whatIf: string): string => `what-if:${whatIf}`;
+
+export interface FamilyWork {
   readonly requests: number;
-  /** Emulator-side counts over the broker-only run. */
-  readonly counters: Counters;
-  /** New connections the broker's process opened in that run, by its own count (http diagnostics channel). */
-  readonly childNewConnections: { readonly secret: number; readonly oidc: number };
-  /** CPU time (user + system, the whole process) per call: the median of the batches per arm (by default 20 of at least 50 calls each), arms taking turns. */
-  readonly cpuMsPerRequest: Partial<Record<CpuArm, number>>;
+  /** Emulator-side counts over the family's run (the family's own upstream's connections in `apiConnections`). */
+  readonly counters: Counters & { readonly apiConnections: number };
+  /** New connections the family's broker process opened in that run, by its own count (http diagnostics channel). */
+  readonly childNewConnections: { readonly secret: number; readonly oidc: number; readonly other: number };
 }
 
 export interface WarmResult {
   readonly rounds: number;
-  readonly arms: readonly WarmArm[];
-  readonly latency: Partial<Record<WarmArm, Summary>>;
-  readonly work: WorkPerRequest;
+  readonly families: readonly { readonly name: string; readonly arm: string; readonly directArm: string }[];
+  /** Latency per arm (ms). */
+  readonly latency: Readonly<Record<string, Summary>>;
+  readonly latencySamples: Readonly<Record<string, readonly number[]>>;
+  /** CPU ms per call, one value per batch, by arm (and by direct-call process, "<direct arm> beside <arm>"). */
+  readonly cpuBatches: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Each handler arm's batches paired with those of a direct-call process of its own, run right
+   * beside them (before or after, alternately): `subject[i]` and `direct[i]` are one pair.
+   */
+  readonly cpuPairs: Readonly<Record<string, { readonly subject: readonly number[]; readonly direct: readonly number[]; readonly directArm: string }>>;
+  readonly callsPerBatch: number;
+  readonly work: Readonly<Record<string, FamilyWork>>;
   /** Emulator-side counts over the timed rounds, all arms together (a reconnect anywhere shows here). */
   readonly timedRunCounters: Counters;
-  /** At the end, after a full garbage collection (the peak RSS is from before it). */
-  readonly broker: WarmStats;
+  /** Each family's broker process at the end, after a full garbage collection (the peak RSS is from before it). */
+  readonly brokers: Readonly<Record<string, WarmStats>>;
   readonly baseline: WarmStats;
-  /** The broker with V8's heap capped: its flags, CPU per call and stats after the same calls. */
-  readonly capped?: { readonly flags: string; readonly cpuMsPerRequest: number; readonly stats: WarmStats };
-  readonly samples: Partial<Record<WarmArm, number[]>>;
+  /** The broker with V8's heap capped: its flags and its stats after the same calls. */
+  readonly capped?: { readonly flags: string; readonly stats: WarmStats };
+}
+
+interface Arm {
+  readonly id: string;
+  readonly process: WarmProcess;
+  readonly target: CallTarget;
+  readonly family: string;
+  /** The direct arm a handler arm is paired with for CPU per call. */
+  readonly direct?: Arm;
 }
 
 export async function warmRequests(options: WarmOptions, onProgress?: (phase: string) => void): Promise<WarmResult> {
   const started: WarmProcess[] = [];
-  const start = async (bundle: string, env: Record<string, string>) => {
-    const process = await startWarm(bundle, options.inputFile, env);
+  const start = async (bundle: string, env: Record<string, string>, serves: CallTarget = 'handler') => {
+    const process = await startWarm(bundle, options.inputFile, env, serves);
     started.push(process);
     return process;
   };
   try {
-    const broker = await start(options.brokerBundle, options.env);
+    const direct = await start(options.directBundle, options.env, 'direct');
     const baseline = await start(options.baselineBundle, options.env);
-    const quiet = options.quietArm ? await start(options.brokerBundle, { ...options.env, ...QUIET_ENV }) : undefined;
-    const frontDoor = options.frontDoorEnv === undefined ? undefined : await start(options.brokerBundle, { ...options.env, ...options.frontDoorEnv });
-    const targets: Partial<Record<WarmArm, { process: WarmProcess; kind: CallKind }>> = {
-      broker: { process: broker, kind: 'handler' },
-      baseline: { process: baseline, kind: 'handler' },
-      direct: { process: baseline, kind: 'direct' },
-      ...(quiet === undefined ? {} : { quiet: { process: quiet, kind: 'handler' as const } }),
-      ...(frontDoor === undefined ? {} : { frontDoor: { process: frontDoor, kind: 'frontDoor' as const } }),
-    };
-    const arms = Object.keys(targets) as WarmArm[];
-    const samples: Partial<Record<WarmArm, number[]>> = Object.fromEntries(arms.map((arm) => [arm, []]));
+    const brokers = new Map<string, WarmProcess>();
+    const latencyArms: Arm[] = [];
+    const directArms = new Map<string, Arm>();
+    for (const family of options.families) {
+      const process = await start(options.brokerBundle, { ...options.env, ...family.env });
+      brokers.set(family.name, process);
+      if (!directArms.has(family.directKey)) {
+        directArms.set(family.directKey, { id: directArm(family.directKey), process: direct, target: 'direct', family: family.name });
+      }
+      latencyArms.push({ id: familyArm(family.name), process, target: 'handler', family: family.name, direct: directArms.get(family.directKey)! });
+    }
+    // The baseline handler and the broker's variants serve the cold start's family, against its direct call.
+    const baselineDirect = directArms.get(options.families.find((family) => family.name === options.baselineFamily)?.directKey ?? '');
+    if (baselineDirect === undefined) throw new Error(`the baseline's family ${options.baselineFamily} is not among the route families`);
+    latencyArms.push(...directArms.values(), { id: WARM_ARM.baseline, process: baseline, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
+    if (options.quietArm) {
+      const quiet = await start(options.brokerBundle, { ...options.env, ...QUIET_ENV });
+      latencyArms.push({ id: WARM_ARM.quiet, process: quiet, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
+    }
+
+    const samples: Record<string, number[]> = Object.fromEntries(latencyArms.map((arm) => [arm.id, []]));
     const round = async (index: number, record: boolean) => {
-      for (let i = 0; i < arms.length; i += 1) {
-        const arm = arms[(i + index) % arms.length]!;
-        const { process, kind } = targets[arm]!;
-        const { ms, ok } = await process.call(kind);
-        if (!ok) throw new Error(`a warm ${arm} call failed:\n${process.output()}`);
-        if (record) samples[arm]!.push(ms);
+      for (let i = 0; i < latencyArms.length; i += 1) {
+        const arm = latencyArms[(i + index) % latencyArms.length]!;
+        const { ms, ok } = await arm.process.call(arm.target, arm.family);
+        if (!ok) throw new Error(`a warm ${arm.id} call failed:\n${arm.process.output()}`);
+        if (record) samples[arm.id]!.push(ms);
       }
     };
-
     onProgress?.('warm-up');
     for (let i = 0; i < options.warmupRounds; i += 1) await round(i, false);
 
     onProgress?.('work per request');
-    const before = options.counters();
-    const statsBefore = await broker.stats();
-    const { failures } = await broker.calls(options.workRequests, 'handler');
-    const counters = difference(options.counters(), before);
-    const statsAfter = await broker.stats();
-    if (failures > 0) throw new Error(`${failures} of ${options.workRequests} warm broker requests failed:\n${broker.output()}`);
+    const work: Record<string, FamilyWork> = {};
+    for (const family of options.families) {
+      const process = brokers.get(family.name)!;
+      // A family's process has waited while the others ran, longer than a server keeps an idle
+      // connection open (the emulators: Node's 5 s keep-alive timeout): a few calls first, so that
+      // what is counted is warm requests, not a reconnect after idling.
+      const prime = await process.calls(10, 'handler', family.name);
+      if (prime.failures > 0) throw failed(prime, `warm ${family.name} requests`, process);
+      const before = options.counters();
+      const apiBefore = family.connections?.() ?? 0;
+      const statsBefore = await process.stats();
+      const run = await process.calls(options.workRequests, 'handler', family.name);
+      const counters = { ...difference(options.counters(), before), apiConnections: (family.connections?.() ?? 0) - apiBefore };
+      const statsAfter = await process.stats();
+      if (run.failures > 0) throw failed(run, `of ${options.workRequests} warm ${family.name} requests`, process);
+      const opened = (kind: 'secret' | 'oidc' | 'other') => statsAfter.newConnections[kind] - statsBefore.newConnections[kind];
+      work[family.name] = {
+        requests: options.workRequests,
+        counters,
+        childNewConnections: { secret: opened('secret'), oidc: opened('oidc'), other: opened('other') },
+      };
+    }
 
     // Lambda's runtime sizes V8's heap from the function's memory; here, flags stand in for that.
-    const capped =
-      options.cappedHeapFlags === undefined
-        ? undefined
-        : await start(options.brokerBundle, {
-            ...options.env,
-            NODE_OPTIONS: [options.env.NODE_OPTIONS, options.cappedHeapFlags].filter(Boolean).join(' '),
-          });
-    if (capped !== undefined) await capped.calls(options.warmupRounds, 'handler');
-    const whatIfs: Partial<Record<CpuArm, { process: WarmProcess; kind: CallKind }>> = {};
+    const cpuArms: Arm[] = [...latencyArms];
+    if (options.cappedHeapFlags !== undefined) {
+      const capped = await start(options.brokerBundle, {
+        ...options.env,
+        NODE_OPTIONS: [options.env.NODE_OPTIONS, options.cappedHeapFlags].filter(Boolean).join(' '),
+      });
+      cpuArms.push({ id: WARM_ARM.capped, process: capped, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
+    }
     for (const [whatIf, bundle] of Object.entries(options.whatIfBundles ?? {}) as [WhatIf, string][]) {
       const process = await start(bundle, options.env);
-      await process.calls(options.warmupRounds, 'handler');
-      whatIfs[whatIf] = { process, kind: 'handler' };
+      cpuArms.push({ id: whatIfWarmArm(whatIf), process, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
     }
 
-    // CPU per call: batches of back-to-back calls, the arms taking turns batch by batch.
-    const cpuTargets: Partial<Record<CpuArm, { process: WarmProcess; kind: CallKind }>> = {
-      ...targets,
-      ...(capped === undefined ? {} : { capped: { process: capped, kind: 'handler' as const } }),
-      ...whatIfs,
-    };
-    // The median batch, not the total: on a shared machine a batch that met a major GC or another
-    // process's burst would otherwise weigh on one arm only.
-    const cpuArms = Object.keys(cpuTargets) as CpuArm[];
-    const batches = options.cpuPerCall?.batches ?? 20;
-    // At least 50 calls a batch: a batch of a few calls measures the timer's resolution and the GC's
-    // timing more than the calls. (A test that checks the machinery, not the figures, asks for fewer.)
-    const perBatch = options.cpuPerCall?.callsPerBatch ?? Math.max(50, Math.round(options.workRequests / batches));
-    // Every arm's process the same number of calls into its run first (the broker's has served the
-    // work-per-request run, a what-if's only its warm-up): JIT tiers and heap growth alike.
-    for (const arm of cpuArms) {
-      const { process, kind } = cpuTargets[arm]!;
-      const { failures: warmUpFailures } = await process.calls(options.cpuPerCall?.warmupCalls ?? Math.max(options.warmupRounds, 500), kind);
-      if (warmUpFailures > 0) throw new Error(`${warmUpFailures} warm ${arm} calls failed:\n${process.output()}`);
+    onProgress?.('CPU per call');
+    // Each handler arm is measured against a direct-call process of its own, which first makes as
+    // many calls as the arm's process has served: the two members of a pair have the same history
+    // (JIT tiers, heap growth, the calls between two batches), whatever else the run did with either.
+    const pairs: { arm: Arm; twin: Arm }[] = [];
+    for (const arm of cpuArms.filter((candidate) => candidate.direct !== undefined)) {
+      const twin: Arm = { id: `${arm.direct!.id} beside ${arm.id}`, process: await start(options.directBundle, options.env, 'direct'), target: 'direct', family: arm.direct!.family };
+      const { invocations } = await arm.process.stats();
+      pairs.push({ arm, twin });
+      if (invocations === 0) continue;
+      const run = await twin.process.calls(invocations, twin.target, twin.family);
+      if (run.failures > 0) throw failed(run, `warm ${twin.id} calls`, twin.process);
     }
-    const cpuPerCall: Partial<Record<CpuArm, number[]>> = {};
-    for (let batch = 0; batch < batches; batch += 1) {
-      for (let i = 0; i < cpuArms.length; i += 1) {
-        const arm = cpuArms[(i + batch) % cpuArms.length]!;
-        const { process, kind } = cpuTargets[arm]!;
-        const run = await process.calls(perBatch, kind);
-        if (run.failures > 0) throw new Error(`${run.failures} warm ${arm} calls failed:\n${process.output()}`);
-        (cpuPerCall[arm] ??= []).push(run.cpuMs / perBatch);
+    // Then every process the same number of calls (a what-if's has served none yet).
+    for (const { arm, twin } of pairs) {
+      for (const one of [arm, twin]) {
+        const run = await one.process.calls(options.cpuWarmupCalls ?? Math.max(options.warmupRounds, 500), one.target, one.family);
+        if (run.failures > 0) throw failed(run, `warm ${one.id} calls`, one.process);
       }
     }
-    const cpuMsPerRequest = Object.fromEntries(cpuArms.map((arm) => [arm, median(cpuPerCall[arm]!)]));
-    const cappedResult: WarmResult['capped'] =
-      capped === undefined || options.cappedHeapFlags === undefined
-        ? undefined
-        : { flags: options.cappedHeapFlags, cpuMsPerRequest: cpuMsPerRequest.capped!, stats: await capped.stats(true) };
-
-    const work: WorkPerRequest = {
-      requests: options.workRequests,
-      counters,
-      childNewConnections: {
-        secret: statsAfter.newConnections.secret - statsBefore.newConnections.secret,
-        oidc: statsAfter.newConnections.oidc - statsBefore.newConnections.oidc,
-      },
-      cpuMsPerRequest,
+    const cpuBatches: Record<string, number[]> = {};
+    const cpuPairs: Record<string, { subject: number[]; direct: number[]; directArm: string }> = {};
+    const batchOf = async (arm: Arm): Promise<number> => {
+      const run = await arm.process.calls(options.callsPerBatch, arm.target, arm.family);
+      if (run.failures > 0) throw failed(run, `warm ${arm.id} calls`, arm.process);
+      const perCall = run.cpuMs / options.callsPerBatch;
+      (cpuBatches[arm.id] ??= []).push(perCall);
+      return perCall;
     };
+    // Each pair's two batches right beside each other, the direct call first every other round; the
+    // pairs take turns, the order rotating.
+    for (let round = 0; round < options.cpuBatches; round += 1) {
+      for (let i = 0; i < pairs.length; i += 1) {
+        const { arm, twin } = pairs[(i + round) % pairs.length]!;
+        const pair = (cpuPairs[arm.id] ??= { subject: [], direct: [], directArm: arm.direct!.id });
+        if (round % 2 === 0) {
+          pair.subject.push(await batchOf(arm));
+          pair.direct.push(await batchOf(twin));
+        } else {
+          pair.direct.push(await batchOf(twin));
+          pair.subject.push(await batchOf(arm));
+        }
+      }
+    }
 
     onProgress?.('latency');
+    // Some processes sat idle through the CPU batches, longer than the emulators keep a connection:
+    // a few untimed rounds first, so that the timed ones (and their counts) are of warm requests.
+    for (let i = 0; i < 5; i += 1) await round(i, false);
     const timedBefore = options.counters();
     for (let i = 0; i < options.rounds; i += 1) await round(i, true);
     const timedRunCounters = difference(options.counters(), timedBefore);
 
+    const brokerStats: Record<string, WarmStats> = {};
+    for (const [name, process] of brokers) brokerStats[name] = await process.stats(true);
+    const cappedArm = cpuArms.find((arm) => arm.id === WARM_ARM.capped);
     return {
       rounds: options.rounds,
-      arms,
-      latency: Object.fromEntries(arms.map((arm) => [arm, summarize(samples[arm]!)])),
+      families: options.families.map((family) => ({ name: family.name, arm: familyArm(family.name), directArm: directArm(family.directKey) })),
+      latency: Object.fromEntries(latencyArms.map((arm) => [arm.id, summarize(samples[arm.id]!)])),
+      latencySamples: samples,
+      cpuBatches,
+      cpuPairs,
+      callsPerBatch: options.callsPerBatch,
       work,
       timedRunCounters,
-      broker: await broker.stats(true),
+      brokers: brokerStats,
       baseline: await baseline.stats(true),
-      ...(cappedResult === undefined ? {} : { capped: cappedResult }),
-      samples,
+      ...(cappedArm === undefined || options.cappedHeapFlags === undefined
+        ? {}
+        : { capped: { flags: options.cappedHeapFlags, stats: await cappedArm.process.stats(true) } }),
     };
   } finally {
     for (const process of started) await process.stop();
   }
 }
+
+/** The error for a run of calls that did not all succeed: how many, the first one's name and code, the process's output. */
+export function failed(run: { failures: number; firstError?: string }, what: string, process: WarmProcess): Error {
+  return new Error(`${run.failures} ${what} failed (the first: ${run.firstError ?? 'unknown'}):\n${process.output()}`);
+}
+
+/**
+ * The median CPU per call of an arm's batches (ms); for a direct arm, of the batches of every
+ * direct-call process that stood beside an arm; NaN when it was not measured.
+ */
+export const cpuPerCall = (result: WarmResult, arm: string): number => {
+  const batches =
+    result.cpuBatches[arm] ?? Object.values(result.cpuPairs).flatMap((pair) => (pair.directArm === arm ? [...pair.direct] : []));
+  return batches.length === 0 ? Number.NaN : median(batches);
+};

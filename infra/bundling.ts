@@ -28,9 +28,12 @@ export const BUNDLING: BundlingOptions = {
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   // The local esbuild dev dependency; never Docker.
   forceDockerBundling: false,
-  // Two substitutes (infra/substitutes.ts): the SDK's credential chain cut to the environment and
-  // container providers, and node:http without the ESM facade that loads undici. Together about 113 KB
-  // and a fifth of the cold start (docs/performance.md).
+  // The substitutes (infra/substitutes.ts): the SDK's credential chain cut to the environment and
+  // container providers, no event-stream code, node:http and node:process without the ESM facades
+  // that load undici and build the stdio streams (together about 128 KB and a fifth of the cold
+  // start), and four parts of @smithy/core without code no Lambda function runs (the pure-JavaScript
+  // SHA-256, adaptive retry, the browser stream mixin, the instance metadata region lookup: about
+  // 10 KB of the bundle's 300,000 B budget; docs/performance.md).
   // Dependencies' legal comments go to index.mjs.LEGAL.txt beside the bundle, not into what loads.
   esbuildArgs: { '--alias': [...ALIASES], '--legal-comments': 'external' },
   // The build fails, loudly, when the SDK no longer matches what the substitutes replace.

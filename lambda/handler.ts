@@ -3,7 +3,6 @@
 // at cold start, each surface (surfaces/) is given its part of it, and the edge (edge/) reads each
 // request, calls the route's handler under one deadline and writes the answer.
 
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -18,6 +17,7 @@ import type { GrantDeps } from './core/grants.js';
 import { createHttpHandler } from './core/http-handler.js';
 import { createPortalClient, type PortalClient } from './core/portal-client.js';
 import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration.js';
+import { SecretReader } from './core/secret-reader.js';
 import { redeemSessionCode, refreshSession } from './core/session-grants.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from './core/sign-in.js';
 import { logger, metrics } from './core/telemetry.js';
@@ -48,6 +48,8 @@ function secretsClientFor(secretId: string): SecretsManagerClient {
       ...(region ? { region } : {}),
       // One attempt: the secret cache bounds each read as a whole, and a failed read is retried by the next request.
       maxAttempts: 1,
+      // Set, not read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
+      retryMode: 'standard',
       requestHandler: createHttpHandler({
         connectionTimeoutMs: config.secretTimeoutMs,
         requestTimeoutMs: config.secretTimeoutMs,
@@ -66,8 +68,8 @@ function secretOptions(secretId: string) {
     secretId,
     maxAgeSeconds: config.secretMaxAgeSeconds,
     timeoutMs: config.secretTimeoutMs,
-    provider: new SecretsProvider({ awsSdkV3Client: client }),
-    previousProvider: new SecretsProvider({ awsSdkV3Client: client }),
+    provider: new SecretReader(client),
+    previousProvider: new SecretReader(client),
   };
 }
 

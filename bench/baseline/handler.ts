@@ -7,6 +7,7 @@
 
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTokenCommand, SSOOIDCClient, type CreateTokenCommandInput } from '@aws-sdk/client-sso-oidc';
+import { onceMore } from './once-more.js';
 
 interface Registration {
   clientId: string;
@@ -28,13 +29,8 @@ registration.catch(() => undefined);
 
 export async function handler(event: Event): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
   const { clientId, clientSecret } = await registration;
-  const { $metadata: _metadata, ...tokens } = await oidc.send(
-    new CreateTokenCommand({ ...(JSON.parse(event.body ?? '{}') as CreateTokenCommandInput), clientId, clientSecret }),
-  );
+  const command = new CreateTokenCommand({ ...(JSON.parse(event.body ?? '{}') as CreateTokenCommandInput), clientId, clientSecret });
+  // Sent once more only when a kept-alive connection was closed under it, as the broker does (direct.ts).
+  const { $metadata: _metadata, ...tokens } = await onceMore(() => oidc.send(command));
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(tokens) };
-}
-
-/** The physical limit of the warm path: one SDK CreateToken call on a warm client, nothing around it. */
-export function createToken(input: CreateTokenCommandInput): Promise<unknown> {
-  return oidc.send(new CreateTokenCommand(input));
 }

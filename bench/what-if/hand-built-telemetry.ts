@@ -1,13 +1,9 @@
 // What-if stand-in (never shipped): the few Powertools names the broker's handler bundle imports
-// (Logger and its middleware, Metrics and its middleware, Parameters' SecretsProvider), written by
-// hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
+// (Logger and its middleware, Metrics and its middleware), written by hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
 // and declaration as Powertools writes it (test/bench/what-if.test.ts compares them); the rare error
-// and warning lines simpler (fewer context fields, no log-level filtering); the secret cached for its
-// max age. It is what giving up Powertools would look like, so that `npm run bench` can measure what
+// and warning lines simpler (fewer context fields, no log-level filtering). It is what giving up Powertools would look like, so that `npm run bench` can measure what
 // Powertools costs the broker. It leaves out Powertools' own checks (EMF limits, metric and
 // dimension validation), which are part of what Powertools costs.
-
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 type Json = string | number | boolean;
 
@@ -123,29 +119,4 @@ export function logMetrics(metrics: Metrics) {
     after: () => metrics.publishStoredMetrics(),
     onError: () => metrics.publishStoredMetrics(),
   };
-}
-
-interface GetOptions {
-  readonly maxAge?: number;
-  readonly forceFetch?: boolean;
-  readonly sdkOptions?: { readonly VersionStage?: string };
-}
-
-export class SecretsProvider {
-  private readonly client: SecretsManagerClient;
-  private readonly cache = new Map<string, { readonly value: unknown; readonly until: number }>();
-
-  constructor(options: { awsSdkV3Client: SecretsManagerClient }) {
-    this.client = options.awsSdkV3Client;
-  }
-
-  async get(name: string, options: GetOptions = {}): Promise<unknown> {
-    const cached = this.cache.get(name);
-    if (!options.forceFetch && cached !== undefined && Date.now() < cached.until) return cached.value;
-    const stage = options.sdkOptions?.VersionStage;
-    const answer = await this.client.send(new GetSecretValueCommand({ SecretId: name, ...(stage === undefined ? {} : { VersionStage: stage }) }));
-    const value = answer.SecretString;
-    this.cache.set(name, { value, until: Date.now() + (options.maxAge ?? 5) * 1000 });
-    return value;
-  }
 }

@@ -10,8 +10,8 @@ import { brokerError } from './errors.js';
 import { createToken, startDeviceAuthorization as startUpstreamDevice, type GrantDeps } from './grants.js';
 import type { Registration } from './registration.js';
 import { expiresIn, isExpired, openSealed, sealFor, type Purpose } from './sealed.js';
-import type { TokenRequest, TokenResponse } from './upstream.js';
-import { MAX_SCOPES, scopeTokens } from './validation.js';
+import { UNREADABLE, type TokenRequest, type TokenResponse } from './upstream.js';
+import { MAX_SCOPES, SCOPE_SYNTAX, scopeTokens } from './validation.js';
 
 export interface FrontDoorDeps extends GrantDeps {
   readonly issuer: string;
@@ -161,7 +161,7 @@ function scopeParameter(scope: string | undefined): string[] {
   // RFC 6749 §3.1: a parameter sent without a value counts as omitted.
   if (scope === undefined || scope === '') return [];
   const tokens = scopeTokens(scope);
-  if (tokens === undefined) throw brokerError('InvalidScopeException', 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).');
+  if (tokens === undefined) throw brokerError('InvalidScopeException', SCOPE_SYNTAX);
   if (tokens.length > MAX_SCOPES) throw brokerError('InvalidScopeException', `scope may hold at most ${MAX_SCOPES} scopes.`);
   return tokens;
 }
@@ -184,7 +184,7 @@ async function tokensOf(
  */
 export function usableTokens(body: TokenResponse): TokenResponse & { readonly expiresIn: number } {
   const { expiresIn } = body;
-  if (expiresIn === undefined) throw brokerError('BadGatewayException', 'SSO OIDC gave an answer the broker could not read.');
+  if (expiresIn === undefined) throw brokerError('BadGatewayException', UNREADABLE);
   return { ...body, expiresIn };
 }
 

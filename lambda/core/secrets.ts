@@ -1,22 +1,22 @@
 // One cache for a Secrets Manager secret that rotates: AWSCURRENT, and AWSPREVIOUS for what was
 // issued before the last rotation. The client registration and the cookie keys are its two uses, so a
-// rule fixed here holds for both. Read through Powertools Parameters' cache: fetched once per max age,
+// rule fixed here holds for both. Read through a cache by secret name (core/secret-reader.ts): fetched once per max age,
 // shared by concurrent requests, re-read on demand (rate-limited) when a caller meets a version this
 // instance has not read yet. Nothing read from a secret is ever put into an error message or a log line.
 
-import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretSource } from './secret-reader.js';
 import { inTime } from './deadline.js';
 import { internalError } from './errors.js';
 
 export interface VersionedSecretOptions<T> {
   readonly secretId: string;
   readonly maxAgeSeconds: number;
-  readonly provider: Pick<SecretsProvider, 'get'>;
+  readonly provider: SecretSource;
   /**
-   * Reads the AWSPREVIOUS version. A provider of its own, because Powertools caches by secret name
+   * Reads the AWSPREVIOUS version. A provider of its own, because the reader caches by secret name
    * alone. Without it, only the current version is served.
    */
-  readonly previousProvider?: Pick<SecretsProvider, 'get'>;
+  readonly previousProvider?: SecretSource;
   /** Forced re-reads closer together than this are served from the last read. */
   readonly minRefreshIntervalMs?: number;
   /** Deadline for one read as a whole; the SDK's own timeouts bound only its parts. */
@@ -38,7 +38,7 @@ export class VersionedSecret<T> {
   private lastForcedAt = Number.NEGATIVE_INFINITY;
   /** Set when the cached value could not be parsed: the next read bypasses the cache. */
   private cachedIsBad = false;
-  /** Until when the secret is known to have no AWSPREVIOUS version (Powertools caches no absence). */
+  /** Until when the secret is known to have no AWSPREVIOUS version (the reader caches no absence). */
   private noPreviousUntil = Number.NEGATIVE_INFINITY;
   /** The current value last read, to notice a rotation whichever read finds it. */
   private known: T | undefined;
@@ -108,7 +108,7 @@ export class VersionedSecret<T> {
   private shared(): Promise<T> {
     // Concurrent callers (npm start's server, or a burst at expiry) share one read.
     if (this.inflight) return this.inflight;
-    // Powertools caches the raw value: a malformed one would be served for the whole max age,
+    // The reader caches the raw value: a malformed one would be served for the whole max age,
     // after an operator has fixed the secret. Such a value is read again, at most every interval.
     if (this.cachedIsBad && this.mayForce()) return this.forced();
     this.inflight = this.share(this.read(false));
@@ -232,7 +232,7 @@ function withTimeout<T>(read: Promise<T>, timeoutMs: number | undefined): Promis
   return Promise.race([read, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** The SDK error's name, under Powertools' wrapper. */
+/** The SDK error's name (under a wrapper's `cause`, as Powertools Parameters wrapped it, when there is one). */
 function errorName(error: unknown): string | undefined {
   const cause = (error as { cause?: unknown }).cause ?? error;
   const name = (cause as { name?: unknown }).name;

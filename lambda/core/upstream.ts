@@ -139,6 +139,8 @@ export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
     // No SDK retry: a retried CreateToken would replay a code. The handler retries only a request
     // that never reached SSO OIDC (http-handler.ts).
     maxAttempts: 1,
+    // Set, not read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
+    retryMode: 'standard',
     // The abort signal bounds the whole call; these bound its parts.
     requestHandler: createHttpHandler({
       connectionTimeoutMs: Math.min(config.upstreamTimeoutMs, 3000),
@@ -185,7 +187,8 @@ const DEVICE_SHAPE: Shape<DeviceAuthorizationResponse> = {
 const pickTokenMembers = (body: object): TokenResponse | undefined => pick(body, TOKEN_SHAPE, ['accessToken']);
 const pickDeviceMembers = (body: object): DeviceAuthorizationResponse | undefined => pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
 
-const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
+/** What the caller is told of an SSO OIDC answer the broker could not read (one string for every such refusal). */
+export const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
 
 /** A 200 whose body is not a usable answer: the same 502 as any other unreadable answer. */
 function unreadable(result: UpstreamResult<unknown>): never {

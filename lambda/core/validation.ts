@@ -59,6 +59,11 @@ export const isJsonContentType = (contentType: string | undefined): boolean =>
  * from the unreserved set.
  */
 export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
+/** PKCE_VALUE in words, for the messages that refuse a value (one string in the bundle for all of them). */
+export const PKCE_CHARACTERS = '43 to 128 characters of A-Z a-z 0-9 - . _ ~';
+
+/** The message that refuses a scope which is not scope tokens (RFC 6749 §3.3), wherever it is read. */
+export const SCOPE_SYNTAX = 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).';
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -121,8 +126,11 @@ export function parseParameters(text: string | undefined): Parameters {
 /** Refuses a request that repeats any parameter (RFC 6749 §3.1 and §3.2), naming the first. */
 export function refuseRepeated(parameters: Parameters): void {
   const [first] = parameters.repeated;
-  if (first !== undefined) throw invalidRequest(`The parameter "${clip(first)}" is sent more than once (RFC 6749 section 3.1).`);
+  if (first !== undefined) throw invalidRequest(sentTwice(clip(first)));
 }
+
+/** The message that refuses a repeated parameter (RFC 6749 §3.1), wherever one is refused. */
+export const sentTwice = (name: string): string => `The parameter "${name}" is sent more than once (RFC 6749 section 3.1).`;
 
 /** A parameter that must be there; `why` completes "is required …". */
 export function requiredParameter(values: ReadonlyMap<string, string>, name: string, why: string): string {

@@ -7,7 +7,8 @@ import { rotateCookieKey } from './cookie-keys.js';
 import { rotationHandler } from './steps.js';
 
 const logger = new Logger({ serviceName: 'token-broker-cookie-key-rotation' });
-const secrets = new SecretsManagerClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
+// Standard retry, set rather than read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
+const secrets = new SecretsManagerClient({ retryMode: 'standard', requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
 
 export const handler = rotationHandler(logger, (event) =>
   rotateCookieKey(event, { secrets, log: (message, fields = {}) => logger.info(message, fields) }),

@@ -14,10 +14,11 @@ const oidcRegion = process.env[ENV.oidcRegion] ?? process.env.AWS_REGION;
 // RegisterClient and CreateToken are unsigned: this function needs no SSO OIDC permissions.
 // No SSO OIDC retries (Secrets Manager retries a failed step itself), and timeouts well inside the
 // function's minute, so that a hung call fails the step with a clear error rather than a timeout.
+// Standard retry, set rather than read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
 const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000 };
 const deps = {
-  secrets: new SecretsManagerClient({ requestHandler }),
-  oidc: new SSOOIDCClient({ region: oidcRegion, maxAttempts: 1, requestHandler }),
+  secrets: new SecretsManagerClient({ retryMode: 'standard', requestHandler }),
+  oidc: new SSOOIDCClient({ region: oidcRegion, maxAttempts: 1, retryMode: 'standard', requestHandler }),
   log: (message: string, fields: Record<string, unknown> = {}) => logger.info(message, fields),
 };
 

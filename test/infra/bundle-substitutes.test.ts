@@ -91,7 +91,7 @@ describe('the substitutes (infra/substitutes.ts): what they keep out and what mu
   /** The SDK default chain's own packages, and the event-stream code: none may be bundled. */
   const CHAIN = /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\/|@smithy\/credential-provider-imds\/|@smithy\/core\/dist-es\/submodules\/event-streams\//;
 
-  it('bundles the environment and container providers instead of the default chain, no event-stream code, and no ESM import of node:http', () => {
+  it('bundles the environment and container providers instead of the default chain, no event-stream code, and no ESM import of node:http or node:process', () => {
     for (const path of [bundle, rotationBundleOf()]) {
       const sources = sourcesOf(path);
       expect(sources.filter((source) => CHAIN.test(source))).toEqual([]);
@@ -104,11 +104,15 @@ describe('the substitutes (infra/substitutes.ts): what they keep out and what mu
         expect(sources.some((source) => source.includes(kept))).toBe(true);
       }
       const code = readFileSync(path, 'utf8');
-      // An ESM import of node:http (static or dynamic) in the output is what loads undici.
+      // An ESM import of node:http (static or dynamic) in the output is what loads undici; one of
+      // node:process is what builds the stdio streams.
       expect(code).not.toMatch(/from\s*["'](node:)?http["']|import\(\s*["'](node:)?http["']\s*\)/);
+      expect(code).not.toMatch(/from\s*["'](node:)?process["']|import\(\s*["'](node:)?process["']\s*\)/);
     }
-    // The broker's HTTP code (Middy, the SDK's handler) does use node:http, through the substitute.
+    // The broker's HTTP code (Middy, the SDK's handler) does use node:http, and the SDK's user-agent
+    // code node:process, through the substitutes.
     expect(sourcesOf(bundle).some((source) => source.endsWith('lambda/bundle/node-http.ts'))).toBe(true);
+    expect(sourcesOf(bundle).some((source) => source.endsWith('lambda/bundle/node-process.ts'))).toBe(true);
   });
 
   it('never loads undici in the function process, after real requests (an ESM import of node:http would)', async () => {

@@ -4,7 +4,7 @@
 // shipped bundle signs with environment and container credentials is proven on the artifact itself
 // (test/infra/bundle-substitutes.test.ts).
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -13,6 +13,7 @@ import { BUNDLING } from '../../infra/token-broker.js';
 import { ALIASES, checkSubstitutes, SubstituteMismatch, SUBSTITUTES } from '../../infra/substitutes.js';
 import * as credentialSubstitute from '../../lambda/bundle/credential-provider.js';
 import * as httpSubstitute from '../../lambda/bundle/node-http.js';
+import * as processSubstitute from '../../lambda/bundle/node-process.js';
 import * as eventStreamsSubstitute from '../../lambda/bundle/no-event-streams.js';
 import { esbuildOptionsOf } from '../../bench/bundle.js';
 import { ROOT } from './synth.js';
@@ -32,8 +33,18 @@ function tree(files: Record<string, string>): string {
   return root;
 }
 
+const RETRY_FILE = 'dist-es/submodules/retry/middleware-retry/configurations.js';
+const COPIED = [
+  RETRY_FILE,
+  'dist-es/submodules/serde/util-stream/sdk-stream-mixin.js',
+  'dist-es/submodules/config/config-resolver/regionConfig/config.js',
+  'dist-es/submodules/config/defaults-mode/resolveDefaultsModeConfig.js',
+];
+
 /** A node_modules tree shaped like the SDK's, with the parts the check reads. */
-function fakeSdk(options: { runtimeConfig?: string; runtimeConfigShared?: string; chainExports?: string[]; nestedEnvVersion?: string } = {}): string {
+function fakeSdk(
+  options: { runtimeConfig?: string; runtimeConfigShared?: string; chainExports?: string[]; nestedEnvVersion?: string; retryConfigurations?: string } = {},
+): string {
   const shared = options.runtimeConfigShared ?? 'import { Sha256 } from "@smithy/core/checksum";\n';
   const runtimeConfig =
     options.runtimeConfig ?? 'import { defaultProvider as credentialDefaultProvider } from "@aws-sdk/credential-provider-node";\n';
@@ -50,6 +61,10 @@ function fakeSdk(options: { runtimeConfig?: string; runtimeConfigShared?: string
     'node_modules/@aws-sdk/credential-provider-node/index.js': exportsOf.map((name) => `exports.${name} = () => {};`).join('\n'),
     'node_modules/@aws-sdk/credential-provider-env/package.json': pkg('@aws-sdk/credential-provider-env'),
     'node_modules/@aws-sdk/credential-provider-http/package.json': pkg('@aws-sdk/credential-provider-http'),
+    'node_modules/@smithy/core/package.json': pkg('@smithy/core'),
+    // The SDK files the substitutes copy a function of, as installed (the retry one as the test says).
+    ...Object.fromEntries(COPIED.map((file) => [`node_modules/@smithy/core/${file}`, readFileSync(join(ROOT, 'node_modules/@smithy/core', file), 'utf8')])),
+    ...(options.retryConfigurations === undefined ? {} : { [`node_modules/@smithy/core/${RETRY_FILE}`]: options.retryConfigurations }),
     ...(options.nestedEnvVersion === undefined
       ? {}
       : {
@@ -95,6 +110,12 @@ describe('the build-time check (BUNDLING beforeBundling)', () => {
     expect(() => checkSubstitutes(root)).toThrow(/@aws-sdk\/client-sso-oidc configures event streams/);
   });
 
+  it("fails when the SDK's resolveRetryConfig, which the retry substitute copies without adaptive retry, changes", () => {
+    const real = readFileSync(join(ROOT, 'node_modules/@smithy/core', RETRY_FILE), 'utf8');
+    const root = fakeSdk({ retryConfigurations: real.replace('StandardRetryStrategy({', 'StandardRetryStrategy({ jitter: true,') });
+    expect(() => checkSubstitutes(root)).toThrow(/configurations\.js has changed: carry the change over to lambda\/bundle\/retry\.ts/);
+  });
+
   it('fails the bench rebuild as it fails the real one', () => {
     const failing = { ...BUNDLING, commandHooks: { ...BUNDLING.commandHooks!, beforeBundling: () => checkSubstitutes(fakeSdk({ chainExports: [] })) as never } };
     expect(() => esbuildOptionsOf(failing)).toThrow(SubstituteMismatch);
@@ -107,6 +128,8 @@ describe('the substitutes themselves', () => {
     expect(Object.keys(credentialSubstitute).sort()).toEqual(listed('@aws-sdk/credential-provider-node'));
     expect(Object.keys(httpSubstitute).sort()).toEqual(listed('node:http'));
     expect(listed('http')).toEqual(listed('node:http'));
+    expect(Object.keys(processSubstitute).sort()).toEqual(listed('node:process'));
+    expect(listed('process')).toEqual(listed('node:process'));
     expect(Object.keys(eventStreamsSubstitute).sort()).toEqual(listed('@smithy/core/event-streams'));
   });
 
@@ -120,6 +143,27 @@ describe('the substitutes themselves', () => {
     expect(httpSubstitute.default).toBe(http.default);
     expect(httpSubstitute.request).toBe(http.request);
     expect(httpSubstitute.Agent).toBe(http.Agent);
+  });
+
+  it('hand over the process object itself, not a copy: its env is the live one', () => {
+    // The built-in module itself (jest gives test code a process object of its own).
+    const builtin = process.getBuiltinModule('node:process');
+    expect(processSubstitute.default).toBe(builtin);
+    expect(processSubstitute.env).toBe(builtin.env);
+    expect(processSubstitute.versions).toBe(builtin.versions);
+    builtin.env.TOKEN_BROKER_SUBSTITUTE_PROBE = 'live';
+    try {
+      expect(processSubstitute.env.TOKEN_BROKER_SUBSTITUTE_PROBE).toBe('live');
+    } finally {
+      delete builtin.env.TOKEN_BROKER_SUBSTITUTE_PROBE;
+    }
+  });
+
+  it('make esbuild refuse a bundle that imports a name the process substitute leaves out (stdin is built by the facade)', async () => {
+    const dir = tree({ 'entry.mjs': "import { stdin } from 'node:process';\nexport const input = stdin;\n" });
+    await expect(
+      build({ ...esbuildOptionsOf(BUNDLING), entryPoints: [join(dir, 'entry.mjs')], outfile: join(dir, 'out.mjs'), write: false }),
+    ).rejects.toThrow(/No matching export in "lambda\/bundle\/node-process\.ts" for import "stdin"/);
   });
 
   it('make esbuild refuse a bundle that imports a name the http substitute leaves out (WebSocket loads undici)', async () => {

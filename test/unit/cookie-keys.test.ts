@@ -1,13 +1,13 @@
-// The cookie keys (lambda/cookie-keys.ts) read through Powertools' cache like the registration, and
+// The cookie keys (lambda/cookie-keys.ts) read through the broker's secret cache (core/secret-reader.ts) like the registration, and
 // their rotation steps (lambda/cookie-key-rotation.ts) against the Secrets Manager emulator.
 
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, ResourceNotFoundException, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { rotateCookieKey } from '../../lambda/rotation/cookie-keys.js';
 import { CookieKeySource, generateCookieKey, parseCookieKey } from '../../lambda/core/cookie-keys.js';
 import { BrokerError } from '../../lambda/core/errors.js';
 import { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
+import { SecretReader } from '../../lambda/core/secret-reader.js';
 
 const k1 = { keyId: 'k1', key: 'A'.repeat(43) };
 const k2 = { keyId: 'k2', key: 'B'.repeat(43) };
@@ -20,8 +20,8 @@ function setup() {
   const source = new CookieKeySource({
     secretId: 'token-broker/cookie-keys',
     maxAgeSeconds: 300,
-    provider: new SecretsProvider({ awsSdkV3Client: client }),
-    previousProvider: new SecretsProvider({ awsSdkV3Client: client }),
+    provider: new SecretReader(client),
+    previousProvider: new SecretReader(client),
     now: () => now,
   });
   return { sm, source, advance: (ms: number) => (now += ms) };

@@ -1,7 +1,6 @@
 // One deadline per request (lambda/deadline.ts): every secret read and SSO OIDC call draws from it,
 // and a request that runs out answers 504, never Lambda's 500. With aws-sdk-client-mock standing in
-// for Secrets Manager (behind the real Powertools provider) and for SSO OIDC.
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+// for Secrets Manager (behind the broker's SecretReader) and for SSO OIDC.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,6 +13,7 @@ import { currentDeadline, Deadline, inTime, withDeadline } from '../../lambda/co
 import { BrokerError } from '../../lambda/core/errors.js';
 import { RegistrationSource } from '../../lambda/core/registration.js';
 import { createOidcClient, createUpstream } from '../../lambda/core/upstream.js';
+import { SecretReader } from '../../lambda/core/secret-reader.js';
 
 const exchangeToken = (body: unknown, deps: GrantDeps, audit: Audit) =>
   awsJsonRoutes(deps).token({ body, rawQuery: '', headers: {}, cookies: [] }, audit);
@@ -44,8 +44,8 @@ function setup({ delayMs = 0, oidcDelayMs = 0 } = {}) {
     secretId: 'token-broker/registration',
     maxAgeSeconds: 0,
     timeoutMs: config.secretTimeoutMs,
-    provider: new SecretsProvider({ awsSdkV3Client: secretsClient }),
-    previousProvider: new SecretsProvider({ awsSdkV3Client: secretsClient }),
+    provider: new SecretReader(secretsClient),
+    previousProvider: new SecretReader(secretsClient),
   });
   const deps: GrantDeps = { config, registrations, upstream: createUpstream(config, oidcClient) };
   return { sm, oidc, deps };

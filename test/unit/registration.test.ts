@@ -1,10 +1,10 @@
 // Secret caching and rotation, with aws-sdk-client-mock standing in for Secrets Manager behind the
-// real Powertools SecretsProvider.
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+// broker's own SecretReader (core/secret-reader.ts).
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BrokerError } from '../../lambda/core/errors.js';
 import { parseRegistration, RegistrationSource } from '../../lambda/core/registration.js';
+import { SecretReader } from '../../lambda/core/secret-reader.js';
 
 const first = { clientId: 'client-1', clientSecret: 'secret-1', clientSecretExpiresAt: 1_900_000_000 };
 const second = { clientId: 'client-2', clientSecret: 'secret-2' };
@@ -16,8 +16,8 @@ function setup(maxAgeSeconds = 300) {
   const source = new RegistrationSource({
     secretId: 'token-broker/registration',
     maxAgeSeconds,
-    provider: new SecretsProvider({ awsSdkV3Client: client }),
-    previousProvider: new SecretsProvider({ awsSdkV3Client: client }),
+    provider: new SecretReader(client),
+    previousProvider: new SecretReader(client),
     now: () => now,
   });
   return { sm, source, advance: (ms: number) => (now += ms) };

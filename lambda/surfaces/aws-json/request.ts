@@ -8,7 +8,7 @@ import { ENV, GRANT_TYPES, type BrokerConfig, type GrantType } from '../../core/
 import { brokerError, invalidRequest } from '../../core/errors.js';
 import { isSessionRedirectUri } from '../../core/sign-in.js';
 import type { TokenRequest } from '../../core/upstream.js';
-import { asObject, MAX_SCOPES, optionalString, PKCE_VALUE, refusedRedirectUri, requiredString, type JsonObject } from '../../core/validation.js';
+import { asObject, MAX_SCOPES, optionalString, PKCE_CHARACTERS, PKCE_VALUE, refusedRedirectUri, requiredString, type JsonObject } from '../../core/validation.js';
 
 type Body = JsonObject;
 
@@ -73,7 +73,7 @@ export function parseTokenRequest(raw: unknown, config: BrokerConfig): TokenRequ
       const redirectUri = requiredString(body, 'redirectUri', why);
       const codeVerifier = requiredString(body, 'codeVerifier', `${why} (PKCE is mandatory)`);
       if (!PKCE_VALUE.test(codeVerifier)) {
-        throw invalidRequest('The member "codeVerifier" must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636).');
+        throw invalidRequest(`The member "codeVerifier" must be ${PKCE_CHARACTERS} (RFC 7636).`);
       }
       if (config.redirectUris.size > 0 && !config.redirectUris.has(redirectUri)) {
         throw invalidRequest(`The member "redirectUri" is not one of the redirect URIs allowed on this broker${refusedRedirectUri(redirectUri, config.redirectUris, ENV.redirectUris)}`);

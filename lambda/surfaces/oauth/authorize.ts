@@ -10,7 +10,7 @@ import { ENV } from '../../core/config.js';
 import type { FrontDoorDeps } from '../../core/front-door-grants.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from '../../core/sign-in.js';
-import { clip, MAX_SCOPES, parseParameters, PKCE_VALUE, refusedRedirectUri, scopeTokens } from '../../core/validation.js';
+import { clip, MAX_SCOPES, parseParameters, PKCE_CHARACTERS, PKCE_VALUE, refusedRedirectUri, SCOPE_SYNTAX, scopeTokens, sentTwice } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { redirectTo } from './shared.js';
 
@@ -31,7 +31,7 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
     return refused(`This token broker allows no redirect URI yet: list your application's redirect URIs in ${ENV.redirectUris}.`);
   }
   for (const name of ['client_id', 'redirect_uri']) {
-    if (repeated.has(name)) return refused(`The parameter "${name}" is sent more than once (RFC 6749 section 3.1).`);
+    if (repeated.has(name)) return refused(sentTwice(name));
   }
   const clientId = values.get('client_id');
   if (clientId === undefined) return refused('The parameter "client_id" is required (RFC 6749 section 4.1.1).');
@@ -60,7 +60,7 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
     redirectTo(redirectUri, { error, error_description: description, state, iss: issuer });
   const [firstRepeated] = repeated;
   if (firstRepeated !== undefined) {
-    return fail('invalid_request', `The parameter "${clip(firstRepeated)}" is sent more than once (RFC 6749 section 3.1).`);
+    return fail('invalid_request', sentTwice(clip(firstRepeated)));
   }
   if (state !== undefined && state.length > MAX_STATE_CHARS) {
     return fail('invalid_request', `The parameter "state" is longer than ${MAX_STATE_CHARS} characters.`);
@@ -81,12 +81,12 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
     return fail('invalid_request', 'code_challenge_method must be S256 (RFC 7636 section 4.3): plain is not supported.');
   }
   if (!PKCE_VALUE.test(codeChallenge)) {
-    return fail('invalid_request', 'code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.2).');
+    return fail('invalid_request', `code_challenge must be ${PKCE_CHARACTERS} (RFC 7636 section 4.2).`);
   }
   const scope = values.get('scope');
   const scopes = scope === undefined ? [] : scopeTokens(scope);
   if (scopes === undefined) {
-    return fail('invalid_scope', 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).');
+    return fail('invalid_scope', SCOPE_SYNTAX);
   }
   if (scopes.length > MAX_SCOPES) return fail('invalid_scope', `scope may hold at most ${MAX_SCOPES} scopes.`);
 

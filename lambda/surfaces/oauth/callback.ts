@@ -9,7 +9,7 @@ import type { Audit } from '../../core/audit.js';
 import { sealCode, type FrontDoorDeps } from '../../core/front-door-grants.js';
 import { isExpired, openSealed } from '../../core/sealed.js';
 import { AUTHORIZATION_ERRORS, invalidRequest } from '../../core/errors.js';
-import { errorDescription, errorUri, parseParameters } from '../../core/validation.js';
+import { errorDescription, errorUri, parseParameters, sentTwice } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { redirectTo } from './shared.js';
 
@@ -23,7 +23,7 @@ export async function callback(rawQuery: string | undefined, deps: FrontDoorDeps
   const { issuer } = deps;
   audit.grantType = 'callback';
   const { values, repeated } = parseParameters(rawQuery);
-  if (repeated.has('state')) return refused('The parameter "state" is sent more than once (RFC 6749 section 3.1).');
+  if (repeated.has('state')) return refused(sentTwice('state'));
   const state = values.get('state');
   if (state === undefined) return refused(START_AGAIN);
   const opened = await openSealed('state', state, deps.registrations);

@@ -10,6 +10,7 @@ import {
   checkFormContentType,
   clip,
   parseParameters,
+  PKCE_CHARACTERS,
   PKCE_VALUE,
   refuseRepeated,
   requiredParameter as required,
@@ -76,7 +77,7 @@ export function parseTokenForm(request: FormRequest, config: BrokerConfig): Fron
       const redirectUri = required(values, 'redirect_uri', why);
       const codeVerifier = required(values, 'code_verifier', 'for the authorization_code grant: PKCE is mandatory (RFC 7636 section 4.5)');
       if (!PKCE_VALUE.test(codeVerifier)) {
-        throw invalidRequest('code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 section 4.1).');
+        throw invalidRequest(`code_verifier must be ${PKCE_CHARACTERS} (RFC 7636 section 4.1).`);
       }
       return { grantType: GRANT_TYPES.authorizationCode, clientId, code, redirectUri, codeVerifier };
     }
