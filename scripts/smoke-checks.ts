@@ -50,7 +50,6 @@ export const CHECKS = {
 
 export const DEFAULT_REFUSED_ORIGIN = 'https://smoke-check.invalid';
 
-
 interface Seen {
   readonly label: string;
   readonly status: number;
@@ -391,9 +390,7 @@ export function report(results: readonly CheckResult[]): string {
   const lines = results.map((result) => `${mark[result.verdict]}  ${result.name.padEnd(width)}  ${result.saw}`);
   const failed = results.filter((result) => result.verdict === 'fail');
   const warned = results.filter((result) => result.verdict === 'warn');
-  const notes = [...failed, ...warned]
-    .filter((result) => result.advice !== undefined)
-    .map((result) => `${mark[result.verdict]} ${result.name}: ${result.advice}`);
+  const notes = [...failed, ...warned].filter((result) => result.advice !== undefined).map((result) => `${mark[result.verdict]} ${result.name}: ${result.advice}`);
   const summary =
     failed.length === 0
       ? `All checks passed${warned.length > 0 ? ` (${warned.length} warning${warned.length === 1 ? '' : 's'})` : ''}.`
