@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian's valgrind, for the benchmark's instruction counts (callgrind: bench/instructions.ts), installed
-# when missing and this user may (root with apt-get), as ensure-chromium.sh installs the browser for the
+# when missing and this user may (root with apt-get), as ensure-test-packages.sh installs the browser for the
 # tests. Never fails: without valgrind `npm run bench` says the counts were not measured.
 set -uo pipefail
 command -v valgrind >/dev/null 2>&1 && exit 0
