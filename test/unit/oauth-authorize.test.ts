@@ -6,7 +6,6 @@
 import { jest } from '@jest/globals';
 import { newAudit } from '../../lambda/core/audit.js';
 import { loadConfig, type BrokerConfig } from '../../lambda/core/config.js';
-import { BrokerError } from '../../lambda/core/errors.js';
 import type { FrontDoorDeps } from '../../lambda/core/front-door-grants.js';
 import type { Registration } from '../../lambda/core/registration.js';
 import { openSealed } from '../../lambda/core/sealed.js';
@@ -14,6 +13,7 @@ import type { Upstream } from '../../lambda/core/upstream.js';
 import { ROUTE_TABLE } from '../../lambda/edge/routes.js';
 import type { Answer } from '../../lambda/surfaces/answer.js';
 import { authorize } from '../../lambda/surfaces/oauth/authorize.js';
+import { expectPage } from './support/pages.js';
 
 const ISSUER = 'https://auth.example.com';
 const REDIRECT = 'https://app.example.com/callback';
@@ -78,19 +78,6 @@ function query(changes: Record<string, string | undefined> = {}, extra = ''): st
 
 const run = async (rawQuery: string, deps = depsOf().deps) => authorize(rawQuery, deps, newAudit());
 
-/** A page for the person, never a redirect. */
-async function expectPage(answer: Promise<Answer>): Promise<string> {
-  // Thrown as invalid_request: the route's error format (a page) writes it; never a redirect.
-  const error = await answer.then(
-    (answered) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(answered)}`);
-    },
-    (refused: unknown) => refused,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  expect(error).toMatchObject({ status: 400, type: 'InvalidRequestException', error: 'invalid_request' });
-  return (error as BrokerError).description!;
-}
 
 /** A redirect: its base (before the query) and its query parameters. */
 function redirected(answer: Answer): { base: string; params: Record<string, string> } {

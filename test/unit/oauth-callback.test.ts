@@ -7,7 +7,6 @@
 import { jest } from '@jest/globals';
 import { newAudit } from '../../lambda/core/audit.js';
 import { loadConfig, type BrokerConfig } from '../../lambda/core/config.js';
-import { BrokerError } from '../../lambda/core/errors.js';
 import type { FrontDoorDeps } from '../../lambda/core/front-door-grants.js';
 import type { Registration } from '../../lambda/core/registration.js';
 import { openSealed, sealFor } from '../../lambda/core/sealed.js';
@@ -16,6 +15,7 @@ import { ROUTE_TABLE } from '../../lambda/edge/routes.js';
 import type { Answer } from '../../lambda/surfaces/answer.js';
 import { authorize } from '../../lambda/surfaces/oauth/authorize.js';
 import { callback } from '../../lambda/surfaces/oauth/callback.js';
+import { expectPage } from './support/pages.js';
 
 const ISSUER = 'https://auth.example.com';
 const REDIRECT = 'https://app.example.com/callback';
@@ -69,18 +69,6 @@ const stateFor = (registration: Registration, value: { redirectUri?: string; cli
   );
 const q = (params: Record<string, string>, extra = '') => `${new URLSearchParams(params).toString()}${extra}`;
 
-async function expectPage(answer: Promise<Answer>): Promise<string> {
-  // Thrown as invalid_request: the route's error format (a page) writes it; never a redirect.
-  const error = await answer.then(
-    (answered) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(answered)}`);
-    },
-    (refused: unknown) => refused,
-  );
-  expect(error).toBeInstanceOf(BrokerError);
-  expect(error).toMatchObject({ status: 400, type: 'InvalidRequestException', error: 'invalid_request' });
-  return (error as BrokerError).description!;
-}
 
 function redirected(answer: Answer): { location: string; base: string; params: Record<string, string>; all: [string, string][] } {
   expect(answer).toMatchObject({ statusCode: 302, location: expect.any(String) });
