@@ -122,7 +122,7 @@ export const ROUTE_DOCS: { readonly [K in RouteId]: RouteDocs } = {
       'itself and keeps them in a sealed login cookie; the CSRF header, origin list and JSON content type are enforced.',
   },
   bffLoginEnd: {
-    note: 'cookie sessions: finish it; the refresh token goes into a cookie',
+    note: 'cookie sessions: finish it; the session (SSO OIDC\u2019s tokens, sealed) goes into HttpOnly cookies',
     publicBecause:
       'Finishes a browser sign-in: the caller proves itself with the authorization code and the sealed login cookie ' +
       '(state and PKCE verifier) set by login/start, under the CSRF header, origin list and JSON content type rules.',
@@ -140,9 +140,10 @@ export const ROUTE_DOCS: { readonly [K in RouteId]: RouteDocs } = {
       'opened and authenticated by the function, which also enforces the CSRF header and the origin allow list.',
   },
   bffLogout: {
-    note: 'cookie sessions: clear the cookies',
+    note: 'cookie sessions: sign out (the portal\u2019s Logout with the session\u2019s token, when on) and clear the cookies',
     publicBecause:
-      'Clears the session cookies of the calling browser; it reads no credential and returns none, and the CSRF ' +
+      'Signs the calling browser out: the credential is the encrypted HttpOnly session cookie, whose access token ' +
+      'the function sends to the portal\u2019s Logout when the portal is on; it returns no credential, and the CSRF ' +
       'header with the origin allow list keeps other sites from logging a user out.',
   },
   bffApi: {
