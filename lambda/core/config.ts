@@ -3,6 +3,7 @@
 // sets them, so a misconfiguration fails at start with every problem listed, not on the tenth request.
 // Each feature's own settings are parsed in a module of its own (cookie sessions: session-config.ts).
 
+import { list, type Env } from './env.js';
 import { parseCookieSessions, SESSION_DEFAULTS, SESSION_ENV, type CookieSessionConfig } from './session-config.js';
 
 import { PORTAL_ENV, readPortalSettings, type PortalConfig } from './portal-config.js';
@@ -133,14 +134,6 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const list = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-
 /** Parses and validates the configuration; throws a ConfigError naming every problem at once. */
 export function loadConfig(env: Env = process.env): BrokerConfig {
   const problems: string[] = [];
@@ -216,7 +209,6 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   const cookieSessions = parseCookieSessions(env, {
     problems,
     int,
-    list,
     isOrigin,
     allowedOrigins,
     redirectUris,

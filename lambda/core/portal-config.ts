@@ -4,6 +4,7 @@
 // (AWS_ENDPOINT_URL_SSO, the SDK's own override for service `sso`; otherwise the portal of the
 // Identity Center region, see portal-client.ts).
 
+import { isOn, list, type Env } from './env.js';
 import { parseRolePolicy, type RolePolicy } from './role-policy.js';
 
 export const PORTAL_ENV = {
@@ -39,22 +40,13 @@ export interface PortalSettings {
   readonly portalEndpoint: string | undefined;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const list = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-
 /** Reads the portal's variables; each problem is added to `problems`. */
 export function readPortalSettings(env: Env, problems: string[]): PortalSettings {
-  const mode = (env[PORTAL_ENV.portal] ?? 'off').trim().toLowerCase();
-  if (mode !== 'on' && mode !== 'off' && mode !== '') problems.push(`${PORTAL_ENV.portal} must be "on" or "off", got "${env[PORTAL_ENV.portal]}"`);
+  const on = isOn(env, PORTAL_ENV.portal, problems);
   const rolesGiven = (env[PORTAL_ENV.portalRoles] ?? '').trim() !== '';
 
   let portal: PortalConfig | undefined;
-  if (mode === 'on') {
+  if (on) {
     const { policy, problems: roleProblems } = parseRolePolicy(list(env[PORTAL_ENV.portalRoles]));
     if (!rolesGiven) {
       problems.push(`${PORTAL_ENV.portalRoles} is required when ${PORTAL_ENV.portal}=on (accountId/roleName, * for any account): no default allows every role`);

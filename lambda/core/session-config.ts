@@ -3,6 +3,8 @@
 // access tokens, the origins that use cookie sessions (kept apart from the origins that may acquire
 // tokens), and the APIs the bearer proxy reaches. Every problem is added to the caller's list.
 
+import { isOn, list, type Env } from './env.js';
+
 /** Names of the variables read here; config.ts ENV spreads them in. */
 export const SESSION_ENV = {
   cookieSessions: 'TOKEN_BROKER_COOKIE_SESSIONS',
@@ -64,13 +66,11 @@ export const SESSION_DEFAULTS = {
   apiMethods: ['GET'] as ApiMethod[],
 } as const;
 
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** What loadConfig lends: its problem list and its checks of shared shapes. */
 export interface SessionParseContext {
   readonly problems: string[];
   readonly int: (name: string, fallback: number, min: number, max: number) => number;
-  readonly list: (value: string | undefined) => string[];
   readonly isOrigin: (value: string) => boolean;
   /** TOKEN_BROKER_ALLOWED_ORIGINS, parsed: a session origin may not be among them. */
   readonly allowedOrigins: ReadonlySet<string>;
@@ -86,14 +86,11 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /** The cookie-session settings, or undefined when the mode is off. */
 export function parseCookieSessions(env: Env, context: SessionParseContext): CookieSessionConfig | undefined {
   const { problems } = context;
-  const mode = (env[SESSION_ENV.cookieSessions] ?? 'off').trim().toLowerCase();
-  if (mode !== 'on' && mode !== 'off' && mode !== '') {
-    problems.push(`${SESSION_ENV.cookieSessions} must be "on" or "off", got "${env[SESSION_ENV.cookieSessions]}"`);
-  }
+  const on = isOn(env, SESSION_ENV.cookieSessions, problems);
   // Identity Center sessions last from 15 minutes to 90 days.
   const sessionMaxAgeSeconds = context.int(SESSION_ENV.sessionMaxAgeSeconds, SESSION_DEFAULTS.sessionMaxAgeSeconds, 300, 90 * 86400);
   const apiTimeoutMs = context.int(SESSION_ENV.apiTimeoutMs, SESSION_DEFAULTS.apiTimeoutMs, 100, 25_000);
-  if (mode !== 'on') return undefined;
+  if (!on) return undefined;
 
   const keysSecretId = env[SESSION_ENV.cookieKeysSecretId]?.trim() ?? '';
   if (keysSecretId === '') {
@@ -117,7 +114,7 @@ function sessionOrigins(env: Env, context: SessionParseContext): ReadonlySet<str
   const { problems } = context;
   const name = SESSION_ENV.sessionOrigins;
   const origins = new Set<string>();
-  for (const origin of context.list(env[name])) {
+  for (const origin of list(env[name])) {
     if (!context.isOrigin(origin)) problems.push(`${name}: "${origin}" is not an origin (scheme://host[:port], no path, no wildcard)`);
     else if (context.allowedOrigins.has(origin)) {
       problems.push(
@@ -125,7 +122,7 @@ function sessionOrigins(env: Env, context: SessionParseContext): ReadonlySet<str
       );
     } else origins.add(origin);
   }
-  if (origins.size === 0 && context.list(env[name]).length === 0) {
+  if (origins.size === 0 && list(env[name]).length === 0) {
     problems.push(
       `${name} is required when ${SESSION_ENV.cookieSessions}=on: the origins of the SPAs that use cookie sessions ` +
         `(kept apart from ${context.allowedOriginsName}, whose pages may acquire tokens)`,
@@ -144,7 +141,7 @@ function apis(env: Env, context: SessionParseContext): ReadonlyMap<string, ApiTa
   const { problems } = context;
   const variable = SESSION_ENV.apis;
   const found = new Map<string, ApiTarget>();
-  for (const entry of context.list(env[variable])) {
+  for (const entry of list(env[variable])) {
     const eq = entry.indexOf('=');
     const name = eq < 0 ? '' : entry.slice(0, eq).trim();
     const [url = '', ...methodWords] = entry
