@@ -240,15 +240,27 @@ export function routeKeysFor(grantTypes: Iterable<GrantType>, options: Omit<Feat
  * anything else itself exactly. Values are as sent (not decoded).
  */
 export function pathParameters(pattern: string, path: string): Record<string, string> | undefined {
-  const names: string[] = [];
-  const source = pattern.split('/').map((segment) => {
-    const variable = /^\{(\w+)(\+?)\}$/.exec(segment);
-    if (variable === null) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    names.push(variable[1]!);
-    return variable[2] === '+' ? '(.+)' : '([^/]+)';
-  });
-  const match = new RegExp(`^${source.join('/')}$`).exec(path);
+  const { regex, names } = compiledPattern(pattern);
+  const match = regex.exec(path);
   return match === null ? undefined : Object.fromEntries(names.map((name, i) => [name, match[i + 1]!]));
+}
+
+/** Each route pattern's expression, built once: every request's path parameters are read with one. */
+const COMPILED = new Map<string, { readonly regex: RegExp; readonly names: readonly string[] }>();
+function compiledPattern(pattern: string): { readonly regex: RegExp; readonly names: readonly string[] } {
+  let compiled = COMPILED.get(pattern);
+  if (compiled === undefined) {
+    const names: string[] = [];
+    const source = pattern.split('/').map((segment) => {
+      const variable = /^\{(\w+)(\+?)\}$/.exec(segment);
+      if (variable === null) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(variable[1]!);
+      return variable[2] === '+' ? '(.+)' : '([^/]+)';
+    });
+    compiled = { regex: new RegExp(`^${source.join('/')}$`), names };
+    COMPILED.set(pattern, compiled);
+  }
+  return compiled;
 }
 
 /**
