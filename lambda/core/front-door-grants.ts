@@ -11,7 +11,7 @@ import { createToken, startDeviceAuthorization as startUpstreamDevice, type Gran
 import type { Registration } from './registration.js';
 import { expiresIn, isExpired, openSealed, sealFor, type Purpose } from './sealed.js';
 import { UNREADABLE, type TokenRequest, type TokenResponse } from './upstream.js';
-import { MAX_SCOPES, SCOPE_SYNTAX, scopeTokens } from './validation.js';
+import { scopeParameter } from './validation.js';
 
 export interface FrontDoorDeps extends GrantDeps {
   readonly issuer: string;
@@ -102,7 +102,7 @@ export async function redeemRefreshToken(
   // RFC 6749 §6: a refresh may narrow the scope, never widen it. `openid` is allowed and ignored:
   // clients send back what they asked for, and the broker never grants it.
   const granted = new Set(value.scope.split(' '));
-  const asked = scopeParameter(input.scope).filter((scope) => scope !== 'openid');
+  const asked = scopeTokensOf(input.scope).filter((scope) => scope !== 'openid');
   if (asked.some((scope) => !granted.has(scope))) {
     throw brokerError('InvalidScopeException', 'The scope asks for more than the refresh token was granted (RFC 6749 section 6).');
   }
@@ -140,7 +140,7 @@ export async function startDeviceAuthorization(
   deps: GrantDeps,
   audit: Audit,
 ): Promise<DeviceAuthorization> {
-  scopeParameter(input.scope);
+  scopeTokensOf(input.scope);
   audit.grantType = 'device_authorization';
   const { startUrl } = deps.config;
   if (startUrl === undefined) throw brokerError('UnsupportedGrantTypeException', 'Device authorization is not configured on this broker.');
@@ -157,13 +157,10 @@ export async function startDeviceAuthorization(
 }
 
 /** The tokens of a `scope` parameter (RFC 6749 §3.3), none when it is absent; invalid_scope when it is not one. */
-function scopeParameter(scope: string | undefined): string[] {
-  // RFC 6749 §3.1: a parameter sent without a value counts as omitted.
-  if (scope === undefined || scope === '') return [];
-  const tokens = scopeTokens(scope);
-  if (tokens === undefined) throw brokerError('InvalidScopeException', SCOPE_SYNTAX);
-  if (tokens.length > MAX_SCOPES) throw brokerError('InvalidScopeException', `scope may hold at most ${MAX_SCOPES} scopes.`);
-  return tokens;
+function scopeTokensOf(scope: string | undefined): string[] {
+  const checked = scopeParameter(scope);
+  if ('problem' in checked) throw brokerError('InvalidScopeException', checked.problem);
+  return checked;
 }
 
 /** One CreateToken call with the registration that issued the grant: no retry with another. */

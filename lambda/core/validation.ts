@@ -63,7 +63,7 @@ export const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
 export const PKCE_CHARACTERS = '43 to 128 characters of A-Z a-z 0-9 - . _ ~';
 
 /** The message that refuses a scope which is not scope tokens (RFC 6749 §3.3), wherever it is read. */
-export const SCOPE_SYNTAX = 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).';
+const SCOPE_SYNTAX = 'scope must be scope tokens separated by single spaces (RFC 6749 section 3.3).';
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -79,6 +79,17 @@ export const MAX_SCOPES = 50;
 export function scopeTokens(scope: string): string[] | undefined {
   const tokens = scope.split(' ');
   return tokens.every((token) => SCOPE_TOKEN.test(token)) ? tokens : undefined;
+}
+
+/**
+ * The tokens of a form's `scope` parameter (RFC 6749 §3.3), none when it is absent or sent without
+ * a value (§3.1: omitted); otherwise what is wrong with it, for the caller's invalid_scope.
+ */
+export function scopeParameter(scope: string | undefined): string[] | { readonly problem: string } {
+  if (scope === undefined || scope === '') return [];
+  const tokens = scopeTokens(scope);
+  if (tokens === undefined) return { problem: SCOPE_SYNTAX };
+  return tokens.length > MAX_SCOPES ? { problem: `scope may hold at most ${MAX_SCOPES} scopes.` } : tokens;
 }
 
 // ---- application/x-www-form-urlencoded ----

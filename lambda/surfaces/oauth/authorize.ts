@@ -10,7 +10,7 @@ import { ENV } from '../../core/config.js';
 import type { FrontDoorDeps } from '../../core/front-door-grants.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from '../../core/sign-in.js';
-import { clip, MAX_SCOPES, parseParameters, PKCE_CHARACTERS, PKCE_VALUE, refusedRedirectUri, SCOPE_SYNTAX, scopeTokens, sentTwice } from '../../core/validation.js';
+import { clip, parseParameters, PKCE_CHARACTERS, PKCE_VALUE, refusedRedirectUri, scopeParameter, sentTwice } from '../../core/validation.js';
 import type { Answer } from '../answer.js';
 import { redirectTo } from './shared.js';
 
@@ -83,12 +83,8 @@ export async function authorize(rawQuery: string | undefined, deps: FrontDoorDep
   if (!PKCE_VALUE.test(codeChallenge)) {
     return fail('invalid_request', `code_challenge must be ${PKCE_CHARACTERS} (RFC 7636 section 4.2).`);
   }
-  const scope = values.get('scope');
-  const scopes = scope === undefined ? [] : scopeTokens(scope);
-  if (scopes === undefined) {
-    return fail('invalid_scope', SCOPE_SYNTAX);
-  }
-  if (scopes.length > MAX_SCOPES) return fail('invalid_scope', `scope may hold at most ${MAX_SCOPES} scopes.`);
+  const scopes = scopeParameter(values.get('scope'));
+  if ('problem' in scopes) return fail('invalid_scope', scopes.problem);
 
   const location = await upstreamAuthorizeUrl({ redirectUri, ...(state === undefined ? {} : { clientState: state }), scopes, codeChallenge, forSession: false }, deps, audit);
   return { statusCode: 302, location };
