@@ -12,11 +12,10 @@ import { partition } from '@aws-sdk/core/client';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { UpstreamResult } from './audit.js';
 import type { BrokerConfig } from './config.js';
-import { currentDeadline, outOfTime } from './deadline.js';
-import { BrokerError, brokerError, portalErrorCode, upstreamError, type UpstreamCall } from './errors.js';
-import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
+import { brokerError, portalErrorCode, upstreamError, type UpstreamCall } from './errors.js';
 import { PORTAL_BEARER_HEADER } from './portal-config.js';
-import { CONNECTION_ERRORS, ERROR_TYPE, forLog, isErrorStatus, MIN_CALL_MS, plainRequestId, redact } from './upstream.js';
+import { errorTypeOf, membersOf, restJsonCaller, unreadableMessage, type RestJsonAnswer } from './rest-json.js';
+import { ERROR_TYPE, forLog, isErrorStatus, redact } from './upstream.js';
 
 /** The header that carries the access token. */
 const BEARER_HEADER = PORTAL_BEARER_HEADER;
@@ -54,88 +53,45 @@ export function portalEndpointOf(region: string): string {
 }
 
 const SERVICE = 'The AWS access portal';
-const UNREADABLE = `${SERVICE} gave an answer the broker could not read.`;
-
-type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
+const UNREADABLE = unreadableMessage(SERVICE);
 
 export function createPortalClient(
   config: Pick<BrokerConfig, 'oidcRegion' | 'portalEndpoint' | 'upstreamTimeoutMs'>,
-  handler: Pick<NodeHttpHandler, 'handle'> = createHttpHandler({
-    connectionTimeoutMs: Math.min(config.upstreamTimeoutMs, 3000),
-    requestTimeoutMs: config.upstreamTimeoutMs,
-    maxAnswerBytes: MAX_PORTAL_ANSWER_BYTES,
-  }),
+  handler?: Pick<NodeHttpHandler, 'handle'>,
 ): PortalClient {
-  const endpoint = new URL(config.portalEndpoint ?? portalEndpointOf(config.oidcRegion));
-  const prefix = endpoint.pathname.replace(/\/+$/, '');
+  const service = {
+    name: SERVICE,
+    endpoint: config.portalEndpoint ?? portalEndpointOf(config.oidcRegion),
+    timeoutMs: config.upstreamTimeoutMs,
+    maxAnswerBytes: MAX_PORTAL_ANSWER_BYTES,
+  };
+  const call = restJsonCaller(service, handler);
   return {
     async call(operation, accessToken, query = {}) {
-      const left = currentDeadline()?.remainingMs();
-      if (left !== undefined && left < MIN_CALL_MS) {
-        throw outOfTime('about to call the AWS access portal');
-      }
-      const timeoutMs = Math.min(config.upstreamTimeoutMs, left ?? Number.POSITIVE_INFINITY);
-      // As upstream.ts: a timer cleared when the call ends.
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(), timeoutMs);
-      timer.unref();
       const { method, path } = PORTAL_OPERATIONS[operation];
-      const request = {
-        protocol: endpoint.protocol,
-        hostname: endpoint.hostname,
-        ...(endpoint.port === '' ? {} : { port: Number(endpoint.port) }),
-        method,
-        path: `${prefix}${path}`,
-        query: { ...query },
-        headers: { [BEARER_HEADER]: accessToken },
-      } as unknown as HttpRequest;
-      const upstream: UpstreamCall = { status: undefined, requestId: undefined };
-      try {
-        const { response } = await handler.handle(request, { abortSignal: deadline.signal });
-        // The SDK's handler keeps Node's header names: lower case.
-        const { headers } = response;
-        Object.assign(upstream, { status: response.statusCode, requestId: plainRequestId(headers['x-amzn-requestid'], accessToken) });
-        const chunks: Buffer[] = [];
-        for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(chunk);
-        return answerOf(upstream, headers, Buffer.concat(chunks).toString('utf8'), accessToken);
-      } catch (error) {
-        throw toPortalError(error, deadline.signal.aborted, timeoutMs, upstream);
-      } finally {
-        clearTimeout(timer);
-      }
+      return answerOf(await call({ method, path, query, headers: { [BEARER_HEADER]: accessToken } }, accessToken), accessToken);
     },
   };
 }
 
 /** The 502 for an answer that is not the portal's; what was wrong goes to the log only. */
-const unreadable = (upstream: UpstreamCall, logDetail: string): BrokerError =>
-  brokerError('BadGatewayException', UNREADABLE, { logDetail, upstream });
-
-/** The portal's JSON: undefined for an empty body, null for one that is not JSON. */
-function parseJson(text: string): unknown {
-  try {
-    return text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
-  } catch {
-    return null;
-  }
-}
+const unreadable = (upstream: UpstreamCall, logDetail: string) => brokerError('BadGatewayException', UNREADABLE, { logDetail, upstream });
 
 /** The 200 passed on, or the portal's error answer as a BrokerError (thrown). */
-function answerOf(upstream: UpstreamCall, headers: Record<string, string>, text: string, accessToken: string): UpstreamResult<unknown> {
-  const { status, requestId } = upstream as { status: number; requestId: string | undefined };
-  const body = parseJson(text);
+function answerOf(answer: RestJsonAnswer, accessToken: string): UpstreamResult<unknown> {
+  const { status, requestId, body } = answer;
+  const upstream = { status, requestId };
   if (status === 200) {
     if (body === null) throw unreadable(upstream, 'body not JSON');
     return { body, status, requestId };
   }
   if (!isErrorStatus(status)) throw unreadable(upstream, `status ${status}, not 200 or 400-599`);
   // An error answer with a type is the portal's even when its body is not JSON: passed on without a message.
-  const fields = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-  // As the SDKs read it: x-amzn-ErrorType (the text before `:`), else the body's `__type` or `code` (after `#`).
-  const raw = headers['x-amzn-errortype']?.split(':')[0] ?? [fields.__type, fields.code].find((v) => typeof v === 'string');
-  if (typeof raw !== 'string' || raw === '') throw unreadable(upstream, `error status ${status} without an error type`);
-  const type = redact(raw.split('#').at(-1)!, accessToken);
+  const raw = errorTypeOf(answer);
+  if (raw === undefined) throw unreadable(upstream, `error status ${status} without an error type`);
+  const type = redact(raw, accessToken);
   if (!ERROR_TYPE.test(type)) throw unreadable(upstream, `error type not a plain identifier: ${forLog(raw, accessToken)}`);
+  const fields = membersOf(body);
   const message = [fields.message, fields.Message].find((v): v is string => typeof v === 'string');
   throw upstreamError({
     status,
@@ -144,17 +100,4 @@ function answerOf(upstream: UpstreamCall, headers: Record<string, string>, text:
     description: message === undefined ? undefined : redact(message, accessToken),
     requestId,
   });
-}
-
-/** Maps whatever the call threw onto the answer the caller gets; never reads error messages. */
-function toPortalError(error: unknown, deadlineReached: boolean, timeoutMs: number, upstream: UpstreamCall): BrokerError {
-  if (error instanceof BrokerError) return error;
-  if (error instanceof AnswerTooLarge) return unreadable(upstream, `answer over ${error.limitBytes} bytes, not read further`);
-  const code = (error as { code?: unknown }).code;
-  const connectionFailed = typeof code === 'string' && CONNECTION_ERRORS.has(code);
-  const name = (error as { name?: unknown }).name;
-  if (deadlineReached || (name === 'TimeoutError' && !connectionFailed)) {
-    return brokerError('GatewayTimeoutException', `${SERVICE} did not answer within ${timeoutMs} ms.`, { upstream });
-  }
-  return brokerError('BadGatewayException', connectionFailed ? `${SERVICE} could not be reached.` : UNREADABLE, { upstream });
 }

@@ -1,9 +1,10 @@
 // The access portal's part of the configuration, parsed here and called by loadConfig (config.ts):
 // whether the /portal routes are on (TOKEN_BROKER_PORTAL), the role policy they enforce
 // (TOKEN_BROKER_PORTAL_ROLES, required when they are on), and where the AWS access portal API is
-// (AWS_ENDPOINT_URL_SSO, the SDK's own override for service `sso`; otherwise the portal of the
+// (AWS_ENDPOINT_URL_SSO or AWS_ENDPOINT_URL, the SDK's own overrides for service `sso`, endpoints.ts; otherwise the portal of the
 // Identity Center region, see portal-client.ts).
 
+import { configuredEndpoint } from './endpoints.js';
 import { isOn, list, type Env } from './env.js';
 import { parseRolePolicy, type RolePolicy } from './role-policy.js';
 
@@ -21,9 +22,6 @@ export const PORTAL_BEARER_HEADER = 'x-amz-sso_bearer_token';
 /** The broker's own answer to a portal request without a token (the smoke check tells it from the portal's). */
 export const NO_ACCESS_TOKEN_MESSAGE = `The request carries no access token: send it in the header ${PORTAL_BEARER_HEADER}.`;
 
-/** The SDK's endpoint override for the access portal (service `sso`). */
-const PORTAL_ENDPOINT_ENV = 'AWS_ENDPOINT_URL_SSO';
-
 /** The /portal routes: on with TOKEN_BROKER_PORTAL=on. */
 export interface PortalConfig {
   /** What a web app may get credentials for (TOKEN_BROKER_PORTAL_ROLES). */
@@ -34,7 +32,7 @@ export interface PortalSettings {
   /** Undefined when the /portal routes are off (the default). */
   readonly portal: PortalConfig | undefined;
   /**
-   * The access portal's URL when overridden (AWS_ENDPOINT_URL_SSO), without a trailing slash. The
+   * The access portal's URL when overridden (AWS_ENDPOINT_URL_SSO or AWS_ENDPOINT_URL), without a trailing slash. The
    * portal is also called without TOKEN_BROKER_PORTAL: the front door's revocation ends sessions there.
    */
   readonly portalEndpoint: string | undefined;
@@ -58,9 +56,5 @@ export function readPortalSettings(env: Env, problems: string[]): PortalSettings
     problems.push(`${PORTAL_ENV.portalRoles} is set but ${PORTAL_ENV.portal} is not on`);
   }
 
-  const override = env[PORTAL_ENDPOINT_ENV]?.trim() || undefined;
-  if (override !== undefined && !(URL.canParse(override) && /^https?:$/.test(new URL(override).protocol))) {
-    problems.push(`${PORTAL_ENDPOINT_ENV} "${override}" is not an http(s) URL`);
-  }
-  return { portal, portalEndpoint: override?.replace(/\/+$/, '') };
+  return { portal, portalEndpoint: configuredEndpoint(env, 'SSO', problems) };
 }

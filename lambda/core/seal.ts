@@ -8,7 +8,7 @@
 // is the purpose and the key id, so a value sealed for one purpose (a login cookie) cannot be
 // opened as another (a session cookie), and a key id cannot be swapped.
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 
 export interface SealKey {
   /** Travels in clear in every sealed value: never secret material. */
@@ -23,6 +23,21 @@ const KEY_BYTES = 32;
 
 const aad = (purpose: string, keyId: string): Buffer => Buffer.from(`${purpose}\u0000${keyId}`, 'utf8');
 
+/**
+ * Each key's KeyObject, made once: given raw bytes, every cipher would import the key again, which
+ * costs more CPU than sealing a cookie (about 10 µs a cipher, measured; docs/performance.md).
+ */
+const keyObjects = new WeakMap<Uint8Array, KeyObject>();
+function keyObjectOf(key: SealKey): KeyObject {
+  let object = keyObjects.get(key.key);
+  if (object === undefined) {
+    if (key.key.byteLength !== KEY_BYTES) throw new Error('a seal key must be 32 bytes');
+    object = createSecretKey(key.key);
+    keyObjects.set(key.key, object);
+  }
+  return object;
+}
+
 /** Encrypts `value` (any JSON) under `key` for one `purpose`. */
 export function seal(value: unknown, key: SealKey, purpose: string): string {
   return sealBytes(Buffer.from(JSON.stringify(value), 'utf8'), key, purpose);
@@ -30,9 +45,8 @@ export function seal(value: unknown, key: SealKey, purpose: string): string {
 
 /** Encrypts bytes under `key` for one `purpose` (the cookie sessions seal their compressed payload). */
 export function sealBytes(plain: Uint8Array, key: SealKey, purpose: string): string {
-  if (key.key.byteLength !== KEY_BYTES) throw new Error('a seal key must be 32 bytes');
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  const cipher = createCipheriv('aes-256-gcm', keyObjectOf(key), iv);
   cipher.setAAD(aad(purpose, key.id));
   const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
   return `${Buffer.from(key.id, 'utf8').toString('base64url')}.${Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')}`;
@@ -72,7 +86,7 @@ export function unsealBytes(sealed: string, key: SealKey, purpose: string): Buff
   // Only the canonical encoding is accepted: base64's unused low bits could otherwise be altered.
   if (bytes.length < IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== body) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key.key, bytes.subarray(0, IV_BYTES));
+    const decipher = createDecipheriv('aes-256-gcm', keyObjectOf(key), bytes.subarray(0, IV_BYTES));
     decipher.setAAD(aad(purpose, key.id));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
     return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);

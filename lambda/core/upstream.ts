@@ -1,19 +1,20 @@
-// The SSO OIDC calls, through the AWS SDK's client, and the mapping of every way they can fail onto
-// the error vocabulary. The client never retries: a retried CreateToken would replay a single-use
-// authorization code or refresh token (the SDK's default sends it three times on a 500).
+// The SSO OIDC calls on the wire (rest-json, unsigned: the registration travels in the body), and
+// the mapping of every answer onto the caller's: a usable success, SSO OIDC's own error passed
+// through as it came, or the broker's 502/504. Never retried: a retried CreateToken would replay a
+// single-use authorization code or refresh token (the handler resends only a request that never
+// left, http-handler.ts). Written over rest-json.ts rather than with @aws-sdk/client-sso-oidc's
+// client: the same bytes on the wire, answers passed on as SSO OIDC wrote them instead of through
+// the SDK's exceptions, and none of the client's middleware, endpoint rules and serde on every call
+// and at every cold start (docs/performance.md). `test/integration/sdk-compat.test.ts` and the
+// emulator suites hold it to what the SDK's client sees.
 
-import {
-  CreateTokenCommand,
-  SSOOIDCClient,
-  SSOOIDCServiceException,
-  StartDeviceAuthorizationCommand,
-} from '@aws-sdk/client-sso-oidc';
 import type { BrokerConfig, GrantType } from './config.js';
-import { currentDeadline, outOfTime } from './deadline.js';
-import { brokerError, upstreamError, type BrokerError } from './errors.js';
-import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
+import { brokerError, upstreamError, type BrokerError, type UpstreamCall } from './errors.js';
 import type { Registration } from './registration.js';
 import type { UpstreamResult } from './audit.js';
+import { errorTypeOf, membersOf, restJsonCaller, unreadableMessage, type RestJsonAnswer, type RestJsonCall } from './rest-json.js';
+
+export { CONNECTION_ERRORS, MIN_CALL_MS, plainRequestId } from './rest-json.js';
 
 /** What CreateToken is sent besides the registration: only members relevant to the grant. */
 export interface TokenRequest {
@@ -53,56 +54,42 @@ export interface Upstream {
   ): Promise<UpstreamResult<DeviceAuthorizationResponse>>;
 }
 
-export function createUpstream(config: BrokerConfig, client = createOidcClient(config)): Upstream {
-  type Output<T> = T & { $metadata: { httpStatusCode?: number; requestId?: string } };
+/** SSO OIDC's two operations the broker calls, as its model (`sso-oidc` 2019-06-10) routes them. */
+const OPERATIONS = {
+  CreateToken: '/token',
+  StartDeviceAuthorization: '/device_authorization',
+} as const;
+
+export function createUpstream(config: Pick<BrokerConfig, 'oidcEndpoint' | 'upstreamTimeoutMs'>, call: RestJsonCall = oidcCaller(config)): Upstream {
   const send = async <T extends object>(
+    operation: keyof typeof OPERATIONS,
+    input: Readonly<Record<string, unknown>>,
     registration: Registration,
-    call: (abortSignal: AbortSignal) => Promise<Output<T>>,
+    pickMembers: (body: object) => T | undefined,
   ): Promise<UpstreamResult<T>> => {
-    // The call's own timeout, or what is left of the request's deadline when that is less.
-    const left = currentDeadline()?.remainingMs();
-    if (left !== undefined && left < MIN_CALL_MS) {
-      // Too little time for SSO OIDC to answer: better not sent at all than sent and abandoned (a code spent for nothing).
-      throw outOfTime('about to call SSO OIDC').fromCall({ status: undefined, requestId: undefined });
-    }
-    const timeoutMs = Math.min(config.upstreamTimeoutMs, left ?? Number.POSITIVE_INFINITY);
-    // A timer cleared when the call ends, not AbortSignal.timeout: that one cannot be cleared and
-    // costs a tracked timer per request for its full length (docs/performance.md, the warm path).
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    timer.unref();
-    try {
-      const { $metadata, ...body } = await call(deadline.signal);
-      return { body: body as T, status: $metadata.httpStatusCode ?? 200, requestId: plainRequestId($metadata.requestId, registration.clientSecret) };
-    } catch (error) {
-      throw toUpstreamError(error, deadline.signal.aborted, timeoutMs, registration.clientSecret);
-    } finally {
-      clearTimeout(timer);
-    }
+    const answer = await call({ method: 'POST', path: OPERATIONS[operation], json: JSON.stringify(input) }, registration.clientSecret);
+    const result = { status: answer.status, requestId: answer.requestId };
+    if (answer.status < 200 || answer.status > 299) throw errorOf(answer, registration.clientSecret);
+    const body = typeof answer.body === 'object' && answer.body !== null ? usable(pickMembers(answer.body), registration) : undefined;
+    return { ...result, body: body ?? unreadable(result) };
   };
 
   return {
-    async createToken(registration, request) {
+    createToken(registration, request) {
       // The registration last, so that nothing in a request could ever stand in for it.
-      const command = new CreateTokenCommand({
-        ...request,
-        clientId: registration.clientId,
-        clientSecret: registration.clientSecret,
-      });
-      const result = await send(registration, (abortSignal) => client.send(command, { abortSignal }));
-      return { ...result, body: usable(pickTokenMembers(result.body), registration) ?? unreadable(result) };
+      const input = { ...request, clientId: registration.clientId, clientSecret: registration.clientSecret };
+      return send('CreateToken', input, registration, pickTokenMembers);
     },
-    async startDeviceAuthorization(registration, startUrl) {
-      const command = new StartDeviceAuthorizationCommand({
-        clientId: registration.clientId,
-        clientSecret: registration.clientSecret,
-        startUrl,
-      });
-      const result = await send(registration, (abortSignal) => client.send(command, { abortSignal }));
-      return { ...result, body: usable(pickDeviceMembers(result.body), registration) ?? unreadable(result) };
+    startDeviceAuthorization(registration, startUrl) {
+      const input = { clientId: registration.clientId, clientSecret: registration.clientSecret, startUrl };
+      return send('StartDeviceAuthorization', input, registration, pickDeviceMembers);
     },
   };
 }
+
+/** The calls to SSO OIDC: its endpoint, the broker's upstream timeout, answers up to MAX_ANSWER_BYTES. */
+export const oidcCaller = (config: Pick<BrokerConfig, 'oidcEndpoint' | 'upstreamTimeoutMs'>): RestJsonCall =>
+  restJsonCaller({ name: 'SSO OIDC', endpoint: config.oidcEndpoint, timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES });
 
 /**
  * A success that quotes the client secret anywhere cannot be passed on, and a token cannot be
@@ -115,17 +102,6 @@ function usable<T extends object>(body: T | undefined, registration: Registratio
 }
 
 /**
- * SSO OIDC's request ids are UUIDs; anything else is not echoed in a header or logged, and neither
- * is one that quotes the client secret (an answer is the service's to write, not to be trusted).
- */
-const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
-export const plainRequestId = (requestId: string | undefined, secret?: string): string | undefined =>
-  requestId !== undefined && REQUEST_ID.test(requestId) && (secret === undefined || !requestId.includes(secret)) ? requestId : undefined;
-
-/** An SSO OIDC call is not started with less of the request's time left than this. */
-export const MIN_CALL_MS = 250;
-
-/**
  * The largest SSO OIDC answer read. A token answer is a few KB (an access token and a refresh token
  * of one to two KB each, an optional ID token, a handful of small members), an error answer less: 64
  * KiB is ten times that and more, and still nothing for a function with 1 GB of memory and a 6 MB
@@ -133,24 +109,7 @@ export const MIN_CALL_MS = 250;
  */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
-export function createOidcClient(config: BrokerConfig): SSOOIDCClient {
-  return new SSOOIDCClient({
-    region: config.oidcRegion,
-    // No SDK retry: a retried CreateToken would replay a code. The handler retries only a request
-    // that never reached SSO OIDC (http-handler.ts).
-    maxAttempts: 1,
-    // Set, not read from AWS_RETRY_MODE: adaptive retry is not bundled (lambda/bundle/retry.ts).
-    retryMode: 'standard',
-    // The abort signal bounds the whole call; these bound its parts.
-    requestHandler: createHttpHandler({
-      connectionTimeoutMs: Math.min(config.upstreamTimeoutMs, 3000),
-      requestTimeoutMs: config.upstreamTimeoutMs,
-      maxAnswerBytes: MAX_ANSWER_BYTES,
-    }),
-  });
-}
-
-/** The JSON type of each modeled member. The SDK does not check them: a 200 may carry anything. */
+/** The JSON type of each modeled member: a 200 may carry anything. */
 export type Shape<T> = { readonly [K in keyof T]-?: 'string' | 'number' };
 
 /**
@@ -188,10 +147,10 @@ const pickTokenMembers = (body: object): TokenResponse | undefined => pick(body,
 const pickDeviceMembers = (body: object): DeviceAuthorizationResponse | undefined => pick(body, DEVICE_SHAPE, ['deviceCode', 'userCode']);
 
 /** What the caller is told of an SSO OIDC answer the broker could not read (one string for every such refusal). */
-export const UNREADABLE = 'SSO OIDC gave an answer the broker could not read.';
+export const UNREADABLE = unreadableMessage('SSO OIDC');
 
 /** A 200 whose body is not a usable answer: the same 502 as any other unreadable answer. */
-function unreadable(result: UpstreamResult<unknown>): never {
+function unreadable(result: UpstreamCall): never {
   throw brokerError('BadGatewayException', UNREADABLE, { upstream: { status: result.status, requestId: result.requestId } });
 }
 
@@ -225,52 +184,28 @@ export function forLog(text: string, secret?: string): string {
 const unusableError = (logDetail: string, status: number | undefined, requestId: string | undefined): BrokerError =>
   brokerError('BadGatewayException', UNREADABLE, { logDetail, upstream: { status, requestId } });
 
-/** The names the SDK gives an error answer that carried no type (no x-amzn-ErrorType, no code, no __type). */
+/** The names the SDK gives an error answer that carries no type: such an answer is unreadable, as it is to the SDK's caller. */
 const UNTYPED = new Set(['Unknown', 'UnknownError']);
 
-export const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
-
 /**
- * Maps whatever the SDK threw onto the answer the caller gets. Never reads error messages. What SSO
- * OIDC wrote is passed on only when it is a valid, bounded answer, and never with `clientSecret` in it.
+ * SSO OIDC's error answer as the caller gets it. What SSO OIDC wrote is passed on only when it is a
+ * valid, bounded answer (a typed error with a JSON body, an error status, an RFC 6749 `error`), and
+ * never with `clientSecret` in it; anything else is the broker's 502, what was wrong in the log only.
  */
-export function toUpstreamError(
-  error: unknown,
-  deadlineReached: boolean,
-  timeoutMs: number,
-  clientSecret?: string,
-): BrokerError {
-  const metadata = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
-  const status = metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } }).$response?.statusCode;
-  const requestId = plainRequestId(metadata?.requestId, clientSecret);
-  const name = (error as { name?: unknown }).name;
-  const upstream = { status, requestId };
-
-  if (error instanceof AnswerTooLarge) {
-    return brokerError('BadGatewayException', UNREADABLE, { logDetail: `answer over ${error.limitBytes} bytes, not read further`, upstream });
+export function errorOf(answer: RestJsonAnswer, clientSecret?: string): BrokerError {
+  const { status, requestId } = answer;
+  const rawType = errorTypeOf(answer);
+  if (rawType === undefined || UNTYPED.has(rawType)) return unusableError(`status ${status} without an error type`, status, requestId);
+  // An error body that is not JSON is unreadable to the SDK too.
+  if (answer.body === null) return unusableError(`error ${forLog(rawType, clientSecret)} with a body that is not JSON`, status, requestId);
+  const type = redact(rawType, clientSecret);
+  if (!ERROR_TYPE.test(type)) return unusableError(`error type not a plain identifier: ${forLog(rawType, clientSecret)}`, status, requestId);
+  if (!isErrorStatus(status)) return unusableError(`error ${type} with status ${status}, not 400-599`, status, requestId);
+  const fields = membersOf(answer.body);
+  const text = (key: string): string | undefined => (typeof fields[key] === 'string' ? redact(fields[key] as string, clientSecret) : undefined);
+  const code = text('error');
+  if (code !== undefined && !ERROR_CODE.test(code)) {
+    return unusableError(`error ${type} with an error code that is not RFC 6749's: ${forLog(code)}`, status, requestId);
   }
-
-  const code = (error as { code?: unknown }).code;
-  const connectionFailed = typeof code === 'string' && CONNECTION_ERRORS.has(code);
-  // The SDK's HTTP handler names a reset connection 'TimeoutError' too: the code decides first.
-  if (deadlineReached || (name === 'TimeoutError' && !connectionFailed)) {
-    return brokerError('GatewayTimeoutException', `SSO OIDC did not answer within ${timeoutMs} ms.`, { upstream });
-  }
-  // A typed error answer from the service, modeled or not: passed through as it came. An answer that
-  // names no type (an empty 503 from a load balancer) is one the SDK calls "Unknown": unreadable.
-  if (error instanceof SSOOIDCServiceException && !UNTYPED.has(String(name)) && status !== undefined) {
-    const fields = error as unknown as Record<string, unknown>;
-    const text = (key: string): string | undefined =>
-      typeof fields[key] === 'string' ? redact(fields[key] as string, clientSecret) : undefined;
-    const type = redact(error.name, clientSecret);
-    if (!ERROR_TYPE.test(type)) return unusableError(`error type not a plain identifier: ${forLog(error.name, clientSecret)}`, status, requestId);
-    if (!isErrorStatus(status)) return unusableError(`error ${type} with status ${status}, not 400-599`, status, requestId);
-    const code = text('error');
-    if (code !== undefined && !ERROR_CODE.test(code)) {
-      return unusableError(`error ${type} with an error code that is not RFC 6749's: ${forLog(code)}`, status, requestId);
-    }
-    return upstreamError({ status, type, error: code, description: text('error_description'), reason: text('reason'), requestId });
-  }
-  const detail = connectionFailed ? 'SSO OIDC could not be reached.' : UNREADABLE;
-  return brokerError('BadGatewayException', detail, { upstream });
+  return upstreamError({ status, type, error: code, description: text('error_description'), reason: text('reason'), requestId });
 }

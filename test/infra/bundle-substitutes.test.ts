@@ -55,18 +55,18 @@ async function credentialsEndpoint(authorized: (authorization: string | undefine
 }
 
 describe('the artifact synthesis wrote', () => {
-  it('is an ESM bundle with the createRequire banner, the SDK inside it, and a source map without sources', () => {
+  it('is an ESM bundle with the createRequire banner, the Secrets Manager client inside it and no SSO OIDC client, and a source map without sources', () => {
     expect(existsSync(bundle)).toBe(true);
     const code = readFileSync(bundle, 'utf8');
     expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
     // Minified (long lines).
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
-    // The SDK clients are inside, at the locked versions, and nothing is left to the runtime's copy
-    // (the SDK's own error messages quote require("@aws-sdk/...") in brackets: not calls).
-    for (const client of ['client-sso-oidc', 'client-secrets-manager']) {
-      const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules/@aws-sdk', client, 'package.json'), 'utf8')) as { version: string };
-      expect(code).toContain(`name:"@aws-sdk/${client}",version:"${version}"`);
-    }
+    // The Secrets Manager client is inside, at the locked version, and nothing is left to the
+    // runtime's copy (the SDK's own error messages quote require("@aws-sdk/...") in brackets: not
+    // calls). SSO OIDC's client is not: the broker calls SSO OIDC on the wire (core/upstream.ts).
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules/@aws-sdk/client-secrets-manager/package.json'), 'utf8')) as { version: string };
+    expect(code).toContain(`name:"@aws-sdk/client-secrets-manager",version:"${version}"`);
+    expect(code).not.toContain('name:"@aws-sdk/client-sso-oidc"');
     expect(code).not.toMatch(/from\s*["']@aws-sdk\/|import\(\s*["']@aws-sdk\/|(?<!\[)require\(\s*["']@aws-sdk\//);
     expect(code).toMatch(/sourceMappingURL=index\.mjs\.map/);
     // Dependencies' legal comments are kept beside the bundle, not in what every cold start loads.

@@ -2,7 +2,6 @@
 // and a request that runs out answers 504, never Lambda's 500. With aws-sdk-client-mock standing in
 // for Secrets Manager (behind the broker's SecretReader) and for SSO OIDC.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateTokenCommand } from '@aws-sdk/client-sso-oidc';
 import { mockClient } from 'aws-sdk-client-mock';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newAudit, type Audit } from '../../lambda/core/audit.js';
@@ -12,7 +11,8 @@ import { loadConfig, REQUEST_DEADLINE_MS } from '../../lambda/core/config.js';
 import { currentDeadline, Deadline, inTime, withDeadline } from '../../lambda/core/deadline.js';
 import { BrokerError } from '../../lambda/core/errors.js';
 import { RegistrationSource } from '../../lambda/core/registration.js';
-import { createOidcClient, createUpstream } from '../../lambda/core/upstream.js';
+import { createUpstream } from '../../lambda/core/upstream.js';
+import { fakeOidc, success } from './support/oidc-wire.js';
 import { SecretReader } from '../../lambda/core/secret-reader.js';
 
 const exchangeToken = (body: unknown, deps: GrantDeps, audit: Audit) =>
@@ -34,11 +34,10 @@ function setup({ delayMs = 0, oidcDelayMs = 0 } = {}) {
     await sleep(delayMs);
     throw Object.assign(new Error('none'), { name: 'ResourceNotFoundException' });
   });
-  const oidcClient = createOidcClient(config);
-  const oidc = mockClient(oidcClient);
-  oidc.on(CreateTokenCommand).callsFake(async () => {
+  const oidc = fakeOidc(config);
+  oidc.on('CreateToken').answers(async () => {
     await sleep(oidcDelayMs);
-    return { $metadata: { httpStatusCode: 200 }, accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600 };
+    return success({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600 });
   });
   const registrations = new RegistrationSource({
     secretId: 'token-broker/registration',
@@ -47,7 +46,7 @@ function setup({ delayMs = 0, oidcDelayMs = 0 } = {}) {
     provider: new SecretReader(secretsClient),
     previousProvider: new SecretReader(secretsClient),
   });
-  const deps: GrantDeps = { config, registrations, upstream: createUpstream(config, oidcClient) };
+  const deps: GrantDeps = { config, registrations, upstream: createUpstream(config, oidc.call) };
   return { sm, oidc, deps };
 }
 
@@ -91,7 +90,7 @@ describe('a request draws every read and call from one deadline', () => {
     const audit = newAudit();
     const result = await outcome(withDeadline(Deadline.in(200), () => exchangeToken({ ...refreshBody, clientId: 'made-up' }, deps, audit)));
     expect(result).toEqual({ status: 504, type: 'GatewayTimeoutException' });
-    expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(0);
+    expect(oidc.inputs('CreateToken')).toHaveLength(0);
   });
 
   it('the same with time enough: the made-up client id is a 401', async () => {
@@ -104,7 +103,7 @@ describe('a request draws every read and call from one deadline', () => {
     const { oidc, deps } = setup({ delayMs: 90 });
     const result = await outcome(withDeadline(Deadline.in(200), () => exchangeToken(refreshBody, deps, newAudit())));
     expect(result).toEqual({ status: 504, type: 'GatewayTimeoutException' });
-    expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(0);
+    expect(oidc.inputs('CreateToken')).toHaveLength(0);
   });
 
   it('a request with time enough is served as before', async () => {

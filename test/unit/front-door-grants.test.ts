@@ -1,18 +1,9 @@
 // The grants over the front door's sealed values (lambda/core/front-door-grants.ts), with the real
-// upstream (core/upstream.ts) over an SSO OIDC client mocked by aws-sdk-client-mock: what is opened,
+// upstream (core/upstream.ts) over a scripted SSO OIDC on the wire (support/oidc-wire.ts): what is opened,
 // what is checked before SSO OIDC is called (RFC 6749 §4.1.3, §6), what SSO OIDC is sent, that it is
 // called once with the registration that issued the grant, and what the client gets back sealed.
 
 import { jest } from '@jest/globals';
-import {
-  AuthorizationPendingException,
-  CreateTokenCommand,
-  InvalidClientException,
-  InvalidGrantException,
-  SlowDownException,
-  StartDeviceAuthorizationCommand,
-} from '@aws-sdk/client-sso-oidc';
-import { mockClient } from 'aws-sdk-client-mock';
 import { newAudit } from '../../lambda/core/audit.js';
 import { loadConfig, type BrokerConfig } from '../../lambda/core/config.js';
 import {
@@ -25,7 +16,8 @@ import {
 } from '../../lambda/core/front-door-grants.js';
 import type { Registration } from '../../lambda/core/registration.js';
 import { openSealed, sealFor } from '../../lambda/core/sealed.js';
-import { createOidcClient, createUpstream } from '../../lambda/core/upstream.js';
+import { createUpstream } from '../../lambda/core/upstream.js';
+import { failure, fakeOidc, success } from './support/oidc-wire.js';
 import { ROUTE_TABLE } from '../../lambda/edge/routes.js';
 
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -42,12 +34,12 @@ const CURRENT: Registration = { clientId: 'client-current', clientSecret: 'secre
 const PREVIOUS: Registration = { clientId: 'client-previous', clientSecret: 'secret-previous-0123456789', clientSecretExpiresAt: 1_800_000_000 };
 const GONE: Registration = { clientId: 'client-gone', clientSecret: 'secret-gone-0123456789' };
 
-const ok = { httpStatusCode: 200, requestId: 'a1b2c3d4-0000-4000-8000-000000000001' };
-const failed = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'a1b2c3d4-0000-4000-8000-000000000002', attempts: 1, totalRetryDelay: 0 });
+const OK_ID = 'a1b2c3d4-0000-4000-8000-000000000001';
+const FAILED_ID = 'a1b2c3d4-0000-4000-8000-000000000002';
+const failed = (status: number, type: string, members: Record<string, unknown>) => failure(status, type, members, FAILED_ID);
 
 function setup(config: BrokerConfig = CONFIG) {
-  const client = createOidcClient(config);
-  const oidc = mockClient(client);
+  const oidc = fakeOidc(config);
   // A rotated registration is there to be found: the front door must still never call twice.
   const refresh = jest.fn(async () => ({ registration: { clientId: 'client-next', clientSecret: 'secret-next-0123456789' }, changed: true }));
   const known = [CURRENT, PREVIOUS];
@@ -60,7 +52,7 @@ function setup(config: BrokerConfig = CONFIG) {
       forClient: async (clientId) => (clientId === undefined ? CURRENT : known.find((r) => r.clientId === clientId)),
       refresh,
     },
-    upstream: createUpstream(config, client),
+    upstream: createUpstream(config, oidc.call),
   };
   return { oidc, deps, refresh };
 }
@@ -77,11 +69,11 @@ const refreshTokenFor = (registration: Registration, scope = SCOPE) => sealFor('
 describe('redeemAuthorizationCode (RFC 6749 §4.1.3)', () => {
   it('sends SSO OIDC its own code, the verifier and the broker\'s callback, with the registration that sealed the code', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt' });
+    oidc.on('CreateToken').answers(success({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt' }, OK_ID));
     const audit = newAudit();
     const tokens = await redeemAuthorizationCode({ code: codeFor(PREVIOUS), redirectUri: REDIRECT, codeVerifier: VERIFIER }, deps, audit);
 
-    expect(oidc.commandCalls(CreateTokenCommand).map((call) => call.args[0].input)).toEqual([
+    expect(oidc.inputs('CreateToken')).toEqual([
       {
         grantType: 'authorization_code',
         code: 'upstream-code',
@@ -100,7 +92,7 @@ describe('redeemAuthorizationCode (RFC 6749 §4.1.3)', () => {
       upstreamCalls: 1,
       grantType: 'authorization_code',
       upstreamStatus: 200,
-      upstreamRequestId: ok.requestId,
+      upstreamRequestId: OK_ID,
       upstreamLatencyMs: expect.any(Number),
       clientSecretExpiresAt: PREVIOUS.clientSecretExpiresAt,
     });
@@ -142,34 +134,34 @@ describe('redeemAuthorizationCode (RFC 6749 §4.1.3)', () => {
 
   it('calls SSO OIDC once: its error passes through, even InvalidClientException, and no other registration is tried', async () => {
     const { oidc, deps, refresh } = setup();
-    oidc.on(CreateTokenCommand).rejects(new InvalidClientException({ message: 'x', $metadata: failed(401), error: 'invalid_client' }));
+    oidc.on('CreateToken').answers(failed(401, 'InvalidClientException', { error: 'invalid_client' }));
     await expect(redeemAuthorizationCode({ code: codeFor(CURRENT), redirectUri: REDIRECT, codeVerifier: VERIFIER }, deps, newAudit())).rejects.toMatchObject({
       status: 401,
       type: 'InvalidClientException',
       fromUpstream: true,
     });
-    expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);
+    expect(oidc.inputs('CreateToken')).toHaveLength(1);
     expect(refresh).not.toHaveBeenCalled();
   });
 
   it('passes SSO OIDC\'s invalid_grant on as it came', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).rejects(new InvalidGrantException({ message: 'x', $metadata: failed(400), error: 'invalid_grant', error_description: 'Invalid grant provided' }));
+    oidc.on('CreateToken').answers(failed(400, 'InvalidGrantException', { error: 'invalid_grant', error_description: 'Invalid grant provided' }));
     const audit = newAudit();
     await expect(redeemAuthorizationCode({ code: codeFor(CURRENT), redirectUri: REDIRECT, codeVerifier: VERIFIER }, deps, audit)).rejects.toMatchObject({
       type: 'InvalidGrantException',
       description: 'Invalid grant provided',
       fromUpstream: true,
     });
-    expect(audit).toMatchObject({ upstreamCalls: 1, upstreamStatus: 400, upstreamRequestId: failed(400).requestId });
+    expect(audit).toMatchObject({ upstreamCalls: 1, upstreamStatus: 400, upstreamRequestId: FAILED_ID });
   });
 
   it('makes up nothing: an answer without expiresIn is unreadable (502); a missing tokenType is Bearer; an id token passes untouched', async () => {
     const { oidc, deps } = setup();
     oidc
-      .on(CreateTokenCommand)
-      .resolvesOnce({ $metadata: ok, accessToken: 'at' })
-      .resolvesOnce({ $metadata: ok, accessToken: 'at', expiresIn: 60, idToken: 'header.payload.signature' });
+      .on('CreateToken')
+      .answersOnce(success({ accessToken: 'at' }, OK_ID))
+      .answersOnce(success({ accessToken: 'at', expiresIn: 60, idToken: 'header.payload.signature' }, OK_ID));
     await expect(redeemAuthorizationCode({ code: codeFor(CURRENT), redirectUri: REDIRECT, codeVerifier: VERIFIER }, deps, newAudit())).rejects.toMatchObject({
       status: 502,
       type: 'BadGatewayException',
@@ -187,10 +179,10 @@ describe('redeemAuthorizationCode (RFC 6749 §4.1.3)', () => {
 describe('redeemRefreshToken (RFC 6749 §6)', () => {
   it('sends SSO OIDC its own refresh token and no scope, with the registration that sealed it; seals the new one', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at-2', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt-2' });
+    oidc.on('CreateToken').answers(success({ accessToken: 'at-2', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt-2' }, OK_ID));
     const audit = newAudit();
     const tokens = await redeemRefreshToken({ refreshToken: refreshTokenFor(PREVIOUS), scope: 'email' }, deps, audit);
-    expect(oidc.commandCalls(CreateTokenCommand).map((call) => call.args[0].input)).toEqual([
+    expect(oidc.inputs('CreateToken')).toEqual([
       { grantType: 'refresh_token', refreshToken: 'upstream-rt', clientId: PREVIOUS.clientId, clientSecret: PREVIOUS.clientSecret },
     ]);
     // SSO OIDC keeps the original grant's scope: that is the scope of the new access token.
@@ -202,13 +194,13 @@ describe('redeemRefreshToken (RFC 6749 §6)', () => {
 
   it('RFC 6749 §6: may narrow the scope or repeat it, and openid is ignored', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', expiresIn: 60 });
+    oidc.on('CreateToken').answers(success({ accessToken: 'at', expiresIn: 60 }, OK_ID));
     for (const scope of [undefined, '', 'email', 'sso:account:access email', 'openid email', 'openid']) {
       await expect(redeemRefreshToken({ refreshToken: refreshTokenFor(CURRENT), ...(scope === undefined ? {} : { scope }) }, deps, newAudit())).resolves.toMatchObject({
         accessToken: 'at',
       });
     }
-    expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(6);
+    expect(oidc.inputs('CreateToken')).toHaveLength(6);
   });
 
   it('RFC 6749 §6: never widens it: a scope not granted is invalid_scope, before SSO OIDC', async () => {
@@ -239,14 +231,14 @@ describe('redeemRefreshToken (RFC 6749 §6)', () => {
 
   it('RFC 6749 §3.3, §5.1: reports no scope for a grant that asked SSO OIDC for none', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', expiresIn: 60, refreshToken: 'upstream-rt-2' });
+    oidc.on('CreateToken').answers(success({ accessToken: 'at', expiresIn: 60, refreshToken: 'upstream-rt-2' }, OK_ID));
     const tokens = await redeemRefreshToken({ refreshToken: refreshTokenFor(CURRENT, '') }, deps, newAudit());
     expect('scope' in tokens).toBe(false);
   });
 
   it('RFC 6749 §6: returns no refresh token when SSO OIDC sent none (the client keeps its own)', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', tokenType: 'Bearer', expiresIn: 60 });
+    oidc.on('CreateToken').answers(success({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 60 }, OK_ID));
     const tokens = await redeemRefreshToken({ refreshToken: refreshTokenFor(CURRENT) }, deps, newAudit());
     expect('refreshToken' in tokens).toBe(false);
   });
@@ -261,9 +253,9 @@ describe('redeemRefreshToken (RFC 6749 §6)', () => {
 
   it('calls SSO OIDC once, whatever it answers', async () => {
     const { oidc, deps, refresh } = setup();
-    oidc.on(CreateTokenCommand).rejects(new InvalidClientException({ message: 'x', $metadata: failed(401), error: 'invalid_client' }));
+    oidc.on('CreateToken').answers(failed(401, 'InvalidClientException', { error: 'invalid_client' }));
     await expect(redeemRefreshToken({ refreshToken: refreshTokenFor(CURRENT) }, deps, newAudit())).rejects.toMatchObject({ type: 'InvalidClientException' });
-    expect(oidc.commandCalls(CreateTokenCommand)).toHaveLength(1);
+    expect(oidc.inputs('CreateToken')).toHaveLength(1);
     expect(refresh).not.toHaveBeenCalled();
   });
 });
@@ -271,14 +263,14 @@ describe('redeemRefreshToken (RFC 6749 §6)', () => {
 describe('redeemDeviceCode (RFC 8628 §3.4)', () => {
   it('polls with SSO OIDC\'s device code and the registration that sealed it, and reports no scope: none was sent to SSO OIDC (RFC 6749 §5.1)', async () => {
     const { oidc, deps } = setup();
-    oidc.on(CreateTokenCommand).resolves({ $metadata: ok, accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt' });
+    oidc.on('CreateToken').answers(success({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: 'upstream-rt' }, OK_ID));
     const audit = newAudit();
     const deviceCode = sealFor('device_code', { deviceCode: 'upstream-dc' }, PREVIOUS);
     const tokens = await redeemDeviceCode({ deviceCode }, deps, audit);
     expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', expiresIn: 3600, refreshToken: expect.any(String) });
     // Nor does the refresh token claim one.
     expect((await openSealed('refresh_token', tokens.refreshToken!, deps.registrations))?.value).toEqual({ refreshToken: 'upstream-rt', scope: '' });
-    expect(oidc.commandCalls(CreateTokenCommand).map((call) => call.args[0].input)).toEqual([
+    expect(oidc.inputs('CreateToken')).toEqual([
       { grantType: DEVICE, deviceCode: 'upstream-dc', clientId: PREVIOUS.clientId, clientSecret: PREVIOUS.clientSecret },
     ]);
     expect(audit.grantType).toBe(DEVICE);
@@ -288,9 +280,9 @@ describe('redeemDeviceCode (RFC 8628 §3.4)', () => {
     const { oidc, deps } = setup();
     const deviceCode = sealFor('device_code', { deviceCode: 'upstream-dc' }, CURRENT);
     oidc
-      .on(CreateTokenCommand)
-      .rejectsOnce(new AuthorizationPendingException({ message: 'x', $metadata: failed(400), error: 'authorization_pending' }))
-      .rejectsOnce(new SlowDownException({ message: 'x', $metadata: failed(400), error: 'slow_down' }));
+      .on('CreateToken')
+      .answersOnce(failed(400, 'AuthorizationPendingException', { error: 'authorization_pending' }))
+      .answersOnce(failed(400, 'SlowDownException', { error: 'slow_down' }));
     await expect(redeemDeviceCode({ deviceCode }, deps, newAudit())).rejects.toMatchObject({ status: 400, error: 'authorization_pending', fromUpstream: true });
     await expect(redeemDeviceCode({ deviceCode }, deps, newAudit())).rejects.toMatchObject({ status: 400, error: 'slow_down', fromUpstream: true });
   });
@@ -307,18 +299,17 @@ describe('redeemDeviceCode (RFC 8628 §3.4)', () => {
 describe('startDeviceAuthorization (RFC 8628 §3.1, §3.2)', () => {
   it('starts with the current registration and the configured start URL, and seals the device code without the scope asked for (StartDeviceAuthorization takes none)', async () => {
     const { oidc, deps } = setup();
-    oidc.on(StartDeviceAuthorizationCommand).resolves({
-      $metadata: ok,
+    oidc.on('StartDeviceAuthorization').answers(success({
       deviceCode: 'upstream-dc',
       userCode: 'ABCD-EFGH',
       verificationUri: 'https://device.sso.us-east-1.amazonaws.com/',
       verificationUriComplete: 'https://device.sso.us-east-1.amazonaws.com/?user_code=ABCD-EFGH',
       expiresIn: 600,
       interval: 5,
-    });
+    }, OK_ID));
     const audit = newAudit();
     const started = await startDeviceAuthorization({ scope: 'openid sso:account:access' }, deps, audit);
-    expect(oidc.commandCalls(StartDeviceAuthorizationCommand).map((call) => call.args[0].input)).toEqual([
+    expect(oidc.inputs('StartDeviceAuthorization')).toEqual([
       { clientId: CURRENT.clientId, clientSecret: CURRENT.clientSecret, startUrl: START_URL },
     ]);
     expect(started).toEqual({
