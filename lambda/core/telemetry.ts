@@ -14,8 +14,34 @@ import { daysToExpiry as daysUntil } from './client-registration.js';
 import type { BrokerError } from './errors.js';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './metric-names.js';
 
-/** For lines other than the per-request one: unexpected errors, expiry warnings, rotation. */
-export const logger = new Logger({ serviceName: SERVICE_NAME });
+/** A Lambda context, as Powertools types it. */
+type Context = Parameters<Logger['addContext']>[0];
+
+/** Powertools' Logger, which can be told it was made after the cold start (its cold_start field is then false). */
+class LateLogger extends Logger {
+  madeAfterColdStart(): void {
+    this.getColdStart();
+  }
+}
+
+let otherLines: LateLogger | undefined;
+let requestsRecorded = 0;
+
+/**
+ * The Logger for lines other than the per-request one (unexpected errors, expiry warnings), made at
+ * the first such line: almost no request writes one, and a Logger made at init cost every cold start
+ * its configuration and Console (docs/performance.md). With `context`, the line carries the request's
+ * Lambda context (function_request_id, cold_start, ...) as Powertools' injectLambdaContext adds it.
+ */
+export function logger(context?: Context): Logger {
+  if (otherLines === undefined) {
+    otherLines = new LateLogger({ serviceName: SERVICE_NAME });
+    // Made after the environment's first request: that one was its cold start, not this one.
+    if (requestsRecorded > 0) otherLines.madeAfterColdStart();
+  }
+  if (context !== undefined) otherLines.addContext(context);
+  return otherLines;
+}
 /** The per-request record (flushed by the logMetrics middleware after each request). */
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 /** The alarms' metrics: made once here rather than a `singleMetric()` (a new instance) per report. */
@@ -37,6 +63,8 @@ export interface Outcome {
   readonly error?: BrokerError;
   /** The Lambda request id, logged as function_request_id (as Powertools Logger names it). */
   readonly requestId?: string;
+  /** The Lambda context, for a line of its own (the expiry warning). */
+  readonly context?: Context;
 }
 
 /** Metadata typed as string by Powertools, stored and written as given: numbers and booleans stay JSON numbers and booleans. */
@@ -83,7 +111,7 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   const reportExpiry = daysToExpiry !== undefined && nowMs - lastExpiryReportAt >= EXPIRY_REPORT_INTERVAL_MS;
   if (reportExpiry) lastExpiryReportAt = nowMs;
   if (reportExpiry && daysToExpiry <= expiryWarningDays) {
-    logger.warn('client registration expires soon: register the client again and update the secret', {
+    logger(outcome.context).warn('client registration expires soon: register the client again and update the secret', {
       clientSecretDaysToExpiry: daysToExpiry,
     });
   }
@@ -98,4 +126,5 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   if (upstreamFailed) alarmMetrics.addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
   if (reportExpiry) alarmMetrics.addMetric(METRIC.clientSecretDaysToExpiry, MetricUnit.Count, daysToExpiry);
   if (upstreamFailed || reportExpiry) alarmMetrics.publishStoredMetrics();
+  requestsRecorded += 1;
 }

@@ -18,7 +18,7 @@ export function answers(config: BrokerConfig): MiddlewareObj<APIGatewayProxyEven
       request.response = answerResponse(request.response as Answer, replyContext(request, config));
     },
     onError(request) {
-      const error = toBrokerError(request.error);
+      const error = toBrokerError(request.error, request.context);
       // The request log (request-log.ts) reads the vocabulary's error.
       request.error = error;
       const route = request.context.route as BrokerContext['route'] | undefined;
@@ -29,7 +29,7 @@ export function answers(config: BrokerConfig): MiddlewareObj<APIGatewayProxyEven
 }
 
 /** Maps anything thrown on the way to the vocabulary. Unexpected errors are logged by name and stack only. */
-function toBrokerError(error: unknown): BrokerError {
+function toBrokerError(error: unknown, context: BrokerContext): BrokerError {
   if (error instanceof BrokerError) return error;
   const status = (error as { statusCode?: unknown }).statusCode;
   const message = (error as { message?: unknown }).message;
@@ -46,6 +46,6 @@ function toBrokerError(error: unknown): BrokerError {
     .filter((line) => /^\s+at /.test(line))
     .slice(0, 5)
     .join('\n');
-  logger.error('unexpected error', { errorName: typeof name === 'string' ? name : typeof error, frames });
+  logger(context).error('unexpected error', { errorName: typeof name === 'string' ? name : typeof error, frames });
   return internalError(`unexpected ${typeof name === 'string' ? name : 'error'}`);
 }

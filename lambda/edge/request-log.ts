@@ -25,7 +25,7 @@ export function requestLog(config: BrokerConfig): MiddlewareObj<APIGatewayProxyE
     const path = id !== undefined && ROUTE_TABLE[id].path === rawPath ? {} : { path: clip(rawPath ?? '', 200) };
     recordRequest(
       request.context.audit,
-      { route: routeKey, ...path, status, ...(error === undefined ? {} : { error }), requestId: request.context.awsRequestId },
+      { route: routeKey, ...path, status, ...(error === undefined ? {} : { error }), requestId: request.context.awsRequestId, context: request.context },
       config.expiryWarningDays,
     );
   };

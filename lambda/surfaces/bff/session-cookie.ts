@@ -13,7 +13,6 @@
 // (the scope, at sign-in) is compressed with tokens SSO OIDC issues fresh for that sign-in, and a
 // cookie's length is never visible to page script.
 
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { brokerError } from '../../core/errors.js';
 import { sealBytes, sealedKeyId, unsealBytes, type SealKey } from '../../core/seal.js';
 import { clearCookie, COOKIE_NAMES, MAX_CHUNKS, SESSION_CHUNK_NAMES, setCookie, type CookiePaths, type RequestCookies, type Slot } from './cookies.js';
@@ -65,16 +64,24 @@ const isSessionState = (value: unknown): value is SessionState =>
   typeof value.at === 'string' &&
   typeof value.ate === 'number';
 
+/**
+ * node:zlib, loaded at the first session cookie rather than with the bundle: only cookie sessions
+ * use it, and loading it (with the ESM facade an import builds) cost every cold start, cookie
+ * sessions on or off, a few milliseconds of CPU (docs/performance.md).
+ */
+let zlib: typeof import('node:zlib') | undefined;
+const compression = (): typeof import('node:zlib') => (zlib ??= process.getBuiltinModule('node:zlib'));
+
 /** The sealed value of a session, for slot `g % 2`. */
 export function sealSession(state: SessionState, key: SealKey): string {
-  return sealBytes(deflateRawSync(Buffer.from(JSON.stringify(state), 'utf8')), key, COOKIE_NAMES.session[(state.g % 2) as Slot]);
+  return sealBytes(compression().deflateRawSync(Buffer.from(JSON.stringify(state), 'utf8')), key, COOKIE_NAMES.session[(state.g % 2) as Slot]);
 }
 
 function openSession(sealed: string, key: SealKey, slot: Slot): SessionState | undefined {
   const plain = unsealBytes(sealed, key, COOKIE_NAMES.session[slot]);
   if (plain === undefined) return undefined;
   try {
-    const state: unknown = JSON.parse(inflateRawSync(plain, { maxOutputLength: MAX_PAYLOAD_BYTES }).toString('utf8'));
+    const state: unknown = JSON.parse(compression().inflateRawSync(plain, { maxOutputLength: MAX_PAYLOAD_BYTES }).toString('utf8'));
     return isSessionState(state) && state.g % 2 === slot ? state : undefined;
   } catch {
     return undefined;
