@@ -1,5 +1,5 @@
 // What-if stand-in (never shipped): the few Powertools names the broker's handler bundle imports
-// (Logger and its middleware, Metrics and its middleware), written by hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
+// (Logger, Metrics and its middleware), written by hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
 // and declaration as Powertools writes it (test/bench/what-if.test.ts compares them); the rare error
 // and warning lines simpler (fewer context fields, no log-level filtering). It is what giving up Powertools would look like, so that `npm run bench` can measure what
 // Powertools costs the broker. It leaves out Powertools' own checks (EMF limits, metric and
@@ -84,6 +84,14 @@ export class Logger {
     this.context = {};
   }
 
+  /** As Powertools' Utility: true the first time it is asked, false afterwards. */
+  private coldStart = true;
+  protected getColdStart(): boolean {
+    const cold = this.coldStart;
+    this.coldStart = false;
+    return cold;
+  }
+
   private write(level: string, message: string, extra: Record<string, unknown>): void {
     const line = { level, message, timestamp: new Date().toISOString(), service: this.service, ...this.context, ...extra };
     process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -100,18 +108,6 @@ export class Logger {
   error(message: string, extra: Record<string, unknown> = {}): void {
     this.write('ERROR', message, extra);
   }
-}
-
-interface MiddyRequest {
-  readonly context: { awsRequestId?: string; functionName?: string };
-}
-
-export function injectLambdaContext(logger: Logger, _options?: unknown) {
-  return {
-    before: (request: MiddyRequest) => logger.addContext(request.context),
-    after: () => logger.resetKeys(),
-    onError: () => logger.resetKeys(),
-  };
 }
 
 export function logMetrics(metrics: Metrics) {

@@ -9,7 +9,7 @@ import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { timedApiCall, type Audit } from './audit.js';
 import { currentDeadline, outOfTime } from './deadline.js';
 import { brokerError, type BrokerError } from './errors.js';
-import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
+import { AnswerTooLarge, createHttpHandler, readBody } from './http-handler.js';
 import { ANSWER_HEADERS, pickHeaders, REQUEST_HEADERS } from './api-headers.js';
 import type { ApiTarget } from './session-config.js';
 
@@ -127,14 +127,12 @@ const errorName = (error: unknown): string => {
 
 /** The whole answer body, or the stream's error; aborting ends the read. */
 async function readAll(body: Readable, signal: AbortSignal): Promise<Buffer> {
-  const chunks: Buffer[] = [];
   const abort = (): void => {
     body.destroy(new Error('aborted'));
   };
   signal.addEventListener('abort', abort, { once: true });
   try {
-    for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
-    return Buffer.concat(chunks);
+    return await readBody(body);
   } finally {
     signal.removeEventListener('abort', abort);
   }

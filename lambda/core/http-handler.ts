@@ -158,6 +158,24 @@ export function capAnswer(body: Readable & { headers?: http.IncomingHttpHeaders 
   return capped;
 }
 
+/**
+ * The whole of an answer body, or its stream's error. Read with events rather than `for await`: an
+ * async iterator over a stream costs a promise and a turn per chunk, and more CPU per answer than
+ * the reading itself (docs/performance.md).
+ */
+export function readBody(body: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    body.once('error', reject);
+    // A stream destroyed before its end without an error emits 'close' alone: what `for await` throws then.
+    body.once('close', () => {
+      if (!body.readableEnded) reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+  });
+}
+
 /** The answer's Content-Length when it alone delimits the body: a single decimal value and no Transfer-Encoding. */
 function lengthOf(headers: http.IncomingHttpHeaders | undefined): number | undefined {
   const value = headers?.['content-length'];

@@ -15,7 +15,8 @@ import { loadRestJsonErrorCode } from '@smithy/core/protocols';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { currentDeadline, outOfTime } from './deadline.js';
 import { BrokerError, brokerError, type UpstreamCall } from './errors.js';
-import { AnswerTooLarge, createHttpHandler } from './http-handler.js';
+import type { Readable } from 'node:stream';
+import { AnswerTooLarge, createHttpHandler, readBody } from './http-handler.js';
 
 /** No upstream call is started with less of the request's time left than this. */
 export const MIN_CALL_MS = 250;
@@ -117,9 +118,8 @@ export function restJsonCaller(
       // As the SDK reads it ($metadata.requestId).
       const requestId = answerHeaders['x-amzn-requestid'] ?? answerHeaders['x-amzn-request-id'] ?? answerHeaders['x-amz-request-id'];
       upstream = { status: response.statusCode, requestId: plainRequestId(requestId, secret) };
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(chunk);
-      return { ...upstream, status: response.statusCode, headers: answerHeaders, body: parseJson(Buffer.concat(chunks).toString('utf8')) };
+      const text = (await readBody(response.body as Readable)).toString('utf8');
+      return { ...upstream, status: response.statusCode, headers: answerHeaders, body: parseJson(text) };
     } catch (error) {
       throw failureOf(service.name, error, deadline.signal.aborted, timeoutMs, upstream);
     } finally {

