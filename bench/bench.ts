@@ -40,8 +40,9 @@ export interface BenchOptions {
   readonly warmWarmupRounds: number;
   /** Requests per route family counted for work per request. */
   readonly workRequests: number;
-  /** Paired CPU batches per warm arm, and calls per batch. */
+  /** Paired CPU batches per process pair, pairs of processes per warm arm, and calls per batch. */
   readonly cpuBatches: number;
+  readonly cpuProcessPairs: number;
   readonly callsPerBatch: number;
   /** The route families measured warm; the first is also the cold start's request. */
   readonly families?: readonly RouteFamily[];
@@ -55,7 +56,7 @@ export interface BenchOptions {
   readonly whatIfArms?: boolean;
   /**
    * CPU per call (bench/warm.ts): the untimed calls every paired process makes before its batches.
-   * Default: 500 (or warmWarmupRounds when more); a test of the machinery asks for a few.
+   * Default: CPU_WARMUP_CALLS (or warmWarmupRounds when more); a test of the machinery asks for a few.
    */
   readonly cpuWarmupCalls?: number;
   /** V8 heap flags for a broker process standing for a small function (see DEFAULT_OPTIONS); none when undefined. */
@@ -72,7 +73,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   warmRounds: 2000,
   warmWarmupRounds: 300,
   workRequests: 1000,
-  cpuBatches: 20,
+  // 20 paired ratios per arm: 4 pairs of processes, 5 batches each (bench/warm.ts says why several).
+  cpuBatches: 5,
+  cpuProcessPairs: 4,
   callsPerBatch: 100,
   // About what Lambda's Node.js runtime gives a 256 MB function: it caps V8's new space near a tenth
   // of the memory (three semi-spaces) and old space below the memory size.
@@ -220,6 +223,7 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
         rounds: options.warmRounds,
         workRequests: options.workRequests,
         cpuBatches: options.cpuBatches,
+        cpuProcessPairs: options.cpuProcessPairs,
         callsPerBatch: options.callsPerBatch,
         ...(options.quietArm ? { quietArm: true } : {}),
         ...(options.cappedHeapFlags === undefined ? {} : { cappedHeapFlags: options.cappedHeapFlags }),

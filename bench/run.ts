@@ -6,7 +6,7 @@
 //   npm run bench -- --instructions 0   no instruction counts (no valgrind needed)
 //   npm run bench -- --what-if          also the what-if arms: source maps, logs off, the builds of bench/bundle.ts WHAT_IF
 //   npm run bench -- --slowed           the deliberately slowed build in the broker's place (every ratio target misses)
-//   npm run bench -- --cold 20 --rounds 1000 --work 500 --batches 10 --calls 50 --out artifacts/other.json
+//   npm run bench -- --cold 20 --rounds 1000 --work 500 --batches 5 --pairs 4 --calls 50 --out artifacts/other.json
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     work: { type: 'string' },
     batches: { type: 'string' },
+    pairs: { type: 'string' },
     calls: { type: 'string' },
     'what-if': { type: 'boolean', default: false },
     slowed: { type: 'boolean', default: false },
@@ -41,7 +42,7 @@ const count = (value: string | undefined, fallback: number, min = 1): number => 
 };
 
 const base: BenchOptions = values.quick
-  ? { ...DEFAULT_OPTIONS, coldRuns: 3, coldWarmupRuns: 1, instructionRounds: 1, warmRounds: 100, warmWarmupRounds: 20, workRequests: 100, cpuBatches: 4, callsPerBatch: 50 }
+  ? { ...DEFAULT_OPTIONS, coldRuns: 3, coldWarmupRuns: 1, instructionRounds: 1, warmRounds: 100, warmWarmupRounds: 20, workRequests: 100, cpuBatches: 2, cpuProcessPairs: 2, callsPerBatch: 50, cpuWarmupCalls: 100 }
   : DEFAULT_OPTIONS;
 const options: BenchOptions = {
   ...base,
@@ -50,6 +51,7 @@ const options: BenchOptions = {
   warmRounds: count(values.rounds, base.warmRounds),
   workRequests: count(values.work, base.workRequests),
   cpuBatches: count(values.batches, base.cpuBatches),
+  cpuProcessPairs: count(values.pairs, base.cpuProcessPairs),
   callsPerBatch: count(values.calls, base.callsPerBatch),
   sourceMapArm: values['what-if'],
   quietArm: values['what-if'],

@@ -4,9 +4,10 @@
 // (bench/baseline/direct.ts), the physical limit of each family's upstream call; and optionally the
 // broker with its log and metric output off, with V8's heap capped, and the what-if builds.
 //
-// CPU per call (the target's figure): batches of back-to-back calls; each arm's batch is run right
-// beside a batch of a direct-call process of its own, with the same history (which goes first every
-// other round), the pairs taking turns, and the report reads the ratios of those pairs. Latency: single calls timed inside their
+// CPU per call (the target's figure): batches of back-to-back calls in several pairs of fresh
+// processes per arm; each arm's batch is run right beside a batch of a direct-call process of its
+// own, with the same history (which goes first every other round), the pairs taking turns, and the
+// report reads the ratios of those pairs. Latency: single calls timed inside their
 // process around the awaited call only (IPC and event building are outside the clock), the arms taking
 // turns call by call. Work per request: a run of each family's requests while the emulators count
 // Secrets Manager calls and accepted TCP connections.
@@ -42,10 +43,12 @@ export interface WarmOptions {
   readonly rounds: number;
   /** Requests counted per family for work per request. */
   readonly workRequests: number;
-  /** Paired CPU batches per arm, and calls per batch. */
+  /** Paired CPU batches per process pair, and calls per batch. */
   readonly cpuBatches: number;
+  /** Pairs of fresh processes (the arm's, its direct call's) each arm is measured in; default 1. */
+  readonly cpuProcessPairs?: number;
   readonly callsPerBatch: number;
-  /** Untimed calls every paired process makes before its batches (default: 500, or warmupRounds when more). */
+  /** Untimed calls every paired process makes before its batches (default: CPU_WARMUP_CALLS, or warmupRounds when more). */
   readonly cpuWarmupCalls?: number;
   /** Also run the broker with Powertools' output switched off (what-if). */
   readonly quietArm?: boolean;
@@ -54,6 +57,12 @@ export interface WarmOptions {
   /** What-if builds of the broker (bench/bundle.ts), measured for CPU per call only. */
   readonly whatIfBundles?: Partial<Record<WhatIf, string>>;
 }
+
+/**
+ * Untimed calls before a process's CPU batches: enough for its JIT to settle (measured: a direct
+ * fetch read about 400 µs a call after 500 calls, about 200 µs after 3,000).
+ */
+export const CPU_WARMUP_CALLS = 2000;
 
 /** Powertools' own switches: no log lines below SILENT, no EMF output. */
 export const QUIET_ENV = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } as const;
@@ -103,6 +112,15 @@ interface Arm {
   readonly family: string;
   /** The direct arm a handler arm is paired with for CPU per call. */
   readonly direct?: Arm;
+}
+
+/** An arm measured for CPU per call: what its processes load, serve, and are paired with. */
+interface CpuArm {
+  readonly id: string;
+  readonly bundle: string;
+  readonly env: Record<string, string>;
+  readonly family: string;
+  readonly direct: Arm;
 }
 
 export async function warmRequests(options: WarmOptions, onProgress?: (phase: string) => void): Promise<WarmResult> {
@@ -171,37 +189,44 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       };
     }
 
-    // Lambda's runtime sizes V8's heap from the function's memory; here, flags stand in for that.
-    const cpuArms: Arm[] = [...latencyArms];
+    // The arms measured for CPU per call, each against its direct call: every latency arm that has
+    // one, the broker with V8's heap capped as Lambda's runtime caps it for a small function, and the what-if builds.
+    const familyEnv = new Map(options.families.map((family) => [familyArm(family.name), { ...options.env, ...family.env }]));
+    const cpuArms: CpuArm[] = [];
+    for (const family of options.families) {
+      const directOf = directArms.get(family.directKey)!;
+      cpuArms.push({ id: familyArm(family.name), bundle: options.brokerBundle, env: familyEnv.get(familyArm(family.name))!, family: family.name, direct: directOf });
+    }
+    cpuArms.push({ id: WARM_ARM.baseline, bundle: options.baselineBundle, env: options.env, family: options.baselineFamily, direct: baselineDirect });
+    if (options.quietArm) {
+      cpuArms.push({ id: WARM_ARM.quiet, bundle: options.brokerBundle, env: { ...options.env, ...QUIET_ENV }, family: options.baselineFamily, direct: baselineDirect });
+    }
     if (options.cappedHeapFlags !== undefined) {
-      const capped = await start(options.brokerBundle, {
-        ...options.env,
-        NODE_OPTIONS: [options.env.NODE_OPTIONS, options.cappedHeapFlags].filter(Boolean).join(' '),
-      });
-      cpuArms.push({ id: WARM_ARM.capped, process: capped, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
+      const env = { ...options.env, NODE_OPTIONS: [options.env.NODE_OPTIONS, options.cappedHeapFlags].filter(Boolean).join(' ') };
+      cpuArms.push({ id: WARM_ARM.capped, bundle: options.brokerBundle, env, family: options.baselineFamily, direct: baselineDirect });
     }
     for (const [whatIf, bundle] of Object.entries(options.whatIfBundles ?? {}) as [WhatIf, string][]) {
-      const process = await start(bundle, options.env);
-      cpuArms.push({ id: whatIfWarmArm(whatIf), process, target: 'handler', family: options.baselineFamily, direct: baselineDirect });
+      cpuArms.push({ id: whatIfWarmArm(whatIf), bundle, env: options.env, family: options.baselineFamily, direct: baselineDirect });
     }
 
     onProgress?.('CPU per call');
-    // Each handler arm is measured against a direct-call process of its own, which first makes as
-    // many calls as the arm's process has served: the two members of a pair have the same history
-    // (JIT tiers, heap growth, the calls between two batches), whatever else the run did with either.
+    // Each arm is measured in several pairs of fresh processes: one of the arm's and one of its direct
+    // call's, both first making the same untimed calls (JIT tiers, heap growth, connection pools), so
+    // that the two members of a pair have the same history. Several pairs, not one: a process's CPU
+    // per call settles where its JIT happens to land, and stays there (measured: one bundle 383, 395
+    // and 519 µs a call in three processes, a direct fetch 192, 200 and 368 µs), so that one pair
+    // made a target's verdict hang on one process's luck.
     const pairs: { arm: Arm; twin: Arm }[] = [];
-    for (const arm of cpuArms.filter((candidate) => candidate.direct !== undefined)) {
-      const twin: Arm = { id: `${arm.direct!.id} beside ${arm.id}`, process: await start(options.directBundle, options.env, 'direct'), target: 'direct', family: arm.direct!.family };
-      const { invocations } = await arm.process.stats();
-      pairs.push({ arm, twin });
-      if (invocations === 0) continue;
-      const run = await twin.process.calls(invocations, twin.target, twin.family);
-      if (run.failures > 0) throw failed(run, `warm ${twin.id} calls`, twin.process);
+    for (const spec of cpuArms) {
+      for (let p = 0; p < (options.cpuProcessPairs ?? 1); p += 1) {
+        const arm: Arm = { id: spec.id, process: await start(spec.bundle, spec.env), target: 'handler', family: spec.family, direct: spec.direct };
+        const twin: Arm = { id: `${spec.direct.id} beside ${spec.id}`, process: await start(options.directBundle, options.env, 'direct'), target: 'direct', family: spec.direct.family };
+        pairs.push({ arm, twin });
+      }
     }
-    // Then every process the same number of calls (a what-if's has served none yet).
     for (const { arm, twin } of pairs) {
       for (const one of [arm, twin]) {
-        const run = await one.process.calls(options.cpuWarmupCalls ?? Math.max(options.warmupRounds, 500), one.target, one.family);
+        const run = await one.process.calls(options.cpuWarmupCalls ?? Math.max(options.warmupRounds, CPU_WARMUP_CALLS), one.target, one.family);
         if (run.failures > 0) throw failed(run, `warm ${one.id} calls`, one.process);
       }
     }
@@ -229,6 +254,7 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
         }
       }
     }
+    const cappedProcess = pairs.find(({ arm }) => arm.id === WARM_ARM.capped)?.arm.process;
 
     onProgress?.('latency');
     // Some processes sat idle through the CPU batches, longer than the emulators keep a connection:
@@ -240,7 +266,6 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
 
     const brokerStats: Record<string, WarmStats> = {};
     for (const [name, process] of brokers) brokerStats[name] = await process.stats(true);
-    const cappedArm = cpuArms.find((arm) => arm.id === WARM_ARM.capped);
     return {
       rounds: options.rounds,
       families: options.families.map((family) => ({ name: family.name, arm: familyArm(family.name), directArm: directArm(family.directKey) })),
@@ -253,9 +278,9 @@ export async function warmRequests(options: WarmOptions, onProgress?: (phase: st
       timedRunCounters,
       brokers: brokerStats,
       baseline: await baseline.stats(true),
-      ...(cappedArm === undefined || options.cappedHeapFlags === undefined
+      ...(cappedProcess === undefined || options.cappedHeapFlags === undefined
         ? {}
-        : { capped: { flags: options.cappedHeapFlags, stats: await cappedArm.process.stats(true) } }),
+        : { capped: { flags: options.cappedHeapFlags, stats: await cappedProcess.stats(true) } }),
     };
   } finally {
     for (const process of started) await process.stop();

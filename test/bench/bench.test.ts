@@ -188,7 +188,8 @@ const SHORT = {
   warmRounds: 30,
   warmWarmupRounds: 10,
   workRequests: 100,
-  cpuBatches: 5,
+  cpuBatches: 3,
+  cpuProcessPairs: 2,
   callsPerBatch: 20,
   // The machinery, not the figures: a few untimed calls per paired process before the CPU batches,
   // where `npm run bench` makes 500 in each of a dozen processes, which on a busy machine alone took minutes.
@@ -234,7 +235,7 @@ describe('a short benchmark run', () => {
     // Every route family, warm, each against its direct call, the pairs one per batch.
     expect(m.families.map((family) => [family.name, family.direct])).toEqual(FAMILIES.map((family) => [...family]));
     for (const family of report.families) {
-      expect(family.cpu.n).toBe(SHORT.cpuBatches);
+      expect(family.cpu.n).toBe(SHORT.cpuBatches * SHORT.cpuProcessPairs);
       expect(family.wall.n).toBe(SHORT.warmRounds);
       expect(family.cpuMs).toBeGreaterThan(0);
       // The counts the warm path must keep at zero, family by family.
