@@ -174,9 +174,9 @@ const FRONT_DOOR_MODULES =
   /\/lambda\/(surfaces\/oauth\/index|surfaces\/bff\/index|surfaces\/bff\/cookies|core\/cookie-keys|core\/api-proxy|core\/session-grants|core\/sign-in)\.js$/;
 /** How many of them lambda/handler.ts imports: a change to its imports must not quietly leave the code in. */
 const FRONT_DOOR_MODULE_COUNT = 7;
-/** The Powertools modules the broker's code imports (Logger, Metrics, the Metrics middleware). */
-const POWERTOOLS_MODULE_COUNT = 3;
-const POWERTOOLS = /^@aws-lambda-powertools\/(logger|metrics|metrics\/middleware)$/;
+/** The Powertools modules the broker's code imports (Logger, Metrics). */
+const POWERTOOLS_MODULE_COUNT = 2;
+const POWERTOOLS = /^@aws-lambda-powertools\/(logger|metrics)$/;
 
 export async function whatIfBundle(whatIf: WhatIf, outdir: string): Promise<Artifact> {
   const { frontDoor, powertools } = WHAT_IF[whatIf];

@@ -3,7 +3,6 @@
 // at cold start, each surface (surfaces/) is given its part of it, and the edge (edge/) reads each
 // request, calls the route's handler under one deadline and writes the answer.
 
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -19,7 +18,6 @@ import { MAX_SECRET_ANSWER_BYTES, RegistrationSource } from './core/registration
 import { SecretReader } from './core/secret-reader.js';
 import { redeemSessionCode, refreshSession } from './core/session-grants.js';
 import { isSessionRedirectUri, upstreamAuthorizeUrl } from './core/sign-in.js';
-import { metrics } from './core/telemetry.js';
 import { createUpstream } from './core/upstream.js';
 import { answers } from './edge/answers.js';
 import { bodies, routeRequestOf } from './edge/bodies.js';
@@ -125,7 +123,6 @@ if (unserved.length > 0) throw new Error(`no handler for the enabled routes ${un
 export const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>()
   // No injectLambdaContext: the Logger is made at its first line (core/telemetry.ts logger), which
   // adds the request's context itself, and the event (codes, tokens) is never logged.
-  .use(logMetrics(metrics))
   // The edge, one middleware per concern; `after` and `onError` run in the reverse order.
   .use(requestLog(config))
   .use(answers(config))

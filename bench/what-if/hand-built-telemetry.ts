@@ -1,5 +1,5 @@
 // What-if stand-in (never shipped): the few Powertools names the broker's handler bundle imports
-// (Logger, Metrics and its middleware), written by hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
+// (Logger and Metrics), written by hand: the per-request JSON line that is both the log line and the EMF record, with the same fields
 // and declaration as Powertools writes it (test/bench/what-if.test.ts compares them); the rare error
 // and warning lines simpler (fewer context fields, no log-level filtering). It is what giving up Powertools would look like, so that `npm run bench` can measure what
 // Powertools costs the broker. It leaves out Powertools' own checks (EMF limits, metric and
@@ -108,11 +108,4 @@ export class Logger {
   error(message: string, extra: Record<string, unknown> = {}): void {
     this.write('ERROR', message, extra);
   }
-}
-
-export function logMetrics(metrics: Metrics) {
-  return {
-    after: () => metrics.publishStoredMetrics(),
-    onError: () => metrics.publishStoredMetrics(),
-  };
 }

@@ -42,10 +42,12 @@ export function logger(context?: Context): Logger {
   if (context !== undefined) otherLines.addContext(context);
   return otherLines;
 }
-/** The per-request record (flushed by the logMetrics middleware after each request). */
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-/** The alarms' metrics: made once here rather than a `singleMetric()` (a new instance) per report. */
-const alarmMetrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/**
+ * The request's record, and after it the alarms' (one instance for both: publishing clears the
+ * request's metrics, dimensions and metadata, so the alarms' record carries the service dimension
+ * alone; a second instance cost every cold start its configuration and Console, docs/performance.md).
+ */
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 const SHORT_GRANT: Record<string, string> = {
   'urn:ietf:params:oauth:grant-type:device_code': 'device_code',
@@ -105,6 +107,7 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
   if (audit.upstreamLatencyMs !== undefined) {
     metrics.addMetric(METRIC.upstreamLatency, MetricUnit.Milliseconds, audit.upstreamLatencyMs);
   }
+  metrics.publishStoredMetrics();
 
   // Days to expiry changes once a day: reported at most once a minute per environment (the alarm
   // takes the hourly minimum), which keeps a second record and a log line off most requests.
@@ -123,8 +126,8 @@ export function recordRequest(audit: Audit, outcome: Outcome, expiryWarningDays:
     audit.apiFailed !== true &&
     outcome.error.status >= 500 &&
     (outcome.error.fromUpstream || UNREACHABLE.has(outcome.error.type));
-  if (upstreamFailed) alarmMetrics.addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
-  if (reportExpiry) alarmMetrics.addMetric(METRIC.clientSecretDaysToExpiry, MetricUnit.Count, daysToExpiry);
-  if (upstreamFailed || reportExpiry) alarmMetrics.publishStoredMetrics();
+  if (upstreamFailed) metrics.addMetric(METRIC.upstreamServerErrors, MetricUnit.Count, 1);
+  if (reportExpiry) metrics.addMetric(METRIC.clientSecretDaysToExpiry, MetricUnit.Count, daysToExpiry);
+  if (upstreamFailed || reportExpiry) metrics.publishStoredMetrics();
   requestsRecorded += 1;
 }

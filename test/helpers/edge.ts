@@ -1,12 +1,10 @@
 // The edge (lambda/edge/) composed as lambda/handler.ts composes it, around a fake route handler, and
 // driven with API Gateway payload 2.0 events built as API Gateway (and local/adapter.ts) builds them.
 
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Audit } from '../../lambda/core/audit.js';
 import type { BrokerConfig } from '../../lambda/core/config.js';
-import { metrics } from '../../lambda/core/telemetry.js';
 import { answers } from '../../lambda/edge/answers.js';
 import { bodies, routeRequestOf } from '../../lambda/edge/bodies.js';
 import { guards } from '../../lambda/edge/guards.js';
@@ -74,14 +72,14 @@ type FakeHandler = (request: RouteRequest, audit: Audit) => Promise<Answer>;
 
 /**
  * The edge around a fake handler, composed as lambda/handler.ts composes it. `logged` adds the
- * metrics and request-log middlewares in front, for the tests that read the request's log line.
+ * request-log middleware in front, for the tests that read the request's log line.
  */
 export function edgeOf(config: BrokerConfig, { logged = false }: { readonly logged?: boolean } = {}) {
   const calls: { route: RouteId; request: RouteRequest }[] = [];
   let respond: FakeHandler = async () => ({ statusCode: 200, body: { ok: true } });
   const routes = routeKeysFor(config.grantTypes, featuresOf(config)).map((key) => routeIdOf(key)!);
   const handler = middy<APIGatewayProxyEventV2, unknown, Error, BrokerContext>();
-  if (logged) handler.use(logMetrics(metrics)).use(requestLog(config));
+  if (logged) handler.use(requestLog(config));
   handler
     .use(answers(config))
     .use(routing(routes))

@@ -5,7 +5,7 @@
 import { jest } from '@jest/globals';
 import { BROKER_ERRORS, brokerError, upstreamError } from '../../lambda/core/errors.js';
 import { METRIC, METRICS_NAMESPACE } from '../../lambda/core/metric-names.js';
-import { metrics, recordRequest } from '../../lambda/core/telemetry.js';
+import { recordRequest } from '../../lambda/core/telemetry.js';
 import { resourcesOf, synthesize, type TemplateJson } from './synth.js';
 
 interface Widget {
@@ -40,7 +40,6 @@ function emitted(record: () => void): { namespace: string; dimensions: string[];
   const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
     record();
-    metrics.publishStoredMetrics();
   } finally {
     write.mockRestore();
     quiet.mockRestore();
@@ -125,7 +124,6 @@ it('queries log fields the function really writes on each request record (outcom
   const err = jest.spyOn(process.stderr, 'write').mockImplementation(write);
   try {
     recordRequest({ upstreamCalls: 0 }, { route: 'POST /token', status: 403, error: brokerError('ForbiddenOriginException', 'no') }, 14);
-    metrics.publishStoredMetrics();
   } finally {
     out.mockRestore();
     err.mockRestore();
