@@ -1,7 +1,8 @@
-// The benchmark's baseline: the least a Lambda function can do to broker a token. It imports the same
-// two SDK clients as the broker, starts the secret read at init as the broker does (so the comparison
-// measures the broker's code, not a different strategy), and on a request makes the one CreateToken
-// call and returns its answer. No validation, no CORS, no logs, no metrics, no error mapping:
+// The benchmark's baseline: the least a Lambda function can do to broker a token, as a team would
+// write it with the AWS SDK: the Secrets Manager and SSO OIDC clients (the broker uses the first and
+// calls SSO OIDC on the wire, core/upstream.ts), the secret read started at init as the broker does
+// (so the comparison measures the broker's code, not a different strategy), and on a request the one
+// CreateToken call, its answer returned. No validation, no CORS, no logs, no metrics, no error mapping:
 // everything the broker adds on top of this is what the benchmark charges it for.
 // Bundled with the broker's own esbuild options (bench/bundle.ts), never deployed.
 
