@@ -73,9 +73,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   warmRounds: 2000,
   warmWarmupRounds: 300,
   workRequests: 1000,
-  // 20 paired ratios per arm: 4 pairs of processes, 5 batches each (bench/warm.ts says why several).
-  cpuBatches: 5,
-  cpuProcessPairs: 4,
+  // 20 paired ratios per arm: 5 pairs of processes, 4 batches each (bench/warm.ts says why several).
+  cpuBatches: 4,
+  cpuProcessPairs: 5,
   callsPerBatch: 100,
   // About what Lambda's Node.js runtime gives a 256 MB function: it caps V8's new space near a tenth
   // of the memory (three semi-spaces) and old space below the memory size.

@@ -6,7 +6,7 @@
 //   npm run bench -- --instructions 0   no instruction counts (no valgrind needed)
 //   npm run bench -- --what-if          also the what-if arms: source maps, logs off, the builds of bench/bundle.ts WHAT_IF
 //   npm run bench -- --slowed           the deliberately slowed build in the broker's place (every ratio target misses)
-//   npm run bench -- --cold 20 --rounds 1000 --work 500 --batches 5 --pairs 4 --calls 50 --out artifacts/other.json
+//   npm run bench -- --cold 20 --rounds 1000 --work 500 --batches 4 --pairs 5 --calls 50 --out artifacts/other.json
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
