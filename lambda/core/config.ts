@@ -6,7 +6,7 @@
 import { list, type Env } from './env.js';
 import { parseCookieSessions, SESSION_DEFAULTS, SESSION_ENV, type CookieSessionConfig } from './session-config.js';
 
-import { readOidcEndpoint } from './endpoints.js';
+import { readOidcEndpoint, type OidcEndpointSettings } from './endpoints.js';
 import { PORTAL_ENV, readPortalSettings, type PortalConfig } from './portal-config.js';
 
 export type { ApiMethod, ApiTarget, CookieSessionConfig, PageTokens } from './session-config.js';
@@ -26,8 +26,8 @@ export interface BrokerConfig {
   readonly secretId: string;
   /** Region of the IAM Identity Center instance (its OIDC endpoint), not necessarily the function's. */
   readonly oidcRegion: string;
-  /** SSO OIDC's endpoint URL, without a trailing slash (endpoints.ts). */
-  readonly oidcEndpoint: string;
+  /** Where SSO OIDC is: an override, or the variant of the region's endpoint (endpoints.ts, upstream.ts oidcEndpointFor). */
+  readonly oidcEndpoint: OidcEndpointSettings;
   /** Browser origins allowed to call the broker (exact `scheme://host[:port]` matches). */
   readonly allowedOrigins: ReadonlySet<string>;
   /** When non-empty, `redirectUri` must be one of these exactly. */
@@ -150,7 +150,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
   } else if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(oidcRegion)) {
     problems.push(`${ENV.oidcRegion} "${oidcRegion}" is not an AWS region name`);
   }
-  const oidcEndpoint = readOidcEndpoint(env, /^[a-z]{2}(-[a-z]+)+-\d+$/.test(oidcRegion) ? oidcRegion : '', problems);
+  const oidcEndpoint = readOidcEndpoint(env, problems);
 
   const allowedOrigins = new Set<string>();
   for (const origin of list(env[ENV.allowedOrigins])) {

@@ -3,13 +3,31 @@
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), else the service's endpoint in the Identity Center
 // region as the SDK's endpoint rules build it. For SSO OIDC that includes FIPS and dual-stack
 // endpoints (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT); `test/unit/endpoints.test.ts` checks
-// the rules against the SDK's own resolver in every partition.
+// the rules against the SDK's own resolver in every partition. Nothing here imports the SDK: the
+// construct reads the configuration too, and the package does not depend on it (upstream.ts hands
+// the rules the region's partition).
 
-import { partition } from '@aws-sdk/core/client';
 import type { Env } from './env.js';
 
 /** The SDK's service ids in its override variables: SSO OIDC (`sso-oidc`) and the access portal (`sso`). */
 export type EndpointService = 'SSO_OIDC' | 'SSO';
+
+/** What the SDK's partitions table says of a region's partition (`partition()` of @aws-sdk/core). */
+export interface PartitionFacts {
+  readonly name: string;
+  readonly dnsSuffix: string;
+  readonly dualStackDnsSuffix: string;
+  readonly supportsFIPS: boolean;
+  readonly supportsDualStack: boolean;
+}
+
+/** Where SSO OIDC is: an override, or the region's endpoint of the variant asked for. */
+export interface OidcEndpointSettings {
+  /** The URL the environment sets, without a trailing slash. */
+  readonly override: string | undefined;
+  readonly fips: boolean;
+  readonly dualStack: boolean;
+}
 
 const isTrue = (value: string | undefined): boolean => value?.trim().toLowerCase() === 'true';
 
@@ -31,9 +49,17 @@ export function configuredEndpoint(env: Env, service: EndpointService, problems:
   return undefined;
 }
 
-/** SSO OIDC's endpoint in a region, by the rules of its SDK model; undefined where a partition offers none. */
-export function oidcEndpointOf(region: string, options: { readonly fips?: boolean; readonly dualStack?: boolean } = {}): string | undefined {
-  const p = partition(region);
+/** SSO OIDC's endpoint settings from the environment. */
+export function readOidcEndpoint(env: Env, problems: string[]): OidcEndpointSettings {
+  return {
+    override: configuredEndpoint(env, 'SSO_OIDC', problems),
+    fips: isTrue(env.AWS_USE_FIPS_ENDPOINT),
+    dualStack: isTrue(env.AWS_USE_DUALSTACK_ENDPOINT),
+  };
+}
+
+/** SSO OIDC's endpoint in a region of partition `p`, by the rules of its SDK model; undefined where the partition offers none. */
+export function oidcEndpointOf(region: string, p: PartitionFacts, options: { readonly fips?: boolean; readonly dualStack?: boolean } = {}): string | undefined {
   const { fips = false, dualStack = false } = options;
   if (fips && dualStack) return p.supportsFIPS && p.supportsDualStack ? `https://oidc-fips.${region}.${p.dualStackDnsSuffix}` : undefined;
   if (fips) {
@@ -43,17 +69,4 @@ export function oidcEndpointOf(region: string, options: { readonly fips?: boolea
   }
   if (dualStack) return p.supportsDualStack ? `https://oidc.${region}.${p.dualStackDnsSuffix}` : undefined;
   return `https://oidc.${region}.${p.dnsSuffix}`;
-}
-
-/** SSO OIDC's endpoint for the broker: the override, else the region's; a problem when there is none. */
-export function readOidcEndpoint(env: Env, region: string, problems: string[]): string {
-  const fips = isTrue(env.AWS_USE_FIPS_ENDPOINT);
-  const dualStack = isTrue(env.AWS_USE_DUALSTACK_ENDPOINT);
-  const override = configuredEndpoint(env, 'SSO_OIDC', problems);
-  if (override !== undefined) return override;
-  const endpoint = region === '' ? undefined : oidcEndpointOf(region, { fips, dualStack });
-  if (endpoint === undefined && region !== '') {
-    problems.push(`SSO OIDC has no ${[fips ? 'FIPS' : '', dualStack ? 'dual-stack' : ''].filter(Boolean).join(' and ')} endpoint in ${region}`);
-  }
-  return endpoint ?? '';
 }

@@ -8,7 +8,9 @@
 // and at every cold start (docs/performance.md). `test/integration/sdk-compat.test.ts` and the
 // emulator suites hold it to what the SDK's client sees.
 
+import { partition } from '@aws-sdk/core/client';
 import type { BrokerConfig, GrantType } from './config.js';
+import { oidcEndpointOf } from './endpoints.js';
 import { brokerError, upstreamError, type BrokerError, type UpstreamCall } from './errors.js';
 import type { Registration } from './registration.js';
 import type { UpstreamResult } from './audit.js';
@@ -60,7 +62,25 @@ const OPERATIONS = {
   StartDeviceAuthorization: '/device_authorization',
 } as const;
 
-export function createUpstream(config: Pick<BrokerConfig, 'oidcEndpoint' | 'upstreamTimeoutMs'>, call: RestJsonCall = oidcCaller(config)): Upstream {
+type EndpointConfig = Pick<BrokerConfig, 'oidcRegion' | 'oidcEndpoint'>;
+
+/**
+ * SSO OIDC's URL: the configured override, else the region's endpoint by the SDK's rules (with the
+ * SDK's partitions table). A variant the partition does not offer (FIPS in a partition without it)
+ * stops the cold start, as the SDK's client would fail every call.
+ */
+export function oidcEndpointFor(config: EndpointConfig): string {
+  const { override, fips, dualStack } = config.oidcEndpoint;
+  if (override !== undefined) return override;
+  const url = oidcEndpointOf(config.oidcRegion, partition(config.oidcRegion), { fips, dualStack });
+  if (url === undefined) {
+    const variant = [fips ? 'FIPS' : '', dualStack ? 'dual-stack' : ''].filter(Boolean).join(' and ');
+    throw new Error(`SSO OIDC has no ${variant} endpoint in ${config.oidcRegion} (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT)`);
+  }
+  return url;
+}
+
+export function createUpstream(config: EndpointConfig & Pick<BrokerConfig, 'upstreamTimeoutMs'>, call: RestJsonCall = oidcCaller(config)): Upstream {
   const send = async <T extends object>(
     operation: keyof typeof OPERATIONS,
     input: Readonly<Record<string, unknown>>,
@@ -88,8 +108,8 @@ export function createUpstream(config: Pick<BrokerConfig, 'oidcEndpoint' | 'upst
 }
 
 /** The calls to SSO OIDC: its endpoint, the broker's upstream timeout, answers up to MAX_ANSWER_BYTES. */
-export const oidcCaller = (config: Pick<BrokerConfig, 'oidcEndpoint' | 'upstreamTimeoutMs'>): RestJsonCall =>
-  restJsonCaller({ name: 'SSO OIDC', endpoint: config.oidcEndpoint, timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES });
+export const oidcCaller = (config: EndpointConfig & Pick<BrokerConfig, 'upstreamTimeoutMs'>): RestJsonCall =>
+  restJsonCaller({ name: 'SSO OIDC', endpoint: oidcEndpointFor(config), timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES });
 
 /**
  * A success that quotes the client secret anywhere cannot be passed on, and a token cannot be

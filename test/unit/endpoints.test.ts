@@ -3,7 +3,9 @@
 // every partition with FIPS and dual-stack on and off.
 
 import { SSOOIDCClient } from '@aws-sdk/client-sso-oidc';
+import { partition } from '@aws-sdk/core/client';
 import { configuredEndpoint, oidcEndpointOf, readOidcEndpoint } from '../../lambda/core/endpoints.js';
+import { oidcEndpointFor } from '../../lambda/core/upstream.js';
 import { loadConfig } from '../../lambda/core/config.js';
 
 /** The SDK client's own endpoint rules. */
@@ -21,27 +23,26 @@ describe('SSO OIDC endpoints', () => {
         } catch {
           sdk = undefined;
         }
-        expect({ fips, dualStack, url: oidcEndpointOf(region, { fips, dualStack }) }).toEqual({ fips, dualStack, url: sdk });
+        expect({ fips, dualStack, url: oidcEndpointOf(region, partition(region), { fips, dualStack }) }).toEqual({ fips, dualStack, url: sdk });
       }
     }
   });
 
   it('are overridden as the SDK overrides them: AWS_ENDPOINT_URL_SSO_OIDC, else AWS_ENDPOINT_URL, unless told to ignore both', () => {
     const problems: string[] = [];
-    expect(readOidcEndpoint({ AWS_ENDPOINT_URL_SSO_OIDC: 'http://127.0.0.1:9/', AWS_ENDPOINT_URL: 'http://127.0.0.1:8' }, 'us-east-1', problems)).toBe('http://127.0.0.1:9');
-    expect(readOidcEndpoint({ AWS_ENDPOINT_URL: 'http://127.0.0.1:8' }, 'us-east-1', problems)).toBe('http://127.0.0.1:8');
-    expect(readOidcEndpoint({ AWS_ENDPOINT_URL: 'http://127.0.0.1:8', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }, 'us-east-1', problems)).toBe(
-      'https://oidc.us-east-1.amazonaws.com',
-    );
-    expect(readOidcEndpoint({ AWS_USE_FIPS_ENDPOINT: 'true' }, 'us-east-1', problems)).toBe('https://oidc-fips.us-east-1.amazonaws.com');
+    const at = (env: Record<string, string>) => oidcEndpointFor({ oidcRegion: 'us-east-1', oidcEndpoint: readOidcEndpoint(env, problems) });
+    expect(at({ AWS_ENDPOINT_URL_SSO_OIDC: 'http://127.0.0.1:9/', AWS_ENDPOINT_URL: 'http://127.0.0.1:8' })).toBe('http://127.0.0.1:9');
+    expect(at({ AWS_ENDPOINT_URL: 'http://127.0.0.1:8' })).toBe('http://127.0.0.1:8');
+    expect(at({ AWS_ENDPOINT_URL: 'http://127.0.0.1:8', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBe('https://oidc.us-east-1.amazonaws.com');
+    expect(at({ AWS_USE_FIPS_ENDPOINT: 'true' })).toBe('https://oidc-fips.us-east-1.amazonaws.com');
     expect(problems).toEqual([]);
     expect(configuredEndpoint({ AWS_ENDPOINT_URL_SSO: 'ftp://x' }, 'SSO', problems)).toBeUndefined();
     expect(problems).toEqual(['AWS_ENDPOINT_URL_SSO "ftp://x" is not an http(s) URL']);
   });
 
   it('are part of the configuration, and a bad override is a configuration problem', () => {
-    expect(loadConfig({ TOKEN_BROKER_SECRET_ID: 's', AWS_REGION: 'eu-west-1' }).oidcEndpoint).toBe('https://oidc.eu-west-1.amazonaws.com');
-    expect(loadConfig({ TOKEN_BROKER_SECRET_ID: 's', AWS_REGION: 'eu-west-1', TOKEN_BROKER_OIDC_REGION: 'cn-north-1' }).oidcEndpoint).toBe(
+    expect(oidcEndpointFor(loadConfig({ TOKEN_BROKER_SECRET_ID: 's', AWS_REGION: 'eu-west-1' }))).toBe('https://oidc.eu-west-1.amazonaws.com');
+    expect(oidcEndpointFor(loadConfig({ TOKEN_BROKER_SECRET_ID: 's', AWS_REGION: 'eu-west-1', TOKEN_BROKER_OIDC_REGION: 'cn-north-1' }))).toBe(
       'https://oidc.cn-north-1.amazonaws.com.cn',
     );
     expect(() => loadConfig({ TOKEN_BROKER_SECRET_ID: 's', AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_SSO_OIDC: 'not a url' })).toThrow(

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import type { BrokerConfig } from '../../../lambda/core/config.js';
 import { restJsonCaller } from '../../../lambda/core/rest-json.js';
-import { MAX_ANSWER_BYTES } from '../../../lambda/core/upstream.js';
+import { MAX_ANSWER_BYTES, oidcEndpointFor } from '../../../lambda/core/upstream.js';
 
 export type Operation = 'CreateToken' | 'StartDeviceAuthorization';
 
@@ -43,7 +43,7 @@ type Reply = (input: Record<string, unknown>) => Promise<WireAnswer> | WireAnswe
  * A scripted SSO OIDC. `on(operation)` sets its answers (`answers` for every call, `answersOnce` for
  * the next one); `inputs(operation)` is what each call sent, the registration included; `calls()` all.
  */
-export function fakeOidc(config: Pick<BrokerConfig, 'oidcEndpoint' | 'upstreamTimeoutMs'>) {
+export function fakeOidc(config: Pick<BrokerConfig, 'oidcRegion' | 'oidcEndpoint' | 'upstreamTimeoutMs'>) {
   const sent: { operation: Operation; input: Record<string, unknown> }[] = [];
   const once = new Map<Operation, Reply[]>();
   const always = new Map<Operation, Reply>();
@@ -66,7 +66,7 @@ export function fakeOidc(config: Pick<BrokerConfig, 'oidcEndpoint' | 'upstreamTi
   return {
     /** The broker's calls to this SSO OIDC (createUpstream's second argument). */
     call: restJsonCaller(
-      { name: 'SSO OIDC', endpoint: config.oidcEndpoint, timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES },
+      { name: 'SSO OIDC', endpoint: oidcEndpointFor(config), timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES },
       handler as never,
     ),
     on(operation: Operation) {
