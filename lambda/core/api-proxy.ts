@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
 import { timedApiCall, type Audit } from './audit.js';
-import { currentDeadline, outOfTime } from './deadline.js';
+import { callTime, outOfTime } from './deadline.js';
 import { brokerError, type BrokerError } from './errors.js';
 import { AnswerTooLarge, createHttpHandler, readBody } from './http-handler.js';
 import { ANSWER_HEADERS, pickHeaders, REQUEST_HEADERS } from './api-headers.js';
@@ -15,9 +15,6 @@ import type { ApiTarget } from './session-config.js';
 
 /** The largest request body passed on, and the largest answer read (an API's JSON, not a download). */
 export const MAX_API_BODY_BYTES = 1024 * 1024;
-
-/** An API call is not started with less of the request's time left than this. */
-const MIN_CALL_MS = 250;
 
 export interface ApiRequest {
   readonly api: ApiTarget;
@@ -70,9 +67,8 @@ export function createApiClient(options: { readonly timeoutMs: number }): ApiCli
     maxAnswerBytes: MAX_API_BODY_BYTES,
   });
   return async (request, accessToken, audit) => {
-    const left = currentDeadline()?.remainingMs();
-    if (left !== undefined && left < MIN_CALL_MS) throw outOfTime(`about to call the API ${request.api.name}`);
-    const timeoutMs = Math.min(options.timeoutMs, left ?? Number.POSITIVE_INFINITY);
+    const time = callTime(options.timeoutMs);
+    if (time === undefined) throw outOfTime(`about to call the API ${request.api.name}`);
     const base = new URL(request.api.url);
     const body = request.body === undefined || request.body.byteLength === 0 ? undefined : request.body;
     const headers: Record<string, string> = {
@@ -82,9 +78,6 @@ export function createApiClient(options: { readonly timeoutMs: number }): ApiCli
       authorization: `Bearer ${accessToken}`,
       ...(body === undefined ? {} : { 'content-length': String(body.byteLength) }),
     };
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    timer.unref();
     audit.api = request.api.name;
     try {
       return await timedApiCall(audit, async () => {
@@ -99,8 +92,8 @@ export function createApiClient(options: { readonly timeoutMs: number }): ApiCli
           headers,
           body,
         } as unknown as Parameters<NodeHttpHandler['handle']>[0];
-        const { response } = await handler.handle(sent, { abortSignal: deadline.signal });
-        const answerBody = await readAll(response.body as Readable, deadline.signal);
+        const { response } = await handler.handle(sent, { abortSignal: time.signal });
+        const answerBody = await readAll(response.body as Readable, time.signal);
         audit.apiStatus = response.statusCode;
         return { status: response.statusCode, headers: pickHeaders(response.headers, ANSWER_HEADERS), body: answerBody };
       });
@@ -109,13 +102,13 @@ export function createApiClient(options: { readonly timeoutMs: number }): ApiCli
       if (error instanceof AnswerTooLarge) {
         throw apiFailure('BadGatewayException', 'The API gave an answer larger than the broker passes on.', `API ${request.api.name}: answer over ${error.limitBytes} bytes`);
       }
-      if (deadline.signal.aborted) {
-        throw apiFailure('GatewayTimeoutException', `The API did not answer within ${timeoutMs} ms.`, `API ${request.api.name}: no answer within ${timeoutMs} ms`);
+      if (time.signal.aborted) {
+        throw apiFailure('GatewayTimeoutException', `The API did not answer within ${time.timeoutMs} ms.`, `API ${request.api.name}: no answer within ${time.timeoutMs} ms`);
       }
       const code = (error as { code?: unknown }).code;
       throw apiFailure('BadGatewayException', 'The API could not be reached.', `API ${request.api.name}: ${typeof code === 'string' ? code : errorName(error)}`);
     } finally {
-      clearTimeout(timer);
+      time.done();
     }
   };
 }

@@ -48,6 +48,32 @@ export function outOfTime(what: string): BrokerError {
   });
 }
 
+/** No upstream call is started with less of the request's time left than this. */
+export const MIN_CALL_MS = 250;
+
+/** The time one upstream call may take, as an abort signal; `done` clears its timer. */
+export interface CallTime {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  done(): void;
+}
+
+/**
+ * An upstream call's time: its own limit, or what is left of the request's deadline when that is
+ * less. Undefined with less than MIN_CALL_MS left: better not sent at all than sent and abandoned (a
+ * code spent for nothing). A timer cleared when the call ends, not AbortSignal.timeout: that one
+ * cannot be cleared and costs a tracked timer per request for its full length (docs/performance.md).
+ */
+export function callTime(limitMs: number): CallTime | undefined {
+  const left = currentDeadline()?.remainingMs();
+  if (left !== undefined && left < MIN_CALL_MS) return undefined;
+  const timeoutMs = Math.min(limitMs, left ?? Number.POSITIVE_INFINITY);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  timer.unref();
+  return { timeoutMs, signal: controller.signal, done: () => clearTimeout(timer) };
+}
+
 /**
  * `work`, or the 504 when the request's deadline comes first. The work itself is left to finish
  * (each read and call has its own bound); its outcome is then ignored.

@@ -2,8 +2,7 @@
 // pooled connections checked before reuse, a request retried only when it provably never left,
 // answers read up to a limit). SSO OIDC (upstream.ts) and the AWS access portal (portal-client.ts)
 // are both called this way, and each reads its own answers. What this file owns: the call's time
-// (its own timeout, or what is left of the request's deadline when that is less, with a timer
-// cleared when the call ends), reading and parsing the answer, the error type as the SDKs read it,
+// (deadline.ts callTime), reading and parsing the answer, the error type as the SDKs read it,
 // and every way a call can fail without an answer, mapped onto the broker's 502 and 504.
 //
 // Written by hand rather than through the SDK's clients: the broker passes the services' answers on
@@ -13,22 +12,19 @@
 
 import { loadRestJsonErrorCode } from '@smithy/core/protocols';
 import type { NodeHttpHandler } from '@smithy/node-http-handler';
-import { currentDeadline, outOfTime } from './deadline.js';
+import { callTime, outOfTime } from './deadline.js';
 import { BrokerError, brokerError, type UpstreamCall } from './errors.js';
 import type { Readable } from 'node:stream';
 import { AnswerTooLarge, createHttpHandler, readBody } from './http-handler.js';
 
-/** No upstream call is started with less of the request's time left than this. */
-export const MIN_CALL_MS = 250;
-
-export const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
 /**
  * Request ids are UUIDs; anything else is not echoed in a header or logged, and neither is one that
  * quotes a secret (an answer is the service's to write, not to be trusted).
  */
 const REQUEST_ID = /^[A-Za-z0-9-]{1,128}$/;
-export const plainRequestId = (requestId: string | undefined, secret?: string): string | undefined =>
+const plainRequestId = (requestId: string | undefined, secret?: string): string | undefined =>
   requestId !== undefined && REQUEST_ID.test(requestId) && (secret === undefined || !requestId.includes(secret)) ? requestId : undefined;
 
 /** A service called on the wire. */
@@ -85,17 +81,8 @@ export function restJsonCaller(
   const port = endpoint.port === '' ? {} : { port: Number(endpoint.port) };
   const lowerName = service.name.replace(/^The /, 'the ');
   return async (call, secret) => {
-    const left = currentDeadline()?.remainingMs();
-    if (left !== undefined && left < MIN_CALL_MS) {
-      // Too little time for an answer: better not sent at all than sent and abandoned (a code spent for nothing).
-      throw outOfTime(`about to call ${lowerName}`).fromCall({ status: undefined, requestId: undefined });
-    }
-    const timeoutMs = Math.min(service.timeoutMs, left ?? Number.POSITIVE_INFINITY);
-    // A timer cleared when the call ends, not AbortSignal.timeout: that one cannot be cleared and
-    // costs a tracked timer per request for its full length (docs/performance.md, the warm path).
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    timer.unref();
+    const time = callTime(service.timeoutMs);
+    if (time === undefined) throw outOfTime(`about to call ${lowerName}`).fromCall({ status: undefined, requestId: undefined });
     const headers: Record<string, string> = { ...call.headers };
     if (call.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -113,17 +100,17 @@ export function restJsonCaller(
     } as unknown as HttpRequest;
     let upstream: UpstreamCall = { status: undefined, requestId: undefined };
     try {
-      const { response } = await handler.handle(request, { abortSignal: deadline.signal });
+      const { response } = await handler.handle(request, { abortSignal: time.signal });
       const answerHeaders = response.headers;
       // As the SDK reads it ($metadata.requestId).
       const requestId = answerHeaders['x-amzn-requestid'] ?? answerHeaders['x-amzn-request-id'] ?? answerHeaders['x-amz-request-id'];
       upstream = { status: response.statusCode, requestId: plainRequestId(requestId, secret) };
       const text = (await readBody(response.body as Readable)).toString('utf8');
-      return { ...upstream, status: response.statusCode, headers: answerHeaders, body: parseJson(text) };
+      return { status: response.statusCode, requestId: upstream.requestId, headers: answerHeaders, body: parseJson(text) };
     } catch (error) {
-      throw failureOf(service.name, error, deadline.signal.aborted, timeoutMs, upstream);
+      throw failureOf(service.name, error, time.signal.aborted, time.timeoutMs, upstream);
     } finally {
-      clearTimeout(timer);
+      time.done();
     }
   };
 }

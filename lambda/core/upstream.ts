@@ -16,8 +16,6 @@ import type { Registration } from './registration.js';
 import type { UpstreamResult } from './audit.js';
 import { errorTypeOf, membersOf, restJsonCaller, unreadableMessage, type RestJsonAnswer, type RestJsonCall } from './rest-json.js';
 
-export { CONNECTION_ERRORS, MIN_CALL_MS, plainRequestId } from './rest-json.js';
-
 /** What CreateToken is sent besides the registration: only members relevant to the grant. */
 export interface TokenRequest {
   readonly grantType: GrantType;
@@ -107,9 +105,9 @@ export function createUpstream(config: EndpointConfig & Pick<BrokerConfig, 'upst
   };
 }
 
-/** The calls to SSO OIDC: its endpoint, the broker's upstream timeout, answers up to MAX_ANSWER_BYTES. */
-export const oidcCaller = (config: EndpointConfig & Pick<BrokerConfig, 'upstreamTimeoutMs'>): RestJsonCall =>
-  restJsonCaller({ name: 'SSO OIDC', endpoint: oidcEndpointFor(config), timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES });
+/** The calls to SSO OIDC: its endpoint, the broker's upstream timeout, answers up to MAX_ANSWER_BYTES (over `handler`, the broker's own by default). */
+export const oidcCaller = (config: EndpointConfig & Pick<BrokerConfig, 'upstreamTimeoutMs'>, handler?: Parameters<typeof restJsonCaller>[1]): RestJsonCall =>
+  restJsonCaller({ name: 'SSO OIDC', endpoint: oidcEndpointFor(config), timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES }, handler);
 
 /**
  * A success that quotes the client secret anywhere cannot be passed on, and a token cannot be

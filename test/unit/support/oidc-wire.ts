@@ -6,8 +6,7 @@
 
 import { Readable } from 'node:stream';
 import type { BrokerConfig } from '../../../lambda/core/config.js';
-import { restJsonCaller } from '../../../lambda/core/rest-json.js';
-import { MAX_ANSWER_BYTES, oidcEndpointFor } from '../../../lambda/core/upstream.js';
+import { oidcCaller } from '../../../lambda/core/upstream.js';
 
 export type Operation = 'CreateToken' | 'StartDeviceAuthorization';
 
@@ -65,10 +64,7 @@ export function fakeOidc(config: Pick<BrokerConfig, 'oidcRegion' | 'oidcEndpoint
   const toReply = (answer: WireAnswer | Reply): Reply => (typeof answer === 'function' ? answer : () => answer);
   return {
     /** The broker's calls to this SSO OIDC (createUpstream's second argument). */
-    call: restJsonCaller(
-      { name: 'SSO OIDC', endpoint: oidcEndpointFor(config), timeoutMs: config.upstreamTimeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES },
-      handler as never,
-    ),
+    call: oidcCaller(config, handler as never),
     on(operation: Operation) {
       const script = {
         answers(answer: WireAnswer | Reply) {
