@@ -67,7 +67,9 @@ export interface BenchOptions {
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
-  coldRuns: 30,
+  // 60 rounds: the cold-start CPU ratio's IQR spans 0.03 to 0.12 on this machine, and a median of 30
+  // pairs still moved by about 0.01 between runs, as far as the target's margin; a round costs a second.
+  coldRuns: 60,
   coldWarmupRuns: 2,
   instructionRounds: 5,
   warmRounds: 2000,
@@ -106,7 +108,13 @@ export interface Measurements {
   readonly cold: readonly ColdArmResult[];
   /** Instructions per cold start by arm and round; undefined when not counted, with why. */
   readonly instructions:
-    | { readonly counts: Readonly<Record<string, readonly number[]>>; readonly retries: number; readonly valgrind: string }
+    | {
+        readonly counts: Readonly<Record<string, readonly number[]>>;
+        /** What each count leaves out: V8's random hash-seed set-up (bench/instructions.ts). */
+        readonly hashSeed: Readonly<Record<string, readonly number[]>>;
+        readonly retries: number;
+        readonly valgrind: string;
+      }
     | { readonly skipped: string };
   readonly warm: WarmResult;
   readonly profile?: ProfileSummary;
@@ -193,13 +201,13 @@ export async function runBench(options: BenchOptions = DEFAULT_OPTIONS): Promise
     else if (valgrind === undefined) instructions = { skipped: 'valgrind is not installed (scripts/ensure-valgrind.sh)' };
     else {
       log(`instruction counts: ${options.instructionRounds} rounds of broker / baseline under callgrind (${valgrind}) …`);
-      const { counts, retries } = await coldInstructions([brokerArm, baselineArm], {
+      const { counts, hashSeed, retries } = await coldInstructions([brokerArm, baselineArm], {
         rounds: options.instructionRounds,
         inputFile,
         directory: join(work, 'callgrind'),
         onProgress: (done, total) => log(`  round ${done}/${total}`),
       });
-      instructions = { counts, retries, valgrind };
+      instructions = { counts, hashSeed, retries, valgrind };
     }
 
     log(`warm requests: ${families.length} route families (${[...ready.prepared.keys()].join(', ')}) …`);

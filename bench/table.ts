@@ -97,7 +97,7 @@ function coldSection(report: Report): string[] {
     '',
     'skipped' in m.instructions
       ? `INSTRUCTIONS PER COLD START: not counted (${m.instructions.skipped})`
-      : `INSTRUCTIONS PER COLD START (callgrind, ${m.instructions.valgrind}; process start to exit, all threads; ${p.instructions?.n ?? 0} rounds` +
+      : `INSTRUCTIONS PER COLD START (callgrind, ${m.instructions.valgrind}; process start to exit, all threads, less V8's random hash-seed set-up; ${p.instructions?.n ?? 0} rounds` +
         `${m.instructions.retries > 0 ? `; ${m.instructions.retries} run(s) that outran the secret read's timeout run again` : ''})`,
     ...(report.cold.instructions === undefined
       ? []
