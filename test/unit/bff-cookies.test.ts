@@ -3,8 +3,9 @@
 // any realistic token size, a clear error for a token set too big even for chunks, and planted or
 // damaged cookies: a junk value beside a valid one is ignored, junk alone ends the session cleanly.
 
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { BrokerError } from '../../lambda/core/errors.js';
-import { seal } from '../../lambda/core/seal.js';
+import { seal, sealBytes, unsealBytes } from '../../lambda/core/seal.js';
 import { ROUTES } from '../../lambda/edge/routes.js';
 import { brokerCookies, clearAllCookies, cookiePaths, COOKIE_NAMES, MAX_COOKIE_BYTES, SESSION_CHUNK_NAMES, setCookie } from '../../lambda/surfaces/bff/cookies.js';
 import { MAX_SESSION_COOKIE_BYTES, readSession, sealSession, sessionSetCookies, type SessionState } from '../../lambda/surfaces/bff/session-cookie.js';
@@ -107,6 +108,31 @@ describe('one sealed payload, in chunks', () => {
     expect((await read([a[0]!, b[1]!])).best).toBeUndefined();
     const moved = a.map((pair) => pair.replace(COOKIE_NAMES.session[0], COOKIE_NAMES.session[1]));
     expect(await read(moved)).toEqual({ unusable: true });
+  });
+});
+
+// zlib's output chunks are an implementation detail (session-cookie.ts takes them from Node's Buffer
+// pool): the deflate stream is the same bytes, so sessions written before open now, and sessions
+// written now open in a release that rolls back.
+describe('the sealed format across releases', () => {
+  const sealedAsBefore = (s: SessionState): string =>
+    sealBytes(deflateRawSync(Buffer.from(JSON.stringify(s), 'utf8'), { level: 1 }), key1, COOKIE_NAMES.session[0]);
+
+  it('a session sealed with zlib’s default output chunks opens, small or a few kilobytes', async () => {
+    for (const s of [state(), state({ rt: token('aor', 1800), at: token('aoa', 900) })]) {
+      const read1 = await read([`${COOKIE_NAMES.session[0]}=1~${sealedAsBefore(s)}`]);
+      expect(read1.best?.state).toEqual(s);
+    }
+  });
+
+  it('a session sealed now holds the same deflate stream, and inflates with zlib’s defaults', () => {
+    // A long scope repeats itself: deflate's matching, not only its Huffman coding, is in the stream.
+    const scope = Array.from({ length: 30 }, (_, i) => `sso:account:access app-${i}:read app-${i}:write`).join(' ');
+    for (const s of [state({ sc: scope }), state({ rt: token('aor', 4096), at: token('aoa', 2048), sc: scope })]) {
+      const plain = unsealBytes(sealSession(s, key1), key1, COOKIE_NAMES.session[0])!;
+      expect(plain.equals(deflateRawSync(Buffer.from(JSON.stringify(s), 'utf8'), { level: 1 }))).toBe(true);
+      expect(JSON.parse(inflateRawSync(plain).toString('utf8'))).toEqual(s);
+    }
   });
 });
 

@@ -73,11 +73,21 @@ let zlib: typeof import('node:zlib') | undefined;
 const compression = (): typeof import('node:zlib') => (zlib ??= process.getBuiltinModule('node:zlib'));
 
 /**
+ * Output chunks zlib allocates from Node's shared Buffer pool (under half its 8 KB slab) rather than
+ * as a 16 KB buffer of their own per call (its default): a session deflates to at most a few
+ * kilobytes, and the per-call buffers were most of the cost of a small session, garbage collection
+ * included (measured with a 9 MB live heap: deflate 15.4 against 9.6 µs, inflate 8.6 against 4.4 µs
+ * for a 300-byte session; unchanged for a 6 KB one, which takes two chunks).
+ */
+const POOLED_CHUNK_BYTES = 4095;
+
+/**
  * Deflate's fastest level: tokens are random base64, which only deflate's Huffman coding shortens,
  * and level 1 makes the same length as the default level 6 for less CPU (measured on a 6,386-byte
  * session: 4,658 bytes either way, 45 against 50 µs, batches interleaved).
  */
-const FASTEST = { level: 1 } as const;
+const FASTEST = { level: 1, chunkSize: POOLED_CHUNK_BYTES } as const;
+const INFLATE = { maxOutputLength: MAX_PAYLOAD_BYTES, chunkSize: POOLED_CHUNK_BYTES } as const;
 
 /** The sealed value of a session, for slot `g % 2`. */
 export function sealSession(state: SessionState, key: SealKey): string {
@@ -88,7 +98,7 @@ function openSession(sealed: string, key: SealKey, slot: Slot): SessionState | u
   const plain = unsealBytes(sealed, key, COOKIE_NAMES.session[slot]);
   if (plain === undefined) return undefined;
   try {
-    const state: unknown = JSON.parse(compression().inflateRawSync(plain, { maxOutputLength: MAX_PAYLOAD_BYTES }).toString('utf8'));
+    const state: unknown = JSON.parse(compression().inflateRawSync(plain, INFLATE).toString('utf8'));
     return isSessionState(state) && state.g % 2 === slot ? state : undefined;
   } catch {
     return undefined;
