@@ -75,9 +75,12 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   warmRounds: 2000,
   warmWarmupRounds: 300,
   workRequests: 1000,
-  // 20 paired ratios per arm: 5 pairs of processes, 4 batches each (bench/warm.ts says why several).
-  cpuBatches: 4,
-  cpuProcessPairs: 5,
+  // 20 paired ratios per arm: 10 pairs of processes, 2 batches each (bench/warm.ts says why several).
+  // Pairs rather than batches: a process's CPU per call settles where its JIT lands (a direct fetch at
+  // about 250 µs a call in one process, 550 to 700 in the next), and with 5 pairs of 4 batches one
+  // pair's luck moved a family's median by more than its distance to the target.
+  cpuBatches: 2,
+  cpuProcessPairs: 10,
   callsPerBatch: 100,
   // About what Lambda's Node.js runtime gives a 256 MB function: it caps V8's new space near a tenth
   // of the memory (three semi-spaces) and old space below the memory size.
