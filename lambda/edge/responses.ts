@@ -90,7 +90,8 @@ function passThroughResponse(statusCode: number, passed: { readonly headers: Rea
   return {
     statusCode,
     headers: { ...passed.headers, ...SECURITY_HEADERS, ...corsHeaders(context.origin, context.config, context.credentials), ...requestIdHeader(context) },
-    body: Buffer.from(passed.body).toString('base64'),
+    // A view of the bytes, not a copy of them (Buffer.from of a Uint8Array copies).
+    body: Buffer.from(passed.body.buffer, passed.body.byteOffset, passed.body.byteLength).toString('base64'),
     isBase64Encoded: true,
   };
 }

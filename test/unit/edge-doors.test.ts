@@ -108,9 +108,9 @@ describe('the bearer proxy route (API Gateway HTTP API route selection)', () => 
     expect(edge.calls).toEqual([]);
   });
 
-  it('a passed-on answer keeps its bytes and allow-listed headers under the broker\u2019s security headers, readable by the session origin', async () => {
+  it('a passed-on answer keeps its bytes (a view into a larger buffer: only its own) and allow-listed headers under the broker\u2019s security headers, readable by the session origin', async () => {
     const edge = edgeOf(config);
-    edge.answerWith(async () => ({ statusCode: 418, passThrough: { headers: { 'content-type': 'image/png', etag: '"e"' }, body: Buffer.from([0, 1, 2, 255]) }, cookies: [] }));
+    edge.answerWith(async () => ({ statusCode: 418, passThrough: { headers: { 'content-type': 'image/png', etag: '"e"' }, body: Buffer.from([9, 0, 1, 2, 255, 9]).subarray(1, 5) }, cookies: [] }));
     const response = await edge.raw('GET', '/bff/api/orders/x', { headers: { origin: SESSION_ORIGIN, [CSRF_HEADER]: '1' } });
     expect(response.statusCode).toBe(418);
     expect(response.isBase64Encoded).toBe(true);
