@@ -93,7 +93,7 @@ export function createApiClient(options: { readonly timeoutMs: number }): ApiCli
           body,
         } as unknown as Parameters<NodeHttpHandler['handle']>[0];
         const { response } = await handler.handle(sent, { abortSignal: time.signal });
-        const answerBody = await readAll(response.body as Readable, time.signal);
+        const answerBody = await readBody(response.body as Readable, time.signal);
         audit.apiStatus = response.statusCode;
         return { status: response.statusCode, headers: pickHeaders(response.headers, ANSWER_HEADERS), body: answerBody };
       });
@@ -117,16 +117,3 @@ const errorName = (error: unknown): string => {
   const name = (error as { name?: unknown }).name;
   return typeof name === 'string' ? name : 'error';
 };
-
-/** The whole answer body, or the stream's error; aborting ends the read. */
-async function readAll(body: Readable, signal: AbortSignal): Promise<Buffer> {
-  const abort = (): void => {
-    body.destroy(new Error('aborted'));
-  };
-  signal.addEventListener('abort', abort, { once: true });
-  try {
-    return await readBody(body);
-  } finally {
-    signal.removeEventListener('abort', abort);
-  }
-}

@@ -159,12 +159,18 @@ export function capAnswer(body: Readable & { headers?: http.IncomingHttpHeaders 
 }
 
 /**
- * The whole of an answer body, or its stream's error. Read with events rather than `for await`: an
- * async iterator over a stream costs a promise and a turn per chunk, and more CPU per answer than
- * the reading itself (docs/performance.md).
+ * The whole of an answer body, or its stream's error; `signal` aborting (the call's time running
+ * out) ends the read, whatever the HTTP handler still watches once the headers are in. Read with
+ * events rather than `for await`: an async iterator over a stream costs a promise and a turn per
+ * chunk, and more CPU per answer than the reading itself (docs/performance.md).
  */
-export function readBody(body: Readable): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+export function readBody(body: Readable, signal: AbortSignal): Promise<Buffer> {
+  const abort = (): void => {
+    body.destroy(new Error('aborted'));
+  };
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     body.on('data', (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     body.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
@@ -173,7 +179,7 @@ export function readBody(body: Readable): Promise<Buffer> {
     body.once('close', () => {
       if (!body.readableEnded) reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
     });
-  });
+  }).finally(() => signal.removeEventListener('abort', abort));
 }
 
 /** The answer's Content-Length when it alone delimits the body: a single decimal value and no Transfer-Encoding. */

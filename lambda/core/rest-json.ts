@@ -105,7 +105,7 @@ export function restJsonCaller(
       // As the SDK reads it ($metadata.requestId).
       const requestId = answerHeaders['x-amzn-requestid'] ?? answerHeaders['x-amzn-request-id'] ?? answerHeaders['x-amz-request-id'];
       upstream = { status: response.statusCode, requestId: plainRequestId(requestId, secret) };
-      const text = (await readBody(response.body as Readable)).toString('utf8');
+      const text = (await readBody(response.body as Readable, time.signal)).toString('utf8');
       return { status: response.statusCode, requestId: upstream.requestId, headers: answerHeaders, body: parseJson(text) };
     } catch (error) {
       throw failureOf(service.name, error, time.signal.aborted, time.timeoutMs, upstream);
